@@ -1,0 +1,105 @@
+"""The ``GraphStore`` protocol every store implements, and :func:`open_store` to pick one by URL.
+
+A store holds nodes and ties by stable id. Both the embedded SQLite store and the Neo4j store pass
+the same contract test suite (``tests/store_contract.py``), so code above this line never needs to
+know which one it talks to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+
+from assetmap.errors import StoreError
+from assetmap.model import Node, Tie
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What assetmap needs from a graph store."""
+
+    url: str
+
+    def upsert_nodes(self, nodes: Iterable[Node]) -> int:
+        """Insert or replace nodes by id (validated first); return how many were written."""
+
+    def upsert_ties(self, ties: Iterable[Tie]) -> int:
+        """Insert or replace ties by (src, dst, kind); both ends must exist. Return the count."""
+
+    def get(self, node_id: str) -> Node:
+        """The node with this id; raises NotFoundError."""
+
+    def get_tie(self, src: str, dst: str, kind: str) -> Tie:
+        """The tie (src, dst, kind); raises NotFoundError."""
+
+    def delete(self, node_id: str) -> None:
+        """Remove a node and every tie that touches it (a person's erasure)."""
+
+    def delete_tie(self, src: str, dst: str, kind: str) -> None:
+        """Remove one tie, if present."""
+
+    def neighbours(self, node_id: str,
+                   kinds: Iterable[str] | None = None) -> list[tuple[Tie, Node]]:
+        """Ties touching ``node_id`` in either direction (optionally of these tie kinds), each
+        with the node at the other end."""
+
+    def find(self, kind: str | None = None, **filters: Any) -> Iterator[Node]:
+        """Nodes of a kind whose columns (``area``, ``name``) or props equal the filters."""
+
+    def count(self, kind: str | None = None) -> int:
+        """How many nodes (of a kind) the store holds."""
+
+    def count_ties(self, kind: str | None = None) -> int:
+        """How many ties (of a kind) the store holds."""
+
+    def nodes(self) -> Iterator[Node]:
+        """Every node, in id order, streamed."""
+
+    def ties(self) -> Iterator[Tie]:
+        """Every tie, in (src, dst, kind) order, streamed."""
+
+    def to_networkx(self, area: str | None = None,
+                    kinds: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        """The graph (or the part in ``area`` and of node ``kinds``) as a networkx MultiDiGraph.
+
+        Node attributes: ``kind``, ``name``, ``area``, ``lat``, ``lon`` and every prop; edge key is
+        the tie kind, edge attributes ``kind``, ``tie_class`` and every prop. ``area`` matches a
+        node's own area or any area whose ``parent`` chain reaches it (an LSOA inside a ward).
+        """
+
+    def transaction(self) -> AbstractContextManager[GraphStore]:
+        """A block whose writes all land together, or none do if it raises."""
+
+    def version(self) -> int:
+        """A number that changes whenever the store's content changes (for caches)."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+def open_store(url: str | None = None) -> GraphStore:
+    """Open the store a URL names: ``sqlite:///path.db`` (embedded), or ``neo4j://``/``bolt://``.
+
+    With no URL, the ``ASSETMAP_STORE`` setting or a SQLite file in the user's data directory.
+    """
+    from assetmap import settings
+
+    url = url or settings.default_store_url()
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        from assetmap.graph.sqlite_store import SQLiteStore
+
+        return SQLiteStore.from_url(url)
+    if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
+        try:
+            from assetmap.graph.neo4j_store import Neo4jStore  # type: ignore[import-not-found]
+        except ImportError:
+            raise StoreError("The Neo4j store is not available in this version of assetmap.") \
+                from None
+        return Neo4jStore.from_url(url)
+    raise StoreError(
+        f"Store URL scheme {scheme!r} is not known: use sqlite:///path.db, neo4j:// or bolt://."
+    )
