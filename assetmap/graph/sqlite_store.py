@@ -314,7 +314,10 @@ class SQLiteStore:
             if not _PROP_KEY.match(key):
                 raise ValidationError(f"{key!r} is not a field that can be searched.", field=key)
             path = f'$."{key}"'
-            if isinstance(value, bool | dict | list):
+            if isinstance(value, bool):
+                where.append("json_type(props, ?) = ?")
+                params += [path, "true" if value else "false"]
+            elif isinstance(value, dict | list):
                 where.append("json_extract(props, ?) = json(?)")
                 params += [path, json.dumps(value, sort_keys=True)]
             else:
