@@ -103,3 +103,16 @@ def open_store(url: str | None = None) -> GraphStore:
     raise StoreError(
         f"Store URL scheme {scheme!r} is not known: use sqlite:///path.db, neo4j:// or bolt://."
     )
+
+
+def store_summary(store: GraphStore) -> dict:
+    """What a store holds: its URL (without credentials), version, and counts by kind."""
+    from assetmap import vocab
+
+    url = store.url.split("@", 1)[-1] if "@" in store.url else store.url
+    return {
+        "store": url,
+        "version": store.version(),
+        "nodes": {kind: store.count(kind) for kind in vocab.NODE_KINDS},
+        "ties": {kind: store.count_ties(kind) for kind in vocab.TIE_KINDS},
+    }
