@@ -124,11 +124,14 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._dirty = False
-        with self._lock:
+        try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(f"The file {self.path} is not an assetmap store ({exc}).") from None
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
