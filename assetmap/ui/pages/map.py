@@ -1,0 +1,99 @@
+"""Map page: areas shaded by a published count (people, carers, disabled, lonely…) with the public
+assets (groups, GP practices, libraries…) as layers. People are shown only as area counts."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from assetmap import maps, privacy, vocab
+from assetmap.ui import common
+
+MAP_HEIGHT = 620
+#: Measures that need the graph (isolation levels), computed only when chosen.
+GRAPH_MEASURES: frozenset[str] = frozenset({"no_community_ties", "isolated", "at_risk"})
+LEVELS: dict[str, str] = {"ward": "Wards", "lsoa": "Neighbourhoods (LSOAs)"}
+#: Layers shown at first (when the store has them); the rest are one click away.
+DEFAULT_LAYERS: tuple[str, ...] = (
+    "Groups and clubs", "Sports clubs", "GP practices", "Food banks", "Mental health services",
+    "Libraries",
+)
+
+
+def render() -> None:
+    """Draw the page."""
+    st.title("Map")
+    st.caption("People are shown only as counts per area: counts from 1 to 7 are hidden "
+               "(\"<8\") and others are rounded to the nearest 5. Groups and organisations are "
+               "drawn where they are.")
+    try:
+        store = common.get_store()
+        version = store.version()
+        has_people = store.count(vocab.PERSON) > 0
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    if not has_people:
+        st.info(common.EMPTY_STORE_MESSAGE)
+        common.footer()
+        return
+
+    url = common.store_url()
+    # A link can open the page on a measure and level: ?measure=carers&level=lsoa
+    wanted_measure = st.query_params.get("measure", "people")
+    wanted_level = st.query_params.get("level", "ward")
+    measures = list(maps.MEASURES)
+    controls = st.columns([2, 1, 1])
+    measure = controls[0].selectbox(
+        "Shade areas by", measures, key="map_measure",
+        index=measures.index(wanted_measure) if wanted_measure in measures else 0,
+        format_func=lambda k: maps.MEASURES[k].label,
+        help="Each measure counts the people recorded in the area.")
+    controls[0].caption(f"Counts {maps.MEASURES[measure].description}.")
+    level = controls[1].radio("Areas", list(LEVELS), key="map_level",
+                              index=list(LEVELS).index(wanted_level)
+                              if wanted_level in LEVELS else 0,
+                              format_func=LEVELS.__getitem__, horizontal=False)
+    share = controls[2].radio("Show as", ["Number", "% of people"], key="map_share",
+                              disabled=measure == "people",
+                              help="A share of the area's people, from the rounded counts."
+                              ) == "% of people" and measure != "people"
+    tiles = controls[2].toggle("Street map background", value=True, key="map_tiles",
+                               help="Needs an internet connection to load OpenStreetMap tiles.")
+    try:
+        areas = common.people_by_area(url, version, level, measure in GRAPH_MEASURES)
+        asset_table = common.assets(url, version)
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    available = sorted(asset_table["layer"].unique()) if not asset_table.empty else []
+    default = [layer for layer in DEFAULT_LAYERS if layer in available] or available[:3]
+    layers = st.multiselect("Show assets", available, default=default, key="map_layers",
+                            help="Public groups and organisations; click a point for details.")
+
+    fmap = maps.area_map(areas, measure, asset_table, layers=layers,
+                         tiles="OpenStreetMap" if tiles else None, height=MAP_HEIGHT,
+                         share=share)
+    place = "ward" if level == "ward" else ""
+    summary = maps.summary_text(areas, measure, place, share=share)
+    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
+              key=f"area_map_{measure}_{level}_{share}")
+    st.markdown(f"**In words:** {summary}")
+    unplaced = areas.attrs.get("unplaced", 0)
+    if unplaced:
+        st.caption(f"{privacy.publish_count(unplaced)} people whose area is not known at this "
+                   "level are left out of the map.")
+
+    table = maps.published_table(areas)
+    with st.expander(f"Published counts per area ({len(table)} areas)", expanded=False):
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.download_button("Download CSV (published counts only)",
+                           table.to_csv(index=False).encode("utf-8"),
+                           file_name=f"assetmap_{level}_counts.csv", mime="text/csv",
+                           key="map_download")
+    common.footer()
+
+
+render()

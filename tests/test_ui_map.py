@@ -1,0 +1,110 @@
+"""The Map page, run for real by Streamlit's AppTest against a SQLite store file in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_maps import CARERS, PEOPLE, build_store
+
+from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.ingest import trafford
+
+APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
+MAP_PAGE = APP.parent / "pages" / "map.py"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def demo_store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    store, _ = build_store(tmp_path / "assetmap.db", PEOPLE, CARERS)
+    store.close()
+    url = f"sqlite:///{tmp_path / 'assetmap.db'}"
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    return url
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for e in (*at.title, *at.markdown, *at.caption, *at.info, *at.error)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_app_opens_on_the_map_page(demo_store_url: str) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Map"]
+    text = _texts(at)
+    assert trafford.ATTRIBUTION in text
+    assert "In words:" in text and "Highest:" in text
+    assert "Zebedee" not in text
+    assert at.selectbox(key="map_measure").value == "people"
+
+
+def test_switching_measure_and_level_redraws(demo_store_url: str) -> None:
+    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "people" in _texts(at)
+    at.selectbox(key="map_measure").select("carers").run()
+    assert not at.exception
+    summary = next(m.value for m in at.markdown if "In words:" in m.value)
+    assert "carers" in summary
+    at.radio(key="map_share").set_value("% of people").run()
+    assert not at.exception
+    summary_share = next(m.value for m in at.markdown if "In words:" in m.value)
+    assert "Highest share:" in summary_share and "% (" in summary_share
+    at.radio(key="map_share").set_value("Number").run()
+    at.radio(key="map_level").set_value("lsoa").run()
+    assert not at.exception
+    summary_lsoa = next(m.value for m in at.markdown if "In words:" in m.value)
+    assert "LSOA" in summary_lsoa and "ward" not in summary_lsoa
+    assert "not shown" in summary_lsoa  # some LSOAs have 1-7 carers
+    at.selectbox(key="map_measure").select("isolated").run()  # computed from the graph
+    assert not at.exception
+    summary_iso = next(m.value for m in at.markdown if "In words:" in m.value)
+    assert "isolated people" in summary_iso
+    layers = at.multiselect(key="map_layers")
+    assert set(layers.options) == {"GP practices", "Groups and clubs", "Libraries"}
+    layers.set_value(["Libraries"]).run()
+    assert not at.exception
+
+
+def test_empty_store_shows_how_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    SQLiteStore(tmp_path / "empty.db").close()
+    monkeypatch.setenv("ASSETMAP_STORE", f"sqlite:///{tmp_path / 'empty.db'}")
+    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("assetmap demo" in i.value for i in at.info)
+    assert trafford.ATTRIBUTION in _texts(at)
+    assert len(at.selectbox) == 0
+
+
+def test_bad_store_url_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSETMAP_STORE", "ftp://nowhere/assetmap")
+    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "ftp" in at.error[0].value and "\n" not in at.error[0].value
+
+
+def test_about_page_lists_sources_and_licences(demo_store_url: str) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("pages/about.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["About and data sources"]
+    assert "Open Government Licence v3.0" in str(at.table[0].value)
+
+
+def test_a_link_opens_a_measure_and_level(demo_store_url: str) -> None:
+    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)
+    at.query_params["measure"] = "carers"
+    at.query_params["level"] = "lsoa"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="map_measure").value == "carers"
+    assert at.radio(key="map_level").value == "lsoa"
+    at2 = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)
+    at2.query_params["measure"] = "<script>"
+    at2.run()
+    assert not at2.exception
+    assert at2.selectbox(key="map_measure").value == "people"
