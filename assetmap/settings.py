@@ -54,6 +54,8 @@ class Settings:
     demo_seed: int = 2021
     #: Rows per batch when writing to a store.
     batch_size: int = 5_000
+    #: Largest file an importer reads, in bytes (2 GiB).
+    import_max_bytes: int = 2 * 1024**3
     store_url: str = field(default_factory=default_store_url)
 
 
@@ -69,5 +71,6 @@ def load() -> Settings:
         demo_people=_env_int("ASSETMAP_DEMO_PEOPLE", d.demo_people),
         demo_seed=_env_int("ASSETMAP_DEMO_SEED", d.demo_seed),
         batch_size=_env_int("ASSETMAP_BATCH_SIZE", d.batch_size),
+        import_max_bytes=_env_int("ASSETMAP_IMPORT_MAX_BYTES", d.import_max_bytes),
         store_url=default_store_url(),
     )

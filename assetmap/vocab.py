@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # --- Node kinds -----------------------------------------------------------------------------
 
@@ -235,27 +236,31 @@ def _norm(text: str) -> str:
     return " " + _WORD.sub(" ", text.lower()).strip() + " "
 
 
-def _lookup(vocab: dict[str, tuple[str, ...]], text: str) -> set[str]:
+def _compile(vocab: dict[str, tuple[str, ...]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((canonical, tuple(_norm(w) for w in (canonical.replace("_", " "), *synonyms)))
+                 for canonical, synonyms in vocab.items())
+
+
+_INTEREST_WORDS = _compile(INTERESTS)
+_NEED_WORDS = _compile(NEEDS)
+
+
+def _lookup(compiled: tuple[tuple[str, tuple[str, ...]], ...], text: str) -> set[str]:
     hay = _norm(text)
-    found: set[str] = set()
-    for canonical, synonyms in vocab.items():
-        for word in (canonical.replace("_", " "), *synonyms):
-            if _norm(word) in hay:
-                found.add(canonical)
-                break
-    return found
+    return {canonical for canonical, words in compiled if any(w in hay for w in words)}
 
 
 def interests_in(text: str) -> set[str]:
     """Canonical interests mentioned in free text ("Tuesday rambling group" -> {"walking"})."""
-    return _lookup(INTERESTS, text)
+    return _lookup(_INTEREST_WORDS, text)
 
 
 def needs_in(text: str) -> set[str]:
     """Canonical needs mentioned in free text ("carers' cafe" -> {"carer_support"})."""
-    return _lookup(NEEDS, text)
+    return _lookup(_NEED_WORDS, text)
 
 
+@lru_cache(maxsize=16_384)
 def canonical_interest(word: str) -> str | None:
     """The canonical interest a single word or phrase names, or None if it is not one we know."""
     key = word.strip().lower().replace(" ", "_")
@@ -265,6 +270,7 @@ def canonical_interest(word: str) -> str | None:
     return sorted(found)[0] if found else None
 
 
+@lru_cache(maxsize=16_384)
 def canonical_need(word: str) -> str | None:
     """The canonical need a single word or phrase names, or None if it is not one we know."""
     key = word.strip().lower().replace(" ", "_")

@@ -33,8 +33,10 @@ def test_readme_names_the_two_commands():
 def test_every_cli_command_is_documented():
     from assetmap.cli import main
 
-    for name in main.commands:
+    for name, command in main.commands.items():
         assert f"assetmap {name}" in README, name
+        for sub in getattr(command, "commands", {}):
+            assert f"assetmap {name} {sub}" in README, f"{name} {sub}"
 
 
 def test_every_setting_is_documented():

@@ -1,0 +1,684 @@
+"""People, groups, organisations, practitioners and ties from CSV or Excel (XLSX) spreadsheets.
+
+Common headers are recognised without help ("Post Code", "postcode", "PostCode"; "First name" +
+"Surname" -> the display name); a YAML mapping file maps any other column names to fields.
+Files are streamed row by row (a 1,000,000-row CSV imports in bounded memory), every row is
+validated, bad rows are reported by file, line and field (never by their contents) and the good
+rows are written in one store transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assetmap import vocab
+from assetmap.errors import NotFoundError, ValidationError
+from assetmap.graph.store import GraphStore
+from assetmap.ingest.postcodes import PostcodeLookup, as_lookup, normalise_postcode
+from assetmap.ingest.report import (
+    ImportReport,
+    Progress,
+    batched,
+    check_file,
+    detect_encoding,
+    prefixed_id,
+    stable_id,
+    write_nodes,
+    write_ties,
+)
+from assetmap.model import Node, Tie, check_endpoints
+
+TIES = "ties"
+#: Words a user may give for what a file holds -> node kind (or "ties").
+KIND_WORDS: dict[str, str] = {
+    "people": vocab.PERSON, "person": vocab.PERSON,
+    "groups": vocab.GROUP, "group": vocab.GROUP,
+    "organisations": vocab.ORGANISATION, "organisation": vocab.ORGANISATION,
+    "organizations": vocab.ORGANISATION, "organization": vocab.ORGANISATION,
+    "orgs": vocab.ORGANISATION, "org": vocab.ORGANISATION,
+    "practitioners": vocab.PRACTITIONER, "practitioner": vocab.PRACTITIONER,
+    "ties": TIES, "tie": TIES, "relationships": TIES, "connections": TIES,
+}
+
+#: field -> header spellings recognised without a mapping file (compared after _key()).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "ref", "reference", "record_id", "client_id", "person_id", "group_id",
+           "organisation_id", "org_id", "practitioner_id"),
+    "name": ("name", "display_name", "full_name", "group_name", "organisation_name",
+             "organization_name", "org_name", "practitioner_name"),
+    "first_name": ("first_name", "firstname", "forename", "given_name", "first"),
+    "surname": ("surname", "last_name", "lastname", "family_name"),
+    "postcode": ("postcode", "post_code", "postal_code", "zip", "pcd", "pcds"),
+    "lat": ("lat", "latitude"),
+    "lon": ("lon", "lng", "long", "longitude"),
+    "area": ("area", "area_code", "lsoa", "lsoa_code", "lsoa21cd"),
+    "roles": ("roles", "role_s"),
+    "role": ("role", "job", "job_title", "profession"),
+    "interests": ("interests", "interest", "hobbies"),
+    "activities": ("activities", "activity"),
+    "needs": ("needs", "need", "support_needs"),
+    "personal_budget": ("personal_budget", "has_personal_budget", "budget"),
+    "consent_suggest": ("consent_suggest", "consent_to_suggest"),
+    "consent_map": ("consent_map", "consent_to_map"),
+    "consent": ("consent",),
+    "age_band": ("age_band", "age_group", "age_range"),
+    "carer_hours": ("carer_hours", "caring_hours", "unpaid_care_hours"),
+    "disability": ("disability",),
+    "health": ("health", "general_health"),
+    "lonely": ("lonely", "loneliness"),
+    "status": ("status",),
+    "cost": ("cost", "price", "fee"),
+    "access": ("access", "accessibility"),
+    "meets": ("meets", "when", "meeting_times", "schedule"),
+    "org_kind": ("org_kind", "organisation_kind", "organisation_type", "org_type", "kind_of_org"),
+    "user_led": ("user_led", "userled", "ulo"),
+    "funding": ("funding", "funding_status"),
+    "website": ("website", "url", "web"),
+    "email": ("email", "e_mail", "email_address"),
+    "phone": ("phone", "telephone", "tel", "phone_number"),
+    "description": ("description", "about", "summary"),
+    "synthetic": ("synthetic",),
+    "src": ("src", "from", "from_id", "source_id"),
+    "dst": ("dst", "to", "to_id", "target", "target_id"),
+    "kind": ("kind", "tie", "tie_kind", "relationship", "type"),
+    "since": ("since", "start", "start_date"),
+    "frequency": ("frequency", "how_often"),
+    "date": ("date",),
+    "by": ("by", "referred_by"),
+    "source": ("source",),
+}
+_ALIAS_TO_FIELD = {alias: f for f, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+#: Fields each kind keeps (anything else in the file is ignored, with a note).
+KIND_FIELDS: dict[str, set[str]] = {
+    vocab.PERSON: {"id", "name", "first_name", "surname", "postcode", "lat", "lon", "area",
+                   "roles", "interests", "needs", "personal_budget", "consent_suggest",
+                   "consent_map", "consent", "age_band", "carer_hours", "disability", "health",
+                   "lonely", "synthetic"},
+    vocab.GROUP: {"id", "name", "postcode", "lat", "lon", "area", "activities", "interests",
+                  "needs", "status", "cost", "access", "meets", "website", "email", "phone",
+                  "description", "synthetic"},
+    vocab.ORGANISATION: {"id", "name", "postcode", "lat", "lon", "area", "org_kind", "user_led",
+                         "funding", "activities", "interests", "needs", "status", "cost",
+                         "access", "website", "email", "phone", "description", "synthetic"},
+    vocab.PRACTITIONER: {"id", "name", "first_name", "surname", "postcode", "lat", "lon",
+                         "area", "role", "synthetic"},
+    TIES: {"src", "dst", "kind", "since", "frequency", "status", "date", "by", "source"},
+}
+
+_CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
+    "age_band": vocab.AGE_BANDS, "carer_hours": vocab.CARER_HOURS,
+    "disability": vocab.DISABILITY, "health": vocab.HEALTH, "lonely": vocab.LONELINESS,
+    "status": vocab.GROUP_STATUSES, "cost": vocab.COSTS, "org_kind": vocab.ORGANISATION_KINDS,
+    "funding": vocab.FUNDING_STATUSES, "role": vocab.PRACTITIONER_ROLES,
+}
+_BOOL_FIELDS = {"personal_budget", "user_led", "synthetic", "consent_suggest", "consent_map",
+                "consent"}
+_TRUE = {"yes", "y", "true", "t", "1", "x"}
+_FALSE = {"no", "n", "false", "f", "0", ""}
+_SPLIT = re.compile(r"[;,|/]+")
+_KEY = re.compile(r"[^a-z0-9]+")
+
+
+# Vocabulary look-ups scan every synonym; cells repeat the same few words, so cache them.
+_canonical_interest = vocab.canonical_interest  # cached in vocab
+_canonical_need = vocab.canonical_need
+
+
+def _key(text: str) -> str:
+    return _KEY.sub("_", str(text).strip().lower()).strip("_")
+
+
+@dataclass
+class ColumnMapping:
+    """What a YAML mapping file says: the file's kind and user column -> field."""
+
+    kind: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+
+
+def load_mapping(mapping: str | Path | dict | ColumnMapping | None) -> ColumnMapping:
+    """Read a mapping (YAML file, dict or ColumnMapping).
+
+    The YAML is either ``{kind: people, sheet: Sheet1, columns: {"Client Ref": id, ...}}`` or a
+    plain ``{"Client Ref": id, ...}``.
+    """
+    import yaml
+
+    if mapping is None:
+        return ColumnMapping()
+    if isinstance(mapping, ColumnMapping):
+        return mapping
+    if isinstance(mapping, str | Path):
+        path = check_file(mapping)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            raise ValidationError(f"The mapping file {path.name} is not valid YAML.") from None
+    else:
+        data = mapping
+    if not isinstance(data, dict):
+        raise ValidationError("A column mapping must be a YAML mapping of column -> field.")
+    if "columns" in data:
+        columns = data["columns"]
+    else:
+        columns = {k: v for k, v in data.items() if k not in ("kind", "sheet")}
+    if not isinstance(columns, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
+        raise ValidationError("The mapping's columns must map column names to field names.")
+    known = set(HEADER_ALIASES)
+    for target in columns.values():
+        if target not in known:
+            raise ValidationError(
+                f"The mapping names an unknown field {target!r}; fields are: "
+                f"{', '.join(sorted(known))}.")
+    kind, sheet = data.get("kind"), data.get("sheet")
+    return ColumnMapping(kind=kind, columns={_key(k): v for k, v in columns.items()}, sheet=sheet)
+
+
+def map_header(header: list[str], mapping: ColumnMapping) -> list[str | None]:
+    """The field each column holds (None where it is not one assetmap knows)."""
+    out: list[str | None] = []
+    taken: set[str] = set()
+    for raw in header:
+        k = _key(raw)
+        name = mapping.columns.get(k) or _ALIAS_TO_FIELD.get(k)
+        if name in taken:
+            name = None
+        if name:
+            taken.add(name)
+        out.append(name)
+    return out
+
+
+def resolve_kind(kind: str | None, path: Path, fields: list[str | None]) -> str:
+    """The node kind (or "ties") a file holds: from the option, the file name or the headers."""
+    if kind:
+        word = kind.strip()
+        if word in vocab.NODE_KINDS and word != vocab.AREA:
+            return word
+        if word.lower() in KIND_WORDS:
+            return KIND_WORDS[word.lower()]
+        raise ValidationError(
+            f"{kind!r} is not a kind of spreadsheet; use people, groups, organisations, "
+            "practitioners or ties.")
+    if "src" in fields and "dst" in fields:
+        return TIES
+    for part in re.split(r"[^a-z]+", path.stem.lower()):
+        if part in KIND_WORDS:
+            return KIND_WORDS[part]
+    raise ValidationError(
+        f"What {path.name} holds could not be told from its name or columns; give the kind "
+        "(people, groups, organisations, practitioners or ties).")
+
+
+# --- reading rows ------------------------------------------------------------------------------
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10] if getattr(value, "hour", 0) == 0 else value.isoformat()
+    return str(value)
+
+
+def _csv_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+    encoding = detect_encoding(path)
+    with path.open(newline="", encoding=encoding) as fh:
+        first = fh.readline()
+        delimiter = max(",;\t", key=first.count) if first.strip() else ","
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        last = 0
+        while True:
+            start = last + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                last = reader.line_num
+                if "end of data" in str(exc) or "unexpected end" in str(exc):
+                    raise ValidationError(
+                        f"{path.name}: a quoted cell starting on or after line {start} is never "
+                        "closed, so the rest of the file cannot be read; fix the quotes and "
+                        "import again.", record=f"line {start}") from None
+                report.reject(f"line {start}", "row", f"the row is not valid CSV ({exc})")
+                report.read += 1
+                continue
+            last = reader.line_num
+            yield start, cells
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise ValidationError(f"The file {path.name} is not a readable Excel workbook.") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise ValidationError(f"The workbook {path.name} has no sheet {sheet!r}.")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield i, [_cell_text(v) for v in row]
+    finally:
+        book.close()
+
+
+def read_rows(path: str | Path, report: ImportReport, sheet: str | None = None
+              ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """(header, stream of (line number, cells)) for a CSV or XLSX file; blank rows skipped."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path, sheet)
+    else:
+        rows = _csv_rows(path, report)
+    header: list[str] | None = None
+    for _, cells in rows:
+        if any(c.strip() for c in cells):
+            header = [c.strip() for c in cells]
+            break
+    if header is None:
+        raise ValidationError(f"The file {path.name} has no header row (it is empty).")
+    while header and not header[-1]:
+        header.pop()
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        for line, cells in rows:
+            if not any(c.strip() for c in cells):
+                continue
+            yield line, cells
+
+    return header, body()
+
+
+# --- parsing one row ---------------------------------------------------------------------------
+
+class _Bad(Exception):
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+
+
+def _choice(field_name: str, text: str) -> str:
+    allowed = _CHOICE_FIELDS[field_name]
+    for candidate in (text.strip().lower(), _key(text)):
+        if candidate in allowed:
+            return candidate
+    shown = ", ".join(allowed[:8]) + (", …" if len(allowed) > 8 else "")
+    raise _Bad(field_name, f"{field_name} is not one of the known values ({shown})")
+
+
+def _bool(field_name: str, text: str) -> bool:
+    t = text.strip().lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    raise _Bad(field_name, f"{field_name} should be yes or no")
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip() for w in _SPLIT.split(text) if w.strip()]
+
+
+def _location(values: dict[str, str]) -> tuple[float | None, float | None]:
+    lat_t, lon_t = values.get("lat", ""), values.get("lon", "")
+    if not lat_t and not lon_t:
+        return None, None
+    if not lat_t or not lon_t:
+        raise _Bad("lat" if not lat_t else "lon", "a location needs both latitude and longitude")
+    try:
+        lat, lon = float(lat_t), float(lon_t)
+    except ValueError:
+        raise _Bad("lat", "latitude and longitude must be numbers in degrees") from None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise _Bad("lat", "latitude and longitude must be finite numbers")
+    if abs(lat) > 90 or abs(lon) > 180:
+        if abs(lon) <= 90 and abs(lat) <= 180:
+            raise _Bad("lat", "latitude is out of range; latitude and longitude look swapped")
+        raise _Bad("lat", "latitude or longitude is out of range")
+    if -9 <= lat <= 2.5 and 49 <= lon <= 61:
+        raise _Bad("lat", "latitude and longitude look swapped (a UK latitude is 49 to 61)")
+    return lat, lon
+
+
+def _node_from_row(kind: str, values: dict[str, str], report: ImportReport, where: str,
+                   postcodes: PostcodeLookup | None) -> Node:
+    person = kind == vocab.PERSON
+    name = values.get("name", "")
+    if not name and (values.get("first_name") or values.get("surname")):
+        name = " ".join(p for p in (values.get("first_name", ""), values.get("surname", "")) if p)
+    raw_id = values.get("id", "")
+    postcode = None
+    if values.get("postcode"):
+        postcode = normalise_postcode(values["postcode"])
+        if postcode is None:
+            raise _Bad("postcode", "the postcode is not in a valid UK postcode format")
+    if raw_id:
+        node_id = prefixed_id(kind, raw_id)
+    elif name:
+        node_id = stable_id(kind, name, postcode or "")
+    else:
+        raise _Bad("name", "the row has neither an id nor a name")
+    lat, lon = _location(values)
+    area = values.get("area") or None
+    props: dict[str, Any] = {}
+    if postcode:
+        props["postcode"] = postcode
+        if postcodes is not None and (lat is None or area is None):
+            entry, problem = postcodes.check(postcode)
+            if problem:
+                report.note(where, "postcode", problem)
+            if entry is not None and entry.lat is not None:
+                if lat is None:
+                    lat, lon = entry.lat, entry.lon
+                area = area or entry.lsoa
+    for f, text in values.items():
+        if not text:
+            continue
+        if f in _CHOICE_FIELDS:
+            props[f] = _choice(f, text)
+        elif f in _BOOL_FIELDS:
+            props[f] = _bool(f, text)
+    consent = {use: props.pop(f"consent_{use}") for use in vocab.CONSENT_USES
+               if f"consent_{use}" in props}
+    if "consent" in props:
+        both = props.pop("consent")
+        consent = {use: consent.get(use, both) for use in vocab.CONSENT_USES}
+    if consent:
+        props["consent"] = consent
+    if kind == vocab.PERSON and values.get("roles"):
+        roles = []
+        for w in _words(values["roles"]):
+            k = _key(w)
+            if k not in vocab.PERSON_ROLES:
+                raise _Bad("roles", "a role is not one of " + ", ".join(vocab.PERSON_ROLES))
+            roles.append(k)
+        props["roles"] = sorted(set(roles))
+    interest_field = "interests" if person else "activities"
+    words = _words(values.get("interests", "")) + _words(values.get("activities", ""))
+    if words:
+        found = [_canonical_interest(w) for w in words]
+        if None in found:
+            report.note(where, interest_field, "an interest was not recognised and was left out")
+        props[interest_field] = sorted({c for c in found if c})
+    if values.get("needs"):
+        found = [_canonical_need(w) for w in _words(values["needs"])]
+        if None in found:
+            report.note(where, "needs", "a need was not recognised and was left out")
+        props["needs"] = sorted({c for c in found if c})
+    if values.get("access"):
+        access = []
+        for w in _words(values["access"]):
+            k = _key(w)
+            if k not in vocab.ACCESS_FEATURES:
+                raise _Bad("access", "an access feature is not one of "
+                           + ", ".join(vocab.ACCESS_FEATURES))
+            access.append(k)
+        props["access"] = sorted(set(access))
+    if not person:
+        for f in ("meets", "website", "email", "phone", "description"):
+            if values.get(f):
+                props[f] = values[f]
+    node = Node(node_id, kind, name, area, lat, lon, props)
+    try:
+        node.validate()
+    except ValidationError as exc:
+        f = exc.field or "row"
+        raise _Bad(f, str(exc) if not person else f"{f} is not valid for a person") from None
+    return node
+
+
+def _hash_key(*parts: str) -> int:
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+class _Resolver:
+    """Finds the store id a tie end names: as given, or with a kind prefix (person:…)."""
+
+    def __init__(self, store: GraphStore):
+        self.store = store
+        self.cache: dict[str, str | None] = {}
+
+    def kind_of(self, node_id: str) -> str | None:
+        if node_id not in self.cache:
+            if len(self.cache) > 200_000:
+                self.cache.clear()
+            try:
+                self.cache[node_id] = self.store.get(node_id).kind
+            except NotFoundError:
+                self.cache[node_id] = None
+        return self.cache[node_id]
+
+    def resolve(self, raw: str, kinds: frozenset[str]) -> tuple[str, str] | None:
+        candidates = [raw] + ([] if ":" in raw else
+                              [prefixed_id(k, raw) for k in sorted(kinds) if k != vocab.AREA])
+        for cand in candidates:
+            kind = self.kind_of(cand)
+            if kind is not None:
+                return cand, kind
+        return None
+
+
+def _tie_from_row(values: dict[str, str], resolver: _Resolver) -> Tie:
+    kind = values.get("kind", "").strip().upper().replace(" ", "_").replace("-", "_")
+    if kind not in vocab.TIE_KINDS:
+        raise _Bad("kind", "the tie kind is not one of " + ", ".join(vocab.TIE_KINDS))
+    sources, targets = vocab.TIE_ENDPOINTS[kind]
+    ends = []
+    for f, kinds in (("src", sources), ("dst", targets)):
+        raw = values.get(f, "")
+        if not raw:
+            raise _Bad(f, f"the tie has no {f}")
+        found = resolver.resolve(raw, kinds)
+        if found is None:
+            raise _Bad(f, f"the tie's {f} names a record that is not in the store")
+        ends.append(found)
+    (src, src_kind), (dst, dst_kind) = ends
+    props = {f: values[f] for f in ("since", "frequency", "status", "date", "by", "source")
+             if values.get(f)}
+    tie = Tie(src, dst, kind, props)
+    try:
+        tie.validate()
+        check_endpoints(tie, src_kind, dst_kind)
+    except ValidationError as exc:
+        raise _Bad(exc.field or "kind", str(exc)) from None
+    return tie
+
+
+def _placed(records: Iterator[tuple[str, Node]], store: GraphStore
+            ) -> Iterator[tuple[str, Node]]:
+    """Give records with a location but no area the smallest saved area that holds them."""
+    from assetmap.ingest.boundaries import load_area_geometries
+    from assetmap.ingest.postcodes import place_points
+
+    areas = load_area_geometries(store)
+    if areas is None or len(areas) == 0:
+        yield from records
+        return
+    for batch in batched(records):
+        todo = [n for _, n in batch if n.area is None and n.lat is not None]
+        for node, area in zip(todo, place_points([(n.lat, n.lon) for n in todo], areas),
+                              strict=True):
+            node.area = area
+        yield from batch
+
+
+def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = None, *,
+                       mapping: str | Path | dict | ColumnMapping | None = None,
+                       sheet: str | None = None, dry_run: bool = False,
+                       postcodes: PostcodeLookup | str | Path | None = None,
+                       progress: Progress | None = None,
+                       limit_bytes: int | None = None) -> ImportReport:
+    """Import one CSV or XLSX sheet of people, groups, organisations, practitioners or ties.
+
+    ``kind`` is taken from the option, the mapping, the file name or the headers; ``postcodes``
+    (a lookup or its CSV) places rows that give a postcode but no location. Returns the report;
+    raises ValidationError (nothing written) when the file as a whole cannot be read.
+    """
+    path = check_file(path, limit_bytes)
+    cfg = load_mapping(mapping)
+    lookup = as_lookup(postcodes)
+    report = ImportReport("spreadsheet", str(path), dry_run=dry_run)
+    header, rows = read_rows(path, report, sheet or cfg.sheet)
+    fields = map_header(header, cfg)
+    kind = resolve_kind(kind or cfg.kind, path, fields)
+    allowed = KIND_FIELDS[kind]
+    for col, f in zip(header, fields, strict=True):
+        if f is None or f not in allowed:
+            report.note("header", col[:60], "the column is not one assetmap uses; it was ignored")
+    if kind == TIES:
+        missing = [f for f in ("src", "dst", "kind") if f not in fields]
+    else:
+        missing = [] if {"id", "name", "first_name", "surname"} & set(fields) else ["name"]
+    if missing:
+        raise ValidationError(
+            f"The file {path.name} has no {' or '.join(missing)} column; add one, or map a column "
+            "to it in a mapping file.")
+    width = len(header)
+    use = [(i, f) for i, f in enumerate(fields) if f is not None and f in allowed]
+    resolver = _Resolver(store) if kind == TIES else None
+    seen: set[int] = set()
+
+    def records() -> Iterator[tuple[str, Any]]:
+        for line, cells in rows:
+            report.read += 1
+            if progress is not None and report.read % 10_000 == 0:
+                progress(report.read)
+            where = f"line {line}"
+            while len(cells) > width and not cells[-1].strip():
+                cells.pop()
+            if len(cells) != width:
+                report.reject(where, "row", f"the row has {len(cells)} cells but the header has "
+                              f"{width}")
+                continue
+            values = {f: cells[i].strip() for i, f in use if cells[i].strip()}
+            try:
+                if kind == TIES:
+                    rec = _tie_from_row(values, resolver)
+                    a, b = sorted((rec.src, rec.dst)) if rec.kind in vocab.SYMMETRIC_TIES \
+                        else (rec.src, rec.dst)
+                    key = _hash_key(a, b, rec.kind)
+                else:
+                    rec = _node_from_row(kind, values, report, where, lookup)
+                    key = _hash_key(rec.id)
+            except _Bad as bad:
+                report.reject(where, bad.field, bad.reason)
+                continue
+            if key in seen:
+                report.reject(where, "id" if kind != TIES else "dst",
+                              "the same record appears earlier in this file")
+                continue
+            seen.add(key)
+            yield where, rec
+
+    stream = records() if kind == TIES else _placed(records(), store)
+    if dry_run:
+        for _ in stream:
+            report.written += 1
+        return report
+    with store.transaction():
+        if kind == TIES:
+            write_ties(store, stream, report)
+        else:
+            write_nodes(store, stream, report)
+    if progress is not None:
+        progress(report.read)
+    return report
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+TEMPLATES: dict[str, tuple[list[str], list[list[str]]]] = {
+    "people": (
+        ["id", "First name", "Surname", "Post Code", "roles", "interests", "needs",
+         "personal_budget", "consent_suggest", "consent_map", "age_band", "lonely"],
+        [["p001", "Example", "Person-One", "ZZ99 1ZZ", "carer", "walking; singing",
+          "carer support; loneliness", "yes", "yes", "no", "65-74", "some_of_the_time"],
+         ["p002", "Example", "Person-Two", "ZZ99 2ZZ", "", "gardening", "mental health",
+          "no", "yes", "yes", "35-49", "hardly_ever"]]),
+    "groups": (
+        ["id", "name", "Post Code", "activities", "needs", "status", "cost", "access", "meets",
+         "website"],
+        [["g001", "Example Walking Group", "ZZ99 1ZZ", "walking", "loneliness", "active", "free",
+          "step_free", "Tuesdays 10:00", "https://example.org/walk"],
+         ["g002", "Example Carers' Cafe", "ZZ99 2ZZ", "coffee and chat", "carer support",
+          "at_risk", "low", "step_free; accessible_toilet", "First Friday 14:00", ""]]),
+    "organisations": (
+        ["id", "name", "Post Code", "org_kind", "user_led", "funding", "needs", "website"],
+        [["o001", "Example User-Led Organisation", "ZZ99 1ZZ", "ulo", "yes", "at_risk",
+          "physical disability", "https://example.org"],
+         ["o002", "Example Carers Centre", "ZZ99 2ZZ", "carers_centre", "no", "stable",
+          "carer support", ""]]),
+    "practitioners": (
+        ["id", "First name", "Surname", "role", "Post Code"],
+        [["pr001", "Example", "Coordinator", "local_area_coordinator", "ZZ99 1ZZ"],
+         ["pr002", "Example", "Link-Worker", "link_worker", "ZZ99 2ZZ"]]),
+    "ties": (
+        ["src", "dst", "kind", "since", "frequency"],
+        [["p001", "g001", "ATTENDS", "2024-01", "weekly"],
+         ["p001", "p002", "FRIEND", "2019", ""],
+         ["o001", "g002", "RUNS", "", ""],
+         ["p002", "pr002", "SUPPORTED_BY", "2024-06", "monthly"]]),
+}
+
+MAPPING_EXAMPLE = """\
+# assetmap column mapping: your column name -> assetmap field.
+kind: people
+columns:
+  "Client Ref": id
+  "Forename": first_name
+  "Family name": surname
+  "Home PC": postcode
+  "Hobbies": interests
+"""
+
+
+def write_templates(directory: str | Path) -> list[Path]:
+    """Write a CSV template per kind, one XLSX workbook with a sheet each, and a mapping example.
+
+    The example rows are synthetic (made-up names, ``ZZ99`` pseudo-postcodes that no address has).
+    """
+    import openpyxl
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, (header, rows) in TEMPLATES.items():
+        path = directory / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(header)
+            out.writerows(rows)
+        written.append(path)
+        ws = book.create_sheet(name)
+        ws.append(header)
+        for row in rows:
+            ws.append(row)
+    xlsx = directory / "assetmap_templates.xlsx"
+    book.save(xlsx)
+    written.append(xlsx)
+    mapping = directory / "mapping_example.yaml"
+    mapping.write_text(MAPPING_EXAMPLE, encoding="utf-8")
+    written.append(mapping)
+    return written
