@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import branca.colormap as cm
@@ -19,13 +21,29 @@ import folium
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import JavascriptLink, MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from assetmap import privacy, vocab
 from assetmap import settings as _settings
 
 OSM_ATTRIBUTION = "Map tiles © OpenStreetMap contributors (ODbL)"
+
+#: Local copies of the map libraries (see its README.md), served by the app at /app/static/vendor.
+VENDOR_DIR = Path(__file__).resolve().parent / "ui" / "static" / "vendor"
+#: The scripts and stylesheets :func:`area_map` needs, by folium's names, relative to VENDOR_DIR
+#: (the versions folium and branca load from CDNs; icon fonts and marker plugins are not used).
+LOCAL_JS: tuple[tuple[str, str], ...] = (
+    ("leaflet", "leaflet-1.9.3/leaflet.js"),
+    ("jquery", "jquery-3.7.1/jquery.min.js"),
+)
+LOCAL_CSS: tuple[tuple[str, str], ...] = (
+    ("leaflet_css", "leaflet-1.9.3/leaflet.css"),
+    ("bootstrap_css", "bootstrap-5.2.2/bootstrap.min.css"),
+)
+#: d3 v3 draws branca's colour-scale legend.
+LOCAL_D3: tuple[str, str] = ("d3", "d3-3.5.5/d3.min.js")
 
 
 @dataclass(frozen=True)
@@ -469,6 +487,67 @@ class _MapNote(MacroElement):
         self.background = background
 
 
+class _Legend(JSCSSMixin):
+    """Branca's colour-scale legend with d3 loaded from ``d3_url``.
+
+    Deliberately not a ColorMap: streamlit-folium adds hard-coded CDN copies of d3 for every
+    ColorMap it finds, which an offline browser cannot fetch (and then draws no map at all).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.colormap._template.module.script(this.colormap, kwargs) }}
+        {% endmacro %}
+    """)
+
+    def __init__(self, colormap: cm.ColorMap, d3_url: str):
+        super().__init__()
+        self._name = "Legend"
+        self.colormap = colormap
+        self.default_js = [(LOCAL_D3[0], d3_url)]
+
+    def render(self, **kwargs: Any) -> None:
+        """Render the colormap on the map, then point its d3 link at ``d3_url``."""
+        self.colormap._parent = self._parent
+        self.colormap.render(**kwargs)
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+
+
+#: What streamlit-folium (0.27) loads, whatever the map says, for each branca ColorMap in it.
+_STREAMLIT_FOLIUM_D3: tuple[str, ...] = (
+    "https://d3js.org/d3.v4.min.js", "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js",
+)
+
+
+def local_assets_url(base_url_path: str = "") -> str:
+    """The URL path the app serves :data:`VENDOR_DIR` at (Streamlit's static serving), under the
+    server's ``server.baseUrlPath``; absolute, as the map runs in a component frame."""
+    prefix = base_url_path.strip("/")
+    return f"/{prefix}/app/static/vendor" if prefix else "/app/static/vendor"
+
+
+def asset_links(fmap: folium.Map) -> list[str]:
+    """Every script and stylesheet URL the map loads: folium's page, and the links
+    streamlit-folium gives its frame (each element's ``default_js``/``default_css``)."""
+    page = fmap.get_root().render()
+    links = re.findall(r'<script[^>]*\ssrc="([^"]+)"', page)
+    links += re.findall(r'<link[^>]*\shref="([^"]+)"', page)
+
+    def walk(element: Any) -> Iterable[Any]:
+        yield element
+        for child in getattr(element, "_children", {}).values():
+            yield from walk(child)
+
+    for element in walk(fmap):
+        if isinstance(element, cm.ColorMap):
+            links += list(_STREAMLIT_FOLIUM_D3)
+        links += [url for _, url in getattr(element, "default_js", ())]
+        links += [url for _, url in getattr(element, "default_css", ())]
+    return list(dict.fromkeys(links))
+
+
 def _colormap(values: pd.Series, caption: str) -> cm.LinearColormap:
     vmin = float(values.min()) if values.notna().any() else 0.0
     vmax = float(values.max()) if values.notna().any() else 1.0
@@ -524,7 +603,8 @@ def _asset_features(assets: pd.DataFrame) -> dict:
 def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
              assets: pd.DataFrame | None = None, *, layers: Sequence[str] | None = None,
              tiles: str | None = None, attribution: str | None = None,
-             height: int | str = "100%", share: bool = False) -> folium.Map:
+             height: int | str = "100%", share: bool = False,
+             assets_base: str | None = None) -> folium.Map:
     """A choropleth of the published ``measure`` per area, with asset layers to toggle.
 
     ``areas`` comes from :func:`people_by_area`; only its ``*_published``/``*_masked`` columns
@@ -532,6 +612,8 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
     per ``layer`` (restricted to ``layers`` if given). ``tiles`` is a folium tile name such as
     "OpenStreetMap" or None for a plain background (the boundaries are the map). With
     ``share`` the areas are shaded by the percentage of their people (published counts only).
+    ``assets_base`` (e.g. :func:`local_assets_url`) loads Leaflet and the other libraries from
+    that URL (:data:`VENDOR_DIR`) instead of public CDNs, for this map only: no internet needed.
     """
     if measure not in MEASURES:
         raise ValueError(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
@@ -541,6 +623,11 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
         attribution = trafford.ATTRIBUTION
     fmap = folium.Map(tiles=None, prefer_canvas=True, height=height, control_scale=True,
                       zoom_start=12, zoom_snap=0.25)
+    base = assets_base.rstrip("/") if assets_base is not None else None
+    if base is not None:
+        # Instance attributes: folium's class-level lists (shared by every map) stay as they are.
+        fmap.default_js = [(name, f"{base}/{path}") for name, path in LOCAL_JS]
+        fmap.default_css = [(name, f"{base}/{path}") for name, path in LOCAL_CSS]
     if tiles:
         folium.TileLayer(tiles, name="Street map", control=False).add_to(fmap)
     label = MEASURES[measure].label
@@ -564,7 +651,10 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
         control=True,
     )
     choropleth.add_to(fmap)
-    colormap.add_to(fmap)
+    if base is None:
+        colormap.add_to(fmap)
+    else:
+        _Legend(colormap, f"{base}/{LOCAL_D3[1]}").add_to(fmap)
     if assets is not None and not assets.empty:
         wanted = list(layers) if layers is not None else sorted(assets["layer"].unique())
         for i, layer in enumerate(wanted):

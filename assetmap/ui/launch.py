@@ -19,6 +19,8 @@ def serve_command(port: int = 8501, host: str = "localhost") -> list[str]:
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
+        "--client.toolbarMode", "viewer",
+        "--server.enableStaticServing", "true",
     ]
 
 

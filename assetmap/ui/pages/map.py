@@ -20,6 +20,14 @@ DEFAULT_LAYERS: tuple[str, ...] = (
 )
 
 
+def local_assets_base() -> str | None:
+    """Where the browser gets Leaflet and the other map libraries: this app's own copies
+    (no internet needed) when static serving is on, as ``assetmap serve`` starts it; else CDNs."""
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    return maps.local_assets_url(st.get_option("server.baseUrlPath") or "")
+
+
 def render() -> None:
     """Draw the page."""
     st.title("Map")
@@ -59,8 +67,9 @@ def render() -> None:
                               disabled=measure == "people",
                               help="A share of the area's people, from the rounded counts."
                               ) == "% of people" and measure != "people"
-    tiles = controls[2].toggle("Street map background", value=True, key="map_tiles",
-                               help="Needs an internet connection to load OpenStreetMap tiles.")
+    # Off at first: the boundaries are the map, and nothing is fetched from the internet.
+    tiles = controls[2].toggle("Street map background", value=False, key="map_tiles",
+                               help="Loads OpenStreetMap tiles: needs an internet connection.")
     try:
         areas = common.people_by_area(url, version, level, measure in GRAPH_MEASURES)
         asset_table = common.assets(url, version)
@@ -73,13 +82,17 @@ def render() -> None:
     layers = st.multiselect("Show assets", available, default=default, key="map_layers",
                             help="Public groups and organisations; click a point for details.")
 
+    assets_base = local_assets_base()
     fmap = maps.area_map(areas, measure, asset_table, layers=layers,
                          tiles="OpenStreetMap" if tiles else None, height=MAP_HEIGHT,
-                         share=share)
+                         share=share, assets_base=assets_base)
     place = "ward" if level == "ward" else ""
     summary = maps.summary_text(areas, measure, place, share=share)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
               key=f"area_map_{measure}_{level}_{share}")
+    if assets_base is None:
+        st.caption("This map loads Leaflet from the internet: start the app with "
+                   "`assetmap serve` to use its own copies and draw the map offline.")
     st.markdown(f"**In words:** {summary}")
     unplaced = areas.attrs.get("unplaced", 0)
     if unplaced:
