@@ -1,0 +1,83 @@
+"""Family carers who need back-up: carers with no carers' support, and people with one carer.
+
+A *carer* is a person with the ``carer`` role or a CARES_FOR tie. *Carers' support* is an open
+group or organisation they attend, volunteer at or are supported by that serves the
+``carer_support`` need, is a carers' centre, or is a Shared Lives scheme. A cared-for person has
+*back-up* when a second unpaid carer, a Shared Lives carer or paid support is tied to them; one
+carer and none of these means that when the carer is ill, nobody steps in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from assetmap import vocab
+from assetmap.graph import circles as _c
+
+NO_SUPPORT = "carer without carers' support"
+NO_BACKUP = "one carer and no back-up"
+COLUMNS: list[str] = ["person_id", "name", "area", "gap", "carer_hours", "cares_for",
+                      "carer_id", "reasons"]
+
+_SUPPORT_KINDS = frozenset({"carers_centre", "shared_lives_scheme"})
+
+
+def is_carers_support(attrs: dict[str, Any]) -> bool:
+    """Whether a group or organisation supports carers."""
+    if attrs.get("kind") not in vocab.ASSET_KINDS or not _c.is_open(attrs):
+        return False
+    needs = attrs.get("needs") or []
+    return "carer_support" in needs or attrs.get("org_kind") in _SUPPORT_KINDS
+
+
+def _name(G: nx.MultiDiGraph, n: str) -> str:
+    return str(G.nodes[n].get("name") or n)
+
+
+@_c.whole_graph
+def carer_support_gaps(G: nx.MultiDiGraph) -> pd.DataFrame:
+    """One row per gap: carers with no tie to carers' support, and cared-for people with a
+    single unpaid carer and no back-up. Sorted by gap, then person id."""
+    _c.check_graph(G)
+    rows = []
+    nodes = G._node
+    # Only carers and the people they care for can have a gap: find them first (edges are keyed
+    # by tie kind), then build just their circles.
+    involved = {p for p, a in nodes.items()
+                if a.get("kind") == vocab.PERSON and "carer" in (a.get("roles") or [])}
+    for u, nbrs in G._succ.items():
+        for v, keyed in nbrs.items():
+            if "CARES_FOR" in keyed:
+                involved.update((u, v))
+    for p in sorted(involved):
+        attrs = nodes[p]
+        if attrs.get("kind") != vocab.PERSON:
+            continue
+        c = _c.circle(G, p)
+        base = {"person_id": p, "name": attrs.get("name", ""), "area": attrs.get("area"),
+                "carer_hours": attrs.get("carer_hours")}
+        is_carer = bool(c.cares_for) or "carer" in (attrs.get("roles") or [])
+        if is_carer:
+            supported = any(is_carers_support(nodes[o]) for o in c.groups | c.professional)
+            if not supported:
+                hours = attrs.get("carer_hours")
+                who = ", ".join(sorted(_name(G, o) for o in c.cares_for)) or "someone"
+                rows.append({**base, "gap": NO_SUPPORT, "cares_for": len(c.cares_for),
+                             "carer_id": None,
+                             "reasons": f"cares for {who}"
+                                        + (f" ({vocab.label(hours)} hours a week)"
+                                           if hours and hours != "none" else "")
+                                        + "; no carers' group, carers' centre or Shared Lives"})
+        if len(c.carers) == 1 and not c.backup:
+            (carer,) = c.carers
+            rows.append({**base, "gap": NO_BACKUP, "cares_for": len(c.cares_for),
+                         "carer_id": carer,
+                         "reasons": f"only {_name(G, carer)} cares for them; no second carer, "
+                                    "Shared Lives or paid support to step in"})
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    if df.empty:
+        return df
+    return df.sort_values(["gap", "person_id"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,172 @@
+"""Where provision is missing: per area and need, the people with the need and who is in reach.
+
+For each area of ``areas`` and each canonical need: how many people have the need, how many open
+groups and organisations meeting it lie within ``max_km`` of the area's boundary, how many of the
+people have no such provider within ``max_km`` of home (haversine), and the median distance from
+their homes to the nearest one. Rows with demand and no provider in reach are flagged. People are
+placed in an area by their ``area`` (or the nearest enclosing Area node's ``parent`` chain), and
+failing that by their location. The counts are raw: pass them through
+:func:`assetmap.privacy.suppress_counts` before publishing; the ``reasons`` already use published
+counts ("<8 people ...").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from shapely.geometry import Point
+
+from assetmap import settings as _settings
+from assetmap import vocab
+from assetmap.geo import EARTH_RADIUS_M
+from assetmap.graph import circles as _c
+from assetmap.graph.pooling import unit_vectors
+from assetmap.graph.suggestions import canonical_words
+from assetmap.privacy import publish_count
+
+COLUMNS: list[str] = ["area_code", "area_name", "need", "people_with_need",
+                      "providers_within_reach", "people_without_provider", "median_nearest_km",
+                      "flagged", "reasons", "geometry"]
+
+
+def _area_of(G: nx.MultiDiGraph, area: Any, codes: set[str]) -> str | None:
+    seen = set()
+    while isinstance(area, str) and area not in seen:
+        if area in codes:
+            return area
+        seen.add(area)
+        area = G._node.get(area, {}).get("parent")
+    return None
+
+
+def _chord_to_km(c: np.ndarray) -> np.ndarray:
+    return 2.0 * EARTH_RADIUS_M / 1000.0 * np.arcsin(np.minimum(1.0, c / 2.0))
+
+
+@_c.whole_graph
+def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
+                   max_km: float | None = None) -> gpd.GeoDataFrame:
+    """One row per area × need (every canonical need), ready to map; see the module docstring.
+
+    ``areas`` needs ``area_code``, ``area_name`` and polygon ``geometry``; ``max_km`` defaults to
+    the ``max_travel_km`` setting.
+    """
+    _c.check_graph(G)
+    missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
+    if missing:
+        raise ValueError(f"areas needs the columns {', '.join(sorted(missing))}")
+    max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
+    crs = areas.crs or "EPSG:4326"
+    areas = areas.set_crs(crs, allow_override=True)
+    codes = set(areas["area_code"].astype(str))
+    needs = list(vocab.NEEDS)
+
+    # People with needs, placed in an area.
+    person_rows: list[tuple[str | None, float | None, float | None, list[str]]] = []
+    providers: dict[str, list[tuple[float, float]]] = {n: [] for n in needs}
+    for attrs in G._node.values():
+        kind = attrs.get("kind")
+        if kind == vocab.PERSON:
+            pn = canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in)
+            if pn:
+                person_rows.append((_area_of(G, attrs.get("area"), codes), attrs.get("lat"),
+                                    attrs.get("lon"), sorted(pn)))
+        elif kind in vocab.ASSET_KINDS and _c.is_open(attrs) and attrs.get("lat") is not None \
+                and attrs.get("lon") is not None:
+            for need in canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in):
+                providers[need].append((attrs["lat"], attrs["lon"]))
+    people = pd.DataFrame(person_rows, columns=["area_code", "lat", "lon", "needs"])
+    if len(people):
+        unplaced = people["area_code"].isna() & people["lat"].notna() & people["lon"].notna()
+        if unplaced.any():
+            pts = gpd.GeoDataFrame(
+                index=people.index[unplaced],
+                geometry=[Point(lon, lat) for lat, lon in
+                          zip(people.loc[unplaced, "lat"], people.loc[unplaced, "lon"],
+                              strict=True)],
+                crs="EPSG:4326").to_crs(crs)
+            hit = gpd.sjoin(pts, areas[["area_code", "geometry"]], predicate="within")
+            hit = hit[~hit.index.duplicated()]
+            people.loc[hit.index, "area_code"] = hit["area_code"].astype(str).values
+    people = people.explode("needs").rename(columns={"needs": "need"})
+    people = people[people["area_code"].notna()] if len(people) else people
+
+    # Nearest provider for each person with a need (exact great-circle distance via chords).
+    nearest = np.full(len(people), np.inf)
+    if len(people):
+        has_loc = (people["lat"].notna() & people["lon"].notna()).to_numpy()
+        need_arr = people["need"].to_numpy()
+        for need in needs:
+            locs = providers[need]
+            mask = has_loc & (need_arr == need)
+            if not locs or not mask.any():
+                continue
+            tree = cKDTree(unit_vectors(np.array([p[0] for p in locs]),
+                                        np.array([p[1] for p in locs])))
+            q = unit_vectors(people["lat"].to_numpy(dtype=float)[mask],
+                             people["lon"].to_numpy(dtype=float)[mask])
+            d, _ = tree.query(q, k=1)
+            nearest[mask] = _chord_to_km(d)
+    people = people.assign(nearest_km=nearest)
+    people["reached"] = people["nearest_km"] <= max_km
+
+    # Providers within reach of each area: points inside the area buffered by max_km (metres).
+    metric = areas.estimate_utm_crs() if areas.crs.is_geographic else areas.crs
+    reach = areas[["area_code", "geometry"]].to_crs(metric)
+    reach["geometry"] = reach.buffer(max_km * 1000.0)
+    prov_rows = [(need, lon, lat) for need in needs for lat, lon in providers[need]]
+    if prov_rows:
+        pts = gpd.GeoDataFrame(
+            {"need": [r[0] for r in prov_rows]},
+            geometry=gpd.points_from_xy([r[1] for r in prov_rows], [r[2] for r in prov_rows]),
+            crs="EPSG:4326").to_crs(metric)
+        joined = gpd.sjoin(pts, reach, predicate="within")
+        supply = joined.groupby(["area_code", "need"]).size()
+    else:
+        supply = pd.Series(dtype=int)
+
+    grid = pd.MultiIndex.from_product([areas["area_code"].astype(str), needs],
+                                      names=["area_code", "need"])
+    if len(people):
+        finite = people["nearest_km"].where(np.isfinite(people["nearest_km"]))
+        agg = people.assign(finite=finite).groupby(["area_code", "need"]).agg(
+            people_with_need=("need", "size"),
+            people_reached=("reached", "sum"),
+            median_nearest_km=("finite", "median"))
+    else:
+        agg = pd.DataFrame(columns=["people_with_need", "people_reached", "median_nearest_km"])
+    out = pd.DataFrame(index=grid)
+    out["people_with_need"] = agg["people_with_need"].reindex(grid).fillna(0).astype(int)
+    reached = agg["people_reached"].reindex(grid).fillna(0).astype(int)
+    out["providers_within_reach"] = supply.reindex(grid).fillna(0).astype(int)
+    out["people_without_provider"] = out["people_with_need"] - reached
+    out["median_nearest_km"] = agg["median_nearest_km"].reindex(grid).astype(float).round(3)
+    out["flagged"] = (out["people_with_need"] > 0) & (out["providers_within_reach"] == 0)
+    out = out.reset_index()
+    out["reasons"] = [_reason(r, max_km) for r in out.itertuples(index=False)]
+    meta = areas[["area_code", "area_name", "geometry"]].assign(
+        area_code=areas["area_code"].astype(str))
+    out = out.merge(meta, on="area_code", how="left")
+    return gpd.GeoDataFrame(out[COLUMNS], geometry="geometry", crs=crs)
+
+
+def _reason(r: Any, max_km: float) -> str:
+    need = vocab.label(r.need)
+    if r.people_with_need == 0:
+        return f"nobody recorded as needing help with {need}"
+    who = f"{publish_count(r.people_with_need)} people need help with {need}"
+    if r.providers_within_reach == 0:
+        tail = f"no provider within {max_km:g} km"
+        if r.median_nearest_km == r.median_nearest_km:  # not NaN
+            tail += f"; nearest is {r.median_nearest_km:.1f} km away (median)"
+        else:
+            tail += "; none anywhere on the map"
+        return f"{who}; {tail}"
+    return (f"{who}; {r.providers_within_reach} provider"
+            f"{'' if r.providers_within_reach == 1 else 's'} within {max_km:g} km; "
+            f"{publish_count(r.people_without_provider)} without one near home")

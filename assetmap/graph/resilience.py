@@ -1,0 +1,349 @@
+"""What depends on each group and organisation, and who the system of support cannot see.
+
+The *support network* joins people, groups, organisations and practitioners by community,
+professional and organisational ties (read both ways; IN_AREA ties, Area nodes, referrals and
+closed assets left out). A *hub* is any practitioner or an open GP practice, wellbeing hub,
+council service, carers' centre or mental health service (:data:`assetmap.vocab.HUB_KINDS`).
+
+- :func:`closure_impact` — if one asset closed: who loses their only community tie, whose
+  isolation level drops, and who loses every path to a clinician or hub. It is local: it looks
+  at the asset's own ties and searches outwards from its neighbours only until a hub is found.
+- :func:`keystone_assets` — every open asset ranked by that impact, in one pass: one depth-first
+  search (Tarjan's low-link) finds, for every asset at once, the pieces its closure would cut
+  off and whether each still holds a hub; no whole-graph betweenness is needed.
+- :func:`disconnected_clusters` — parts of the network with no path to any hub, split into
+  communities by Louvain (seeded, so the same graph gives the same clusters): peer groups the
+  system cannot see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import networkx as nx
+import pandas as pd
+
+from assetmap import vocab
+from assetmap.graph import circles as _c
+
+SUPPORT_CLASSES: frozenset[str] = frozenset({vocab.COMMUNITY, vocab.PROFESSIONAL,
+                                             vocab.ORGANISATIONAL})
+IMPACT_COLUMNS: list[str] = ["person_id", "name", "level_before", "level_after",
+                             "loses_only_community_tie", "loses_hub_path", "reasons"]
+KEYSTONE_COLUMNS: list[str] = ["asset_id", "name", "kind", "status", "people_tied",
+                               "lose_only_community_tie", "level_drops", "lose_hub_path",
+                               "splits_network", "rank", "reasons"]
+CLUSTER_COLUMNS: list[str] = ["cluster", "people", "groups", "members", "group_names", "areas",
+                              "reasons"]
+
+
+def _in_network(attrs: dict) -> bool:
+    return attrs.get("kind") != vocab.AREA and _c.is_open(attrs)
+
+
+def support_neighbours(G: nx.MultiDiGraph, n: str) -> Iterator[str]:
+    """Nodes joined to ``n`` in the support network (may repeat a node)."""
+    nodes = G._node
+    for adj in (G._succ[n], G._pred[n]):
+        for other, keyed in adj.items():
+            if other == n or not _in_network(nodes[other]):
+                continue
+            for key, attrs in keyed.items():
+                kind = attrs.get("kind", key)
+                if kind != "IN_AREA" and vocab.TIE_KINDS.get(kind) in SUPPORT_CLASSES:
+                    yield other
+                    break
+
+
+def support_adjacency(G: nx.MultiDiGraph) -> tuple[list[str], list[list[int]]]:
+    """The support network as (node ids, adjacency lists of integer indices), ids sorted."""
+    ids = sorted(n for n, d in G._node.items() if _in_network(d))
+    index = {n: i for i, n in enumerate(ids)}
+    adj: list[set[int]] = [set() for _ in ids]
+    nodes = G._node
+    for u in ids:
+        iu = index[u]
+        for v, keyed in G._succ[u].items():
+            iv = index.get(v)
+            if iv is None or iv == iu or not _in_network(nodes[v]):
+                continue
+            for key, attrs in keyed.items():
+                kind = attrs.get("kind", key)
+                if kind != "IN_AREA" and vocab.TIE_KINDS.get(kind) in SUPPORT_CLASSES:
+                    adj[iu].add(iv)
+                    adj[iv].add(iu)
+                    break
+    return ids, [sorted(a) for a in adj]
+
+
+def _pieces_without_hub(G: nx.MultiDiGraph, node_id: str) -> tuple[bool, list[set[str]]]:
+    """Remove ``node_id``: (did its part of the network reach a hub before?, the pieces
+    it leaves behind that reach no hub)."""
+    nodes = G._node
+    reach_hub: set[str] = set()
+    no_hub: set[str] = set()
+    pieces: list[set[str]] = []
+    for s in sorted(set(support_neighbours(G, node_id))):
+        if s in reach_hub or s in no_hub:
+            continue
+        seen = {s}
+        stack = [s]
+        found = _c.is_hub(nodes[s])
+        while stack and not found:
+            n = stack.pop()
+            for m in support_neighbours(G, n):
+                if m == node_id or m in seen:
+                    continue
+                if m in reach_hub or _c.is_hub(nodes[m]):
+                    found = True
+                    break
+                seen.add(m)
+                stack.append(m)
+        if found:
+            reach_hub |= seen
+        else:
+            no_hub |= seen
+            pieces.append(seen)
+    had_hub = _c.is_hub(nodes[node_id]) or bool(reach_hub)
+    return had_hub, pieces if had_hub else []
+
+
+def closure_impact(G: nx.MultiDiGraph, node_id: str) -> pd.DataFrame:
+    """Who is worse off if this group or organisation closed: one row per person whose level
+    drops or who loses every path to a clinician or hub, worst first."""
+    _c.check_graph(G)
+    if node_id not in G:
+        raise KeyError(f"no node with id {node_id!r} in this graph")
+    attrs = G._node[node_id]
+    if attrs.get("kind") not in vocab.ASSET_KINDS:
+        raise ValueError("closure impact is for a group or organisation")
+    nodes = G._node
+    name = attrs.get("name") or node_id
+    rows: dict[str, dict] = {}
+    if not _c.is_open(attrs):
+        return pd.DataFrame([], columns=IMPACT_COLUMNS)
+    tied = {o for o in (*G._succ[node_id], *G._pred[node_id])
+            if nodes[o].get("kind") == vocab.PERSON}
+    circles = {p: _c.circle(G, p) for p in tied}
+    for p in sorted(tied):
+        c = circles[p]
+        before, after = _c.level(c), _c.level(c, without=node_id)
+        only = c.community == {node_id}
+        if _c.LEVEL_RANK[after] < _c.LEVEL_RANK[before]:
+            why = (f"{name} is their only community tie" if only
+                   else f"{before} → {after} without {name}")
+            rows[p] = {"person_id": p, "name": nodes[p].get("name", ""), "level_before": before,
+                       "level_after": after, "loses_only_community_tie": only,
+                       "loses_hub_path": False, "reasons": why}
+    _had, pieces = _pieces_without_hub(G, node_id)
+    for piece in pieces:
+        for p in piece:
+            if nodes[p].get("kind") != vocab.PERSON:
+                continue
+            row = rows.get(p)
+            why = (f"no other route to a GP, link worker or hub than through {name}"
+                   if p not in rows else "and no other route to a GP, link worker or hub")
+            if row is None:
+                lvl = _c.level(circles[p]) if p in circles else _c.level(_c.circle(G, p))
+                lvl_after = _c.level(circles[p], without=node_id) if p in circles else lvl
+                rows[p] = {"person_id": p, "name": nodes[p].get("name", ""),
+                           "level_before": lvl, "level_after": lvl_after,
+                           "loses_only_community_tie": False, "loses_hub_path": True,
+                           "reasons": why}
+            else:
+                row["loses_hub_path"] = True
+                row["reasons"] += "; " + why
+    df = pd.DataFrame(list(rows.values()), columns=IMPACT_COLUMNS)
+    if df.empty:
+        return df
+    df["_r"] = df["level_after"].map(_c.LEVEL_RANK)
+    return (df.sort_values(["loses_only_community_tie", "_r", "loses_hub_path", "person_id"],
+                           ascending=[False, True, False, True], kind="stable")
+            .drop(columns="_r").reset_index(drop=True))
+
+
+def _cut_counts(G: nx.MultiDiGraph, ids: list[str], adj: list[list[int]]
+                ) -> tuple[list[int], list[bool]]:
+    """For every node: people who would lose every path to a hub if it were removed, and
+    whether removing it splits its part of the network (Tarjan's low-link, iterative)."""
+    nodes = G._node
+    n = len(ids)
+    is_p = [nodes[i].get("kind") == vocab.PERSON for i in ids]
+    is_h = [_c.is_hub(nodes[i]) for i in ids]
+    disc = [-1] * n
+    low = [0] * n
+    sub_p = [0] * n
+    sub_h = [0] * n
+    sep_p = [0] * n
+    sep_h = [0] * n
+    sep_nohub_p = [0] * n
+    sep_count = [0] * n
+    comp_p = [0] * n
+    comp_h = [0] * n
+    is_root = [False] * n
+    t = 0
+    for root in range(n):
+        if disc[root] != -1:
+            continue
+        is_root[root] = True
+        members = [root]
+        disc[root] = low[root] = t
+        t += 1
+        sub_p[root], sub_h[root] = int(is_p[root]), int(is_h[root])
+        stack = [(root, iter(adj[root]))]
+        while stack:
+            v, it = stack[-1]
+            for w in it:
+                if disc[w] == -1:
+                    disc[w] = low[w] = t
+                    t += 1
+                    sub_p[w], sub_h[w] = int(is_p[w]), int(is_h[w])
+                    members.append(w)
+                    stack.append((w, iter(adj[w])))
+                    break
+                if disc[w] < low[v]:
+                    low[v] = disc[w]
+            else:
+                stack.pop()
+                if stack:
+                    u = stack[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+                    sub_p[u] += sub_p[v]
+                    sub_h[u] += sub_h[v]
+                    if low[v] >= disc[u]:
+                        sep_count[u] += 1
+                        sep_p[u] += sub_p[v]
+                        sep_h[u] += sub_h[v]
+                        if sub_h[v] == 0:
+                            sep_nohub_p[u] += sub_p[v]
+        for m in members:
+            comp_p[m], comp_h[m] = sub_p[root], sub_h[root]
+    lose = [0] * n
+    splits = [False] * n
+    for v in range(n):
+        splits[v] = sep_count[v] >= (2 if is_root[v] else 1)
+        if comp_h[v] == 0:
+            continue
+        rest_p = comp_p[v] - int(is_p[v]) - sep_p[v]
+        rest_h = comp_h[v] - int(is_h[v]) - sep_h[v]
+        lose[v] = sep_nohub_p[v] + (rest_p if rest_h == 0 else 0)
+    return lose, splits
+
+
+@_c.whole_graph
+def keystone_assets(G: nx.MultiDiGraph) -> pd.DataFrame:
+    """Every open group and organisation ranked by what its closure would do.
+
+    Ranked by people losing their only community tie, then people losing every path to a hub,
+    then people whose isolation level drops, then people tied to it (attending, volunteering
+    or supported there; referrals do not count).
+    """
+    _c.check_graph(G)
+    ids, adj = support_adjacency(G)
+    lose, splits = _cut_counts(G, ids, adj)
+    at = {n: i for i, n in enumerate(ids)}
+    nodes = G._node
+    circle_cache: dict[str, _c.Circle] = {}
+    rows = []
+    for a in ids:
+        attrs = nodes[a]
+        if attrs.get("kind") not in vocab.ASSET_KINDS:
+            continue
+        tied = {o for o in (*G._succ[a], *G._pred[a]) if nodes[o].get("kind") == vocab.PERSON}
+        only = drops = depend = 0
+        for p in tied:
+            c = circle_cache.get(p)
+            if c is None:
+                c = circle_cache[p] = _c.circle(G, p)
+            if a not in c.community and a not in c.professional:
+                continue
+            depend += 1
+            if c.community == {a}:
+                only += 1
+            if _c.LEVEL_RANK[_c.level(c, without=a)] < _c.LEVEL_RANK[_c.level(c)]:
+                drops += 1
+        cut = lose[at[a]]
+        parts = []
+        if only:
+            parts.append(f"the only community tie of {only} {'person' if only == 1 else 'people'}")
+        if cut:
+            parts.append(f"the only route to a GP, link worker or hub for {cut}")
+        if drops > only:
+            parts.append(f"{drops} people would be more isolated without it")
+        if splits[at[a]]:
+            parts.append("closing it splits the network")
+        rows.append({"asset_id": a, "name": attrs.get("name", ""), "kind": attrs.get("kind"),
+                     "status": attrs.get("status"), "people_tied": depend,
+                     "lose_only_community_tie": only, "level_drops": drops,
+                     "lose_hub_path": cut, "splits_network": splits[at[a]],
+                     "reasons": "; ".join(parts) or "others would still be connected"})
+    df = pd.DataFrame(rows, columns=KEYSTONE_COLUMNS)
+    if df.empty:
+        return df
+    df = df.sort_values(["lose_only_community_tie", "lose_hub_path", "level_drops",
+                         "people_tied", "asset_id"],
+                        ascending=[False, False, False, False, True],
+                        kind="stable").reset_index(drop=True)
+    df["rank"] = range(1, len(df) + 1)
+    return df
+
+
+@_c.whole_graph
+def disconnected_clusters(G: nx.MultiDiGraph, seed: int = 0, min_size: int = 2
+                          ) -> pd.DataFrame:
+    """Communities (Louvain, ``seed``) of people and groups with no path to any hub.
+
+    Louvain never puts two unconnected parts in one community, so it runs on each part of the
+    network that has no hub (usually small), not on the whole graph. Parts smaller than
+    ``min_size`` nodes, or with no person in them, are left out.
+    """
+    _c.check_graph(G)
+    ids, adj = support_adjacency(G)
+    nodes = G._node
+    seen = [False] * len(ids)
+    clusters: list[list[str]] = []
+    for s in range(len(ids)):
+        if seen[s]:
+            continue
+        seen[s] = True
+        comp = [s]
+        stack = [s]
+        while stack:
+            v = stack.pop()
+            for w in adj[v]:
+                if not seen[w]:
+                    seen[w] = True
+                    comp.append(w)
+                    stack.append(w)
+        if len(comp) < min_size:
+            continue
+        names = [ids[i] for i in comp]
+        if any(_c.is_hub(nodes[m]) for m in names):
+            continue
+        if not any(nodes[m].get("kind") == vocab.PERSON for m in names):
+            continue
+        if len(comp) <= 3:
+            clusters.append(sorted(names))
+            continue
+        H = nx.Graph()
+        H.add_nodes_from(sorted(names))
+        H.add_edges_from((ids[v], ids[w]) for v in comp for w in adj[v] if v < w)
+        for part in nx.community.louvain_communities(H, seed=seed):
+            if any(nodes[m].get("kind") == vocab.PERSON for m in part):
+                clusters.append(sorted(part))
+    clusters.sort(key=lambda m: (-len(m), m[0]))
+    rows = []
+    for i, members in enumerate(clusters, start=1):
+        people = [m for m in members if nodes[m].get("kind") == vocab.PERSON]
+        groups = [m for m in members if nodes[m].get("kind") in vocab.ASSET_KINDS]
+        gnames = sorted(str(nodes[g].get("name") or g) for g in groups)
+        what = f"{len(people)} {'person' if len(people) == 1 else 'people'}"
+        if groups:
+            what += (f" and {len(groups)} {'group' if len(groups) == 1 else 'groups'} "
+                     f"({', '.join(gnames[:3])}{', …' if len(gnames) > 3 else ''})")
+        rows.append({"cluster": i, "people": len(people), "groups": len(groups),
+                     "members": members, "group_names": gnames,
+                     "areas": sorted({a for m in members if (a := nodes[m].get("area"))}),
+                     "reasons": f"{what} with no tie to any GP, link worker or hub"})
+    return pd.DataFrame(rows, columns=CLUSTER_COLUMNS)
