@@ -793,7 +793,7 @@ def _people_in_lsoa(state: _State, lsoa: str, n: int, carer_p: np.ndarray, dis_c
             if prov.t_peer[t] and not thin[p]:
                 earlier = state.peers.setdefault(t, [])
                 for j in rng.permutation(len(earlier))[:2]:
-                    add(ids[p], earlier[int(j)], "PEER")
+                    add(ids[p], earlier[int(j)], "PEER", via=t_ids[t])  # met at this group
                 earlier.append(ids[p])
     for p in np.flatnonzero(thin_group):
         if int(p) not in attends and len(social):  # no group fits them: a friend instead
