@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from bolt_server import bolt_factory, bolt_server  # noqa: F401  (bolt_server: session fixture)
 
 from assetmap.graph.sqlite_store import SQLiteStore
 from assetmap.graph.store import GraphStore
@@ -23,6 +24,7 @@ def _sqlite_factory(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[
 #: name -> generator function(tmp_path, request) yielding a fresh, empty store.
 STORE_FACTORIES: dict[str, Callable[[Path, pytest.FixtureRequest], Iterator[GraphStore]]] = {
     "sqlite": _sqlite_factory,
+    "bolt": bolt_factory,
 }
 
 
@@ -38,3 +40,29 @@ def sqlite_store(tmp_path: Path) -> Iterator[SQLiteStore]:
     s = SQLiteStore(tmp_path / "assetmap.db")
     yield s
     s.close()
+
+
+def signed_in(app_test, role: str = "coordinator", caseload=(), name: str | None = None,
+              store_url: str | None = None):
+    """Sign an AppTest in as a real account of ``role`` (made in the store's access database if
+    missing, with ``caseload`` for a coordinator), as the sign-in gate expects; returns it.
+
+    Call after ``ASSETMAP_STORE`` is set (or pass ``store_url``) and before ``.run()``.
+    """
+    import time
+
+    from assetmap import settings
+    from assetmap.access import AccessDB, new_password
+    from assetmap.ui import auth
+
+    name = name or f"test-{role.replace('_', '-')}"
+    with AccessDB(settings.access_db_path(store_url)) as access:
+        if name not in {n for n, *_ in access.users()}:
+            access.add_user(name, role, new_password())
+        if caseload:
+            access.add_to_caseload(name, list(caseload))
+    now = time.time()
+    app_test.session_state[auth.USER_KEY] = name
+    app_test.session_state[auth.STARTED_KEY] = now
+    app_test.session_state[auth.SEEN_KEY] = now
+    return app_test
