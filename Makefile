@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,22 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/assetmap demo
 
-test: install
+# The browser tests drive Debian's Chromium (never a downloaded one). Installed when missing and
+# running as root; otherwise say how. Quiet and idempotent: nothing happens when it is present.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing Chromium for the browser tests (apt-get install chromium)"; \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium >/dev/null; \
+	  else \
+	    echo "make: Chromium is missing; the browser tests need it: sudo apt-get install chromium"; \
+	  fi; \
+	fi
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -58,11 +58,15 @@ def demo(store_url: str | None, people: int | None, seed: int | None, rebuild: b
     url = store_url or _settings.default_store_url()
     click.echo(f"assetmap: preparing the Trafford demo in {url} …")
     store, result = open_demo(url, people=people, seed=seed, rebuild=rebuild)
-    store.close()
+    try:
+        accounts = _demo_accounts(store, url)
+    finally:
+        store.close()
     if result["built"]:
         click.echo(f"assetmap: built in {result['seconds']} s: {_counts_line(result)}")
     else:
         click.echo(f"assetmap: demo already built: {_counts_line(result)}")
+    _echo_demo_accounts(accounts)
     if not no_serve:
         sys.exit(serve(url, port=port, host=host))
 
@@ -289,6 +293,284 @@ def copy_cmd(from_url: str, to_url: str, batch_size: int | None) -> None:
     result = copy_url(from_url, to_url, batch_size=batch_size or _settings.load().batch_size)
     click.echo(f"assetmap: copied {result['nodes']:,} records and {result['ties']:,} ties from "
                f"{result['from']} to {result['to']} in {result['seconds']} s.")
+
+
+@main.command()
+@store_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the reports into (created if missing).")
+@click.option("--level", type=click.Choice(["ward", "lsoa"]), default="ward", show_default=True,
+              help="Areas to count people in.")
+@click.option("--area", default=None, metavar="CODE", help="Analyse only this area (and inside).")
+@friendly_errors
+def analyse(store_url: str | None, out_dir: str, level: str, area: str | None) -> None:
+    """Analyse the area and write shareable reports (CSV and GeoJSON, small numbers suppressed)."""
+    from assetmap.graph.store import open_store
+    from assetmap.reports import analyse_store
+
+    store = open_store(store_url or _settings.default_store_url())
+    try:
+        result = analyse_store(store, out_dir, level=level, area=area)
+    finally:
+        store.close()
+    click.echo(f"assetmap: analysed {result['people']:,} people; wrote "
+               f"{len(result['files'])} files to {out_dir}")
+    for name in result["files"]:
+        click.echo(f"  {name}")
+
+
+
+# --- accounts, caseloads, audit and people's rights (assetmap.access, .audit, .rights) --------
+
+def _access(store_url: str | None):
+    from assetmap.access import AccessDB
+
+    return AccessDB.for_store(store_url or _settings.default_store_url())
+
+
+def _cli_actor() -> str:
+    """Who the audit log names for a command-line action: the operating-system account."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _new_password() -> str:
+    """A new password from ``ASSETMAP_NEW_PASSWORD`` or a hidden prompt (never an argument)."""
+    import os
+
+    from_env = os.environ.get("ASSETMAP_NEW_PASSWORD")
+    if from_env:
+        return from_env
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _demo_accounts(store: Any, url: str) -> dict[str, str] | None:
+    """Demo sign-in: accounts with random passwords, made once for a synthetic demo store."""
+    from assetmap.access import ensure_demo_accounts
+
+    with _access(url) as access:
+        made = ensure_demo_accounts(access, store)
+        return made or None
+
+
+def _echo_demo_accounts(accounts: dict[str, str] | None) -> None:
+    if not accounts:
+        click.echo("assetmap: sign in with a demo account (passwords were shown when the demo was "
+                   "first built; `assetmap users password NAME` sets a new one).")
+        return
+    click.echo("assetmap: demo sign-in (synthetic people only; shown once, keep them):")
+    for name, password in accounts.items():
+        click.echo(f"  {name:<18} password: {password}")
+
+@main.group("users")
+def users_group() -> None:
+    """Accounts that may sign in to the app (coordinator, hub_analyst, admin)."""
+
+
+@users_group.command("add")
+@store_option
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["coordinator", "hub_analyst", "admin"]))
+@click.option("--oidc-only", is_flag=True, help="No password: sign in through single sign-on.")
+@friendly_errors
+def users_add_cmd(store_url: str | None, name: str, role: str, oidc_only: bool) -> None:
+    """Add an account; the password comes from a prompt or ASSETMAP_NEW_PASSWORD."""
+    from assetmap import audit
+
+    with _access(store_url) as access:
+        user = access.add_user(name, role, None if oidc_only else _new_password())
+        audit.record(access, _cli_actor(), "user_add", reason=f"{user.name} as {role}")
+    click.echo(f"assetmap: added {user.name} ({role}).")
+
+
+@users_group.command("remove")
+@store_option
+@click.argument("name")
+@friendly_errors
+def users_remove_cmd(store_url: str | None, name: str) -> None:
+    """Remove an account (its audit rows stay)."""
+    from assetmap import audit
+
+    with _access(store_url) as access:
+        access.remove_user(name)
+        audit.record(access, _cli_actor(), "user_remove", reason=name)
+    click.echo(f"assetmap: removed {name}.")
+
+
+@users_group.command("password")
+@store_option
+@click.argument("name")
+@friendly_errors
+def users_password_cmd(store_url: str | None, name: str) -> None:
+    """Set a new password for an account (from a prompt or ASSETMAP_NEW_PASSWORD)."""
+    with _access(store_url) as access:
+        access.set_password(name, _new_password())
+    click.echo(f"assetmap: new password set for {name}.")
+
+
+@users_group.command("list")
+@store_option
+@friendly_errors
+def users_list_cmd(store_url: str | None) -> None:
+    """List accounts: name, role, caseload size."""
+    with _access(store_url) as access:
+        rows = access.users()
+    if not rows:
+        click.echo("assetmap: no accounts yet; add one with `assetmap users add NAME --role …`.")
+    for name, role, caseload, demo in rows:
+        click.echo(f"{name:<24}{role:<13}{caseload:>6} people{'  (demo)' if demo else ''}")
+
+
+@main.group("caseload")
+def caseload_group() -> None:
+    """The people (by id) each coordinator supports: the only people they see."""
+
+
+@caseload_group.command("add")
+@store_option
+@click.argument("user")
+@click.argument("person_ids", nargs=-1, required=True)
+@friendly_errors
+def caseload_add_cmd(store_url: str | None, user: str, person_ids: tuple[str, ...]) -> None:
+    """Add people to a coordinator's caseload."""
+    from assetmap.graph.store import open_store
+
+    store = open_store(store_url or _settings.default_store_url())
+    try:
+        from assetmap import vocab
+        from assetmap.errors import NotFoundError
+
+        missing = []
+        for pid in person_ids:
+            try:
+                if store.get(pid).kind != vocab.PERSON:
+                    missing.append(pid)
+            except NotFoundError:
+                missing.append(pid)
+    finally:
+        store.close()
+    if missing:
+        raise click.ClickException(f"No person with id {missing[0]!r} in the store.")
+    from assetmap import audit
+
+    with _access(store_url) as access:
+        added = access.add_to_caseload(user, person_ids)
+        audit.record(access, _cli_actor(), "caseload_change", reason=f"{user}: {added} added")
+    click.echo(f"assetmap: added {added} people to {user}'s caseload.")
+
+
+@caseload_group.command("remove")
+@store_option
+@click.argument("user")
+@click.argument("person_ids", nargs=-1, required=True)
+@friendly_errors
+def caseload_remove_cmd(store_url: str | None, user: str, person_ids: tuple[str, ...]) -> None:
+    """Take people off a coordinator's caseload."""
+    from assetmap import audit
+
+    with _access(store_url) as access:
+        removed = access.remove_from_caseload(user, person_ids)
+        audit.record(access, _cli_actor(), "caseload_change",
+                     reason=f"{user}: {removed} removed")
+    click.echo(f"assetmap: removed {removed} people from {user}'s caseload.")
+
+
+@caseload_group.command("list")
+@store_option
+@click.argument("user")
+@friendly_errors
+def caseload_list_cmd(store_url: str | None, user: str) -> None:
+    """The person ids on a coordinator's caseload."""
+    with _access(store_url) as access:
+        ids = sorted(access.user(user).caseload)
+    for pid in ids:
+        click.echo(pid)
+
+
+@main.command("audit")
+@store_option
+@click.option("--person", default=None, help="Only rows about this person id.")
+@click.option("--user", default=None, help="Only rows by this account.")
+@click.option("--since", default=None, help="Only rows from this UTC date/time on (2026-11-25).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@friendly_errors
+def audit_cmd(store_url: str | None, person: str | None, user: str | None, since: str | None,
+              as_json: bool) -> None:
+    """List the audit log: who viewed, exported, edited or erased which person, and when."""
+    from assetmap import audit
+
+    with _access(store_url) as access:
+        rows = list(audit.events(access, person=person, user=user, since=since))
+    for e in rows:
+        if as_json:
+            click.echo(json.dumps(e.as_dict()))
+        else:
+            click.echo(f"{e.at}  {e.user:<22} {e.role:<12} {e.action:<15} {e.outcome:<8} "
+                       f"{e.person_id or '-'}{'  reason: ' + e.reason if e.reason else ''}")
+    if not as_json:
+        click.echo(f"assetmap: {len(rows)} audit rows.", err=True)
+
+
+@main.group("person")
+def person_group() -> None:
+    """One person's rights: a copy of everything held about them, or erasure."""
+
+
+@person_group.command("export")
+@store_option
+@click.argument("person_ids", nargs=-1, required=True)
+@click.option("--out", "directory", default=".", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for the JSON and CSV files.")
+@click.option("--reason", default=None, help="Why (required for more than one person).")
+@click.option("--include-location", is_flag=True,
+              help="Include the person's postcode and coordinates (their own copy only).")
+@friendly_errors
+def person_export_cmd(store_url: str | None, person_ids: tuple[str, ...], directory: str,
+                      reason: str | None, include_location: bool) -> None:
+    """Export everything held about a person (JSON + CSV, with audit references)."""
+    from assetmap import rights
+    from assetmap.graph.store import open_store
+
+    store = open_store(store_url or _settings.default_store_url())
+    try:
+        with _access(store_url) as access:
+            if len(person_ids) > 1:
+                paths = rights.export_people(store, access, list(person_ids), directory,
+                                             _cli_actor(), reason)
+            else:
+                paths = rights.export_person(store, access, person_ids[0], directory,
+                                             _cli_actor(), include_location=include_location,
+                                             reason=reason)
+    finally:
+        store.close()
+    for path in paths:
+        click.echo(f"assetmap: wrote {path}")
+
+
+@person_group.command("erase")
+@store_option
+@click.argument("person_id")
+@click.option("--reason", default=None, help="Why (e.g. the request's reference).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def person_erase_cmd(store_url: str | None, person_id: str, reason: str | None,
+                     yes: bool) -> None:
+    """Erase a person: their record, ties and geocodes; only a tombstone id is kept."""
+    from assetmap import rights
+    from assetmap.graph.store import open_store
+
+    if not yes:
+        click.confirm(f"Erase {person_id} and every tie they have? This cannot be undone",
+                      abort=True)
+    store = open_store(store_url or _settings.default_store_url())
+    try:
+        with _access(store_url) as access:
+            tombstone = rights.erase_person(store, access, person_id, _cli_actor(),
+                                            reason=reason)
+    finally:
+        store.close()
+    click.echo(f"assetmap: erased; tombstone {tombstone}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

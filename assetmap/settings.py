@@ -56,6 +56,13 @@ class Settings:
     batch_size: int = 5_000
     #: Largest file an importer reads, in bytes (2 GiB).
     import_max_bytes: int = 2 * 1024**3
+    #: A signed-in session ends after this many minutes without a click ...
+    session_idle_minutes: int = 30
+    #: ... and after this many hours in all, whatever happens.
+    session_max_hours: int = 12
+    #: How people sign in: "local" (accounts in the access database) or "oidc" (Streamlit's
+    #: ``st.login`` with an ``[auth]`` section in its secrets; the account name must still exist).
+    auth: str = "local"
     store_url: str = field(default_factory=default_store_url)
 
 
@@ -72,5 +79,28 @@ def load() -> Settings:
         demo_seed=_env_int("ASSETMAP_DEMO_SEED", d.demo_seed),
         batch_size=_env_int("ASSETMAP_BATCH_SIZE", d.batch_size),
         import_max_bytes=_env_int("ASSETMAP_IMPORT_MAX_BYTES", d.import_max_bytes),
+        session_idle_minutes=_env_int("ASSETMAP_SESSION_IDLE_MINUTES", d.session_idle_minutes),
+        session_max_hours=_env_int("ASSETMAP_SESSION_MAX_HOURS", d.session_max_hours),
+        auth=(os.environ.get("ASSETMAP_AUTH") or d.auth).strip().lower(),
         store_url=default_store_url(),
     )
+
+
+def access_db_path(store_url: str | None = None) -> Path:
+    """Where accounts, caseloads, audit rows and tombstones live: ``ASSETMAP_ACCESS_DB``, else
+    ``<store>.access.db`` beside a SQLite store, else a file per store URL in :func:`data_dir`."""
+    explicit = os.environ.get("ASSETMAP_ACCESS_DB")
+    if explicit:
+        return Path(explicit)
+    url = store_url or default_store_url()
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and len(url) > len(prefix):
+        from urllib.parse import unquote
+
+        store_path = Path(unquote(url[len(prefix):]))
+        return store_path.with_name(store_path.name + ".access.db")
+    import hashlib
+
+    bare = url.split("@", 1)[-1]  # never key on credentials
+    digest = hashlib.sha256(bare.encode("utf-8")).hexdigest()[:16]
+    return data_dir() / f"access-{digest}.db"

@@ -21,6 +21,7 @@ from pathlib import Path
 import folium
 import folium.folium
 import pytest
+from conftest import signed_in
 from streamlit import config
 from streamlit.file_util import get_app_static_dir
 from streamlit.testing.v1 import AppTest
@@ -30,7 +31,7 @@ from assetmap import maps
 from assetmap.ui import launch
 
 APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
-MAP_PAGE = APP.parent / "pages" / "map.py"
+MAP_PAGE = APP.parent / "views" / "map.py"
 TIMEOUT = 60
 STATIC_PREFIX = "/app/static/vendor/"
 EXTERNAL = re.compile(r"^(https?:)?//", re.IGNORECASE)
@@ -75,7 +76,7 @@ def _local_file(url: str) -> Path:
 
 
 def test_map_page_loads_every_library_from_the_app(store_url: str, static_serving: None) -> None:
-    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     args = _component_args(at)
     links = args["js_links"] + args["css_links"]
@@ -106,7 +107,7 @@ def test_map_page_loads_every_library_from_the_app(store_url: str, static_servin
 
 def test_without_static_serving_the_page_says_how_to_work_offline(store_url: str) -> None:
     assert config.get_option("server.enableStaticServing") is False
-    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert any(link.startswith("https://") for link in _component_args(at)["js_links"])
     assert any("assetmap serve" in c.value for c in at.caption)

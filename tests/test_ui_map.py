@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 from test_maps import CARERS, PEOPLE, build_store
 
@@ -12,7 +13,7 @@ from assetmap.graph.sqlite_store import SQLiteStore
 from assetmap.ingest import trafford
 
 APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
-MAP_PAGE = APP.parent / "pages" / "map.py"
+MAP_PAGE = APP.parent / "views" / "map.py"
 TIMEOUT = 60
 
 
@@ -31,7 +32,7 @@ def _texts(at: AppTest) -> str:
 
 
 def test_app_opens_on_the_map_page(demo_store_url: str) -> None:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Map"]
     text = _texts(at)
@@ -42,7 +43,7 @@ def test_app_opens_on_the_map_page(demo_store_url: str) -> None:
 
 
 def test_switching_measure_and_level_redraws(demo_store_url: str) -> None:
-    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert "people" in _texts(at)
     at.selectbox(key="map_measure").select("carers").run()
@@ -72,7 +73,7 @@ def test_switching_measure_and_level_redraws(demo_store_url: str) -> None:
 def test_empty_store_shows_how_to_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     SQLiteStore(tmp_path / "empty.db").close()
     monkeypatch.setenv("ASSETMAP_STORE", f"sqlite:///{tmp_path / 'empty.db'}")
-    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert any("assetmap demo" in i.value for i in at.info)
     assert trafford.ATTRIBUTION in _texts(at)
@@ -81,29 +82,30 @@ def test_empty_store_shows_how_to_start(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_bad_store_url_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSETMAP_STORE", "ftp://nowhere/assetmap")
-    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT).run()
+    monkeypatch.setenv("ASSETMAP_ACCESS_DB", str(tmp_path / "access.db"))
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert len(at.error) == 1
     assert "ftp" in at.error[0].value and "\n" not in at.error[0].value
 
 
 def test_about_page_lists_sources_and_licences(demo_store_url: str) -> None:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-    at.switch_page("pages/about.py").run()
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT)).run()
+    at.switch_page("views/about.py").run()
     assert not at.exception
     assert [t.value for t in at.title] == ["About and data sources"]
     assert "Open Government Licence v3.0" in str(at.table[0].value)
 
 
 def test_a_link_opens_a_measure_and_level(demo_store_url: str) -> None:
-    at = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT))
     at.query_params["measure"] = "carers"
     at.query_params["level"] = "lsoa"
     at.run()
     assert not at.exception
     assert at.selectbox(key="map_measure").value == "carers"
     assert at.radio(key="map_level").value == "lsoa"
-    at2 = AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)
+    at2 = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT))
     at2.query_params["measure"] = "<script>"
     at2.run()
     assert not at2.exception

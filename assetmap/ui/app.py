@@ -1,6 +1,8 @@
 """The assetmap Streamlit app: ``streamlit run assetmap/ui/app.py`` (or ``assetmap serve``).
 
-One multipage app; each page lives in ``ui/pages/``. Pages that are not written yet are skipped.
+One multipage app; each page lives in ``ui/views/``. Default deny: someone not signed in gets only
+the sign-in screen, whatever address they open; a signed-in user gets only the pages their role
+may use (``assetmap.access.PAGES_FOR_ROLE``). Pages that are not written yet are skipped.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES_DIR = Path(__file__).with_name("pages")
+from assetmap import access
+from assetmap.ui import auth
 
-#: (file in pages/, title, icon); the first present one is the default page.
+PAGES_DIR = Path(__file__).with_name("views")
+
+#: (file in views/, title, icon); the first present one is the default page.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("map.py", "Map", ":material/map:"),
     ("person.py", "Person", ":material/person:"),
@@ -23,11 +28,18 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 
 
 def main() -> None:
-    """Set up the page and run the chosen page."""
+    """Set up the page, check who is signed in, and run the chosen page they may use."""
     st.set_page_config(page_title="assetmap", page_icon=":material/map:", layout="wide")
+    user = auth.current_user()
+    if user is None:
+        st.navigation([st.Page(auth.sign_in_screen, title="Sign in", icon=":material/login:",
+                               url_path="sign-in", default=True)]).run()
+        return
+    auth.sidebar(user)
+    present = [p for p in PAGES
+               if (PAGES_DIR / p[0]).exists() and access.may_use_page(user, p[0])]
     pages = [st.Page(str(PAGES_DIR / name), title=title, icon=icon, default=(i == 0))
-             for i, (name, title, icon) in enumerate(
-                 p for p in PAGES if (PAGES_DIR / p[0]).exists())]
+             for i, (name, title, icon) in enumerate(present)]
     st.navigation(pages).run()
 
 

@@ -3,7 +3,9 @@ on the store's version, one-sentence errors and the data attribution footer."""
 
 from __future__ import annotations
 
+import folium
 import geopandas as gpd
+import networkx as nx
 import pandas as pd
 import streamlit as st
 
@@ -75,3 +77,102 @@ def footer() -> None:
     """The attribution footer."""
     st.divider()
     st.caption(attribution())
+
+
+# --- shared by the Person, Gaps and Resilience pages (additive helpers) ---------------------------
+
+
+@st.cache_resource(show_spinner="Reading the network…", max_entries=2)
+def graph(url: str, version: int) -> nx.MultiDiGraph:
+    """The whole store as a networkx graph, built once per store version and shared read-only
+    (the store's content, not any one user's view: pages filter what a user may see)."""
+    return _open(url).to_networkx()
+
+
+@st.cache_resource(show_spinner="Finding who is isolated…", max_entries=2)
+def isolation_table(url: str, version: int) -> pd.DataFrame:
+    """Every person's isolation level and reasons, computed once per store version (read-only)."""
+    from assetmap.graph.isolation import isolated_people
+
+    return isolated_people(graph(url, version))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _people_options(url: str, version: int) -> pd.DataFrame:
+    from assetmap import vocab
+
+    G = graph(url, version)
+    nodes = G._node
+    rows = []
+    for node_id, attrs in nodes.items():
+        if attrs.get("kind") != vocab.PERSON:
+            continue
+        lsoa = attrs.get("area")
+        place = nodes.get(lsoa, {}) if isinstance(lsoa, str) else {}
+        ward = nodes.get(place.get("parent"), {}) if place else {}
+        where = ", ".join(str(x) for x in (ward.get("name"), place.get("name")) if x)
+        rows.append((node_id, f"{attrs.get('name') or 'Unnamed'} — {where or 'area unknown'}"))
+    frame = pd.DataFrame(rows, columns=["person_id", "label"])
+    return frame.sort_values(["label", "person_id"], kind="stable").reset_index(drop=True)
+
+
+def selectable_people(store: GraphStore, user: object | None = None) -> pd.DataFrame:
+    """The people this user may open on the Person page: ``person_id`` and ``label`` (display
+    name and area), sorted; only those
+    :func:`assetmap.access.can_view_person` allows (a coordinator's caseload, an admin anyone,
+    a hub analyst no one; no user, no one). The shared cache holds the whole list; the filter
+    runs per user."""
+    people = _people_options(store_url(), store.version())
+    if user is None:  # default deny: no signed-in user, no one to choose
+        return people.iloc[0:0]
+    from assetmap import access
+
+    allowed = people["person_id"].map(lambda p: access.can_view_person(user, p))
+    return people[allowed.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def download_table(frame: pd.DataFrame, file_name: str, key: str,
+                   label: str = "Download CSV") -> None:
+    """A CSV download button for a table (every table on a page is downloadable); cells that a
+    spreadsheet would run as formulas are neutralised (:func:`assetmap.privacy.neutralise_csv`)."""
+    from assetmap import privacy
+
+    st.download_button(label, privacy.neutralise_csv(frame).to_csv(index=False).encode("utf-8"),
+                       file_name=file_name,
+                       mime="text/csv", key=key, disabled=frame.empty)
+
+
+def leaflet_base() -> str | None:
+    """Where maps load Leaflet from: the app's own copies when static serving is on (as
+    ``assetmap serve`` starts it), so maps draw with no internet; None means public CDNs."""
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    return maps.local_assets_url(st.get_option("server.baseUrlPath") or "")
+
+
+def blank_map(height: int) -> folium.Map:
+    """An empty folium map with no tiles, loading Leaflet from :func:`leaflet_base` if set."""
+    fmap = folium.Map(tiles=None, height=height, control_scale=True, prefer_canvas=True,
+                      zoom_snap=0.25)
+    base = leaflet_base()
+    if base is not None:
+        fmap.default_js = [(name, f"{base}/{path}") for name, path in maps.LOCAL_JS]
+        fmap.default_css = [(name, f"{base}/{path}") for name, path in maps.LOCAL_CSS]
+    return fmap
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def md_escape(text: object) -> str:
+    """Text from data made safe inside ``st.markdown``/``st.success``: every Markdown and HTML
+    character backslash-escaped, so a name is shown as written and never as formatting."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in str(text))
+
+
+def fit_view(fmap: folium.Map, south: float, west: float, north: float, east: float,
+             height: int) -> None:
+    """Open a map centred on these bounds at a zoom that shows them (a view rather than
+    fitBounds, so it opens the same way inside streamlit-folium's frame)."""
+    fmap.location = [(south + north) / 2, (west + east) / 2]
+    fmap.options["zoom"] = maps._fit_zoom(west, south, east, north, height)

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from assetmap import maps, privacy, vocab
-from assetmap.ui import common
+from assetmap.ui import auth, common
 
 MAP_HEIGHT = 620
 #: Measures that need the graph (isolation levels), computed only when chosen.
@@ -30,6 +30,7 @@ def local_assets_base() -> str | None:
 
 def render() -> None:
     """Draw the page."""
+    auth.require_page("map.py")
     st.title("Map")
     st.caption("People are shown only as counts per area: counts from 1 to 7 are hidden "
                "(\"<8\") and others are rounded to the nearest 5. Groups and organisations are "
@@ -103,7 +104,7 @@ def render() -> None:
     with st.expander(f"Published counts per area ({len(table)} areas)", expanded=False):
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button("Download CSV (published counts only)",
-                           table.to_csv(index=False).encode("utf-8"),
+                           privacy.neutralise_csv(table).to_csv(index=False).encode("utf-8"),
                            file_name=f"assetmap_{level}_counts.csv", mime="text/csv",
                            key="map_download")
     common.footer()

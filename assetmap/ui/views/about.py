@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assetmap import settings as _settings
-from assetmap.ui import common
+from assetmap.ui import auth, common
 
 SOURCES: tuple[tuple[str, str, str], ...] = (
     ("Ward (2023), LSOA (2021) and borough boundaries", "ONS / Trafford Data Lab",
@@ -24,6 +24,7 @@ SOURCES: tuple[tuple[str, str, str], ...] = (
 
 def render() -> None:
     """Draw the page."""
+    auth.require_page("about.py")
     conf = _settings.load()
     st.title("About and data sources")
     st.markdown(

@@ -1,0 +1,204 @@
+"""Sign-in for the app: default deny. Every page calls :func:`require_user` (or
+:func:`require_page`) first; someone not signed in sees only the sign-in screen.
+
+Local accounts (argon2 hashes in the access database, ``assetmap users add``), or single sign-on
+through Streamlit's ``st.login`` when ``ASSETMAP_AUTH=oidc`` and the Streamlit secrets hold an
+``[auth]`` section (the signed-in e-mail must also be an assetmap account, which gives the role).
+Sessions end after ``ASSETMAP_SESSION_IDLE_MINUTES`` without a click and
+``ASSETMAP_SESSION_MAX_HOURS`` in all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from assetmap import access as _access
+from assetmap import audit
+from assetmap import settings as _settings
+from assetmap.access import AccessDB, User
+from assetmap.errors import AssetmapError, NotFoundError
+
+#: Session-state keys (server side; the browser never holds them).
+USER_KEY = "_assetmap_user"
+STARTED_KEY = "_assetmap_signed_in_at"
+SEEN_KEY = "_assetmap_seen_at"
+NOTICE_KEY = "_assetmap_sign_in_notice"
+
+SIGN_IN_TITLE = "Sign in"
+NOT_ALLOWED = "This page is not part of your role. Choose another page from the menu."
+
+
+@st.cache_resource(show_spinner=False)
+def _open_access(path: str) -> AccessDB:
+    return AccessDB(path)
+
+
+def access_db() -> AccessDB:
+    """The access database of the store this app shows (opened once per server)."""
+    from assetmap.ui import common
+
+    return _open_access(str(_settings.access_db_path(common.store_url())))
+
+
+def oidc_configured() -> bool:
+    """Whether single sign-on is switched on (setting) and configured (Streamlit secrets)."""
+    if _settings.load().auth != "oidc":
+        return False
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _end_session(notice: str | None = None) -> None:
+    for key in (USER_KEY, STARTED_KEY, SEEN_KEY):
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
+def start_session(user: User) -> None:
+    """Mark this browser session as signed in as ``user`` (after the password or SSO check)."""
+    now = time.time()
+    st.session_state[USER_KEY] = user.name
+    st.session_state[STARTED_KEY] = now
+    st.session_state[SEEN_KEY] = now
+
+
+def current_user() -> User | None:
+    """The signed-in user, read afresh from the access database (so a removed account or a
+    changed caseload counts at once), or None; ends sessions past their idle or total time."""
+    name = st.session_state.get(USER_KEY)
+    if not name:
+        return _oidc_user() if oidc_configured() else None
+    now = time.time()
+    why = _access.session_expired(float(st.session_state.get(STARTED_KEY, 0)),
+                                  float(st.session_state.get(SEEN_KEY, 0)), now)
+    if why is not None:
+        _end_session("You were signed out after a while without activity; sign in again."
+                     if why == "idle" else "Your session has ended; sign in again.")
+        return None
+    try:
+        user = access_db().user(str(name))
+    except (NotFoundError, AssetmapError):
+        _end_session()
+        return None
+    st.session_state[SEEN_KEY] = now
+    return user
+
+
+def _oidc_user() -> User | None:
+    """After ``st.login``: the assetmap account named by the identity provider's e-mail."""
+    try:
+        if not st.user.is_logged_in:
+            return None
+        email = str(st.user.get("email") or "").strip().lower()
+    except Exception:
+        return None
+    try:
+        user = access_db().user(email)
+    except NotFoundError:
+        audit.record(access_db(), "(unknown)", "sign_in", outcome="denied")
+        st.session_state[NOTICE_KEY] = ("Your organisation account has no assetmap role yet; "
+                                        "ask an administrator to add it.")
+        return None
+    audit.record(access_db(), user, "sign_in")
+    start_session(user)
+    return user
+
+
+def sign_in_screen() -> None:
+    """The sign-in screen: no data at all, only the form (and single sign-on if set up)."""
+    st.title(SIGN_IN_TITLE)
+    st.caption("assetmap holds information about people; sign in to see what your role allows.")
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.warning(notice)
+    if oidc_configured():
+        if st.button("Sign in with your organisation account", key="sign_in_sso"):
+            st.login()
+        st.caption("Or with an assetmap account:")
+    with st.form("sign_in_form"):
+        name = st.text_input("Account name", key="sign_in_name")
+        password = st.text_input("Password", type="password", key="sign_in_password")
+        submitted = st.form_submit_button("Sign in")
+    if submitted:
+        user = access_db().authenticate(name, password)
+        if user is None:
+            st.error("That account name and password do not match.")
+            return
+        start_session(user)
+        st.rerun()
+
+
+def require_user(roles: Iterable[str] | None = None) -> User:
+    """The signed-in user; otherwise show the sign-in screen and stop the page. With ``roles``,
+    anyone else sees a short refusal and the page stops. Call it (or :func:`require_page`)
+    first on every page: pages can be opened without ``app.py`` running first."""
+    user = current_user()
+    if user is None:
+        sign_in_screen()
+        st.stop()
+    if roles is not None and user.role not in set(roles):
+        st.error(NOT_ALLOWED)
+        st.stop()
+    return user
+
+
+def require_page(page: str) -> User:
+    """The signed-in user, if their role may open ``page`` (a file in ``ui/views/``)."""
+    user = require_user()
+    if not _access.may_use_page(user, page):
+        st.error(NOT_ALLOWED)
+        st.stop()
+    return user
+
+
+def sign_out() -> None:
+    """End the session (audited), and the single sign-on session too if there is one."""
+    name = st.session_state.get(USER_KEY)
+    if name:
+        try:
+            audit.record(access_db(), access_db().user(str(name)), "sign_out")
+        except NotFoundError:
+            pass
+    _end_session("You are signed out.")
+
+
+def sidebar(user: User) -> None:
+    """Who is signed in, and the sign-out button."""
+    with st.sidebar:
+        st.caption(f"Signed in as **{user.name}** ({user.label})")
+        if st.button("Sign out", key="sign_out"):
+            sign_out()
+            if oidc_configured():
+                st.logout()
+            st.rerun()
+
+
+def people_download(frame: pd.DataFrame, file_name: str, key: str, user: User,
+                    person_ids: Iterable[str], label: str = "Download CSV") -> None:
+    """A download of a table naming people: formula-safe CSV, one audit row per person on
+    download, and for an admin (a bulk export) only once a reason is given, which is recorded."""
+    from assetmap import privacy
+
+    ids = list(person_ids)
+    reason = None
+    if user.role == _access.ADMIN:
+        reason = st.text_input("Reason for downloading people's details (recorded in the audit "
+                               "log)", key=f"{key}_reason").strip()
+
+    def _record() -> None:
+        db = access_db()
+        if user.role == _access.ADMIN:
+            audit.record(db, user, "bulk_export", reason=reason)
+        for pid in ids:
+            audit.record(db, user, "export", pid, reason=reason)
+
+    st.download_button(label, privacy.neutralise_csv(frame).to_csv(index=False).encode("utf-8"),
+                       file_name=file_name, mime="text/csv", key=key, on_click=_record,
+                       disabled=frame.empty or (user.role == _access.ADMIN and not reason))

@@ -1,0 +1,226 @@
+"""Data page: upload a spreadsheet, an Open Referral UK directory or a boundary file, read the
+validation report of a dry run, then commit or cancel; and what the store holds, with the data
+sources and their licences."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from assetmap import vocab
+from assetmap.graph.store import GraphStore, store_summary
+from assetmap.ingest.report import ImportReport
+from assetmap.ui import auth, common
+
+#: importer key -> (label, file types it reads)
+IMPORTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "spreadsheet": ("Spreadsheet of people, groups, organisations, practitioners or ties "
+                    "(CSV, XLSX)", ("csv", "xlsx")),
+    "oruk": ("Service directory (Open Referral UK / HSDS JSON)", ("json",)),
+    "boundaries": ("Area boundaries (GeoJSON, GeoPackage, zipped Shapefile)",
+                   ("geojson", "gpkg", "zip")),
+}
+SPREADSHEET_KINDS: tuple[str, ...] = ("auto", vocab.PERSON, vocab.GROUP, vocab.ORGANISATION,
+                                      vocab.PRACTITIONER, "Tie")
+_PENDING = "data_pending"
+_FLASH = "data_flash"
+_UPLOADS = "data_upload_round"
+
+
+def guess_importer(file_name: str) -> str:
+    """Which importer reads a file, from its extension (a GeoJSON is boundaries, not ORUK)."""
+    ext = Path(file_name).suffix.lower().lstrip(".")
+    if ext == "json" and file_name.lower().endswith(".geo.json"):
+        return "boundaries"
+    for key, (_label, types) in IMPORTERS.items():
+        if ext in types:
+            return key
+    return "spreadsheet"
+
+
+def save_upload(file_name: str, content: bytes) -> Path:
+    """Write an uploaded file into a fresh private temp folder under a safe name; return it."""
+    folder = Path(tempfile.mkdtemp(prefix="assetmap-upload-"))
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(file_name).name).strip("._") or "upload"
+    path = folder / stem[:120]
+    path.write_bytes(content)
+    return path
+
+
+def run_import(store: GraphStore, importer: str, path: Path, *, dry_run: bool,
+               options: dict[str, Any] | None = None) -> ImportReport:
+    """Run one importer on a file (``dry_run`` first: nothing is written) and return its
+    report."""
+    options = dict(options or {})
+    if importer == "spreadsheet":
+        from assetmap.ingest.spreadsheet import import_spreadsheet
+
+        kind = options.get("kind")
+        return import_spreadsheet(store, path, None if kind in (None, "auto") else kind,
+                                  dry_run=dry_run)
+    if importer == "oruk":
+        from assetmap.ingest.openreferral import import_oruk
+
+        return import_oruk(store, path, dry_run=dry_run)
+    if importer == "boundaries":
+        from assetmap.ingest.boundaries import import_boundaries
+
+        return import_boundaries(store, path, level=options.get("level") or None,
+                                 dry_run=dry_run)
+    raise ValueError(f"importer {importer!r} is not one of {', '.join(IMPORTERS)}")
+
+
+def report_table(report: ImportReport) -> pd.DataFrame:
+    """Every rejected record and note of a report: status, file, where, field, reason."""
+    rows = [("rejected", r.file, r.where, r.field, r.reason) for r in report.rejections]
+    rows += [("note", r.file, r.where, r.field, r.reason) for r in report.notes]
+    frame = pd.DataFrame(rows, columns=["status", "file", "where", "field", "reason"])
+    frame["file"] = frame["file"].map(lambda f: Path(str(f)).name)
+    return frame
+
+
+def _discard(pending: dict | None) -> None:
+    if pending:
+        shutil.rmtree(Path(pending["path"]).parent, ignore_errors=True)
+
+
+def _check(store: GraphStore, upload: Any, importer: str, options: dict[str, Any]) -> None:
+    """Dry-run an upload and keep its report in the session until committed or cancelled."""
+    _discard(st.session_state.get(_PENDING))
+    st.session_state.pop(_PENDING, None)
+    path = save_upload(upload.name, upload.getvalue())
+    try:
+        with st.spinner("Checking the file (nothing is written yet)…"):
+            report = run_import(store, importer, path, dry_run=True, options=options)
+    except Exception as exc:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        common.show_error(exc)
+        return
+    st.session_state[_PENDING] = {
+        "signature": (upload.file_id, importer, tuple(sorted(options.items()))),
+        "path": str(path), "name": upload.name, "importer": importer, "options": options,
+        "summary": report.summary(), "written": report.written,
+        "table": report_table(report)}
+
+
+def _uploader(store: GraphStore) -> None:
+    st.subheader("Import a file")
+    round_ = st.session_state.get(_UPLOADS, 0)
+    types = sorted({t for _label, ts in IMPORTERS.values() for t in ts})
+    upload = st.file_uploader("Choose a file", type=types, key=f"data_upload_{round_}",
+                              help="Nothing is written until you press Commit.")
+    if upload is None:
+        _discard(st.session_state.pop(_PENDING, None))
+        st.caption("Spreadsheet templates: `assetmap templates DIR` writes one per record kind.")
+        return
+    keys = list(IMPORTERS)
+    importer = st.selectbox("What is in the file", keys, index=keys.index(
+        guess_importer(upload.name)), format_func=lambda k: IMPORTERS[k][0],
+        key=f"data_importer_{round_}")
+    options: dict[str, Any] = {}
+    if importer == "spreadsheet":
+        options["kind"] = st.selectbox(
+            "Records in the sheet", SPREADSHEET_KINDS, key=f"data_kind_{round_}",
+            format_func=lambda k: "Tell from the file name and headers" if k == "auto" else k)
+    elif importer == "boundaries":
+        options["level"] = st.selectbox(
+            "Area level", ["", *vocab.AREA_LEVELS], key=f"data_level_{round_}",
+            format_func=lambda k: k or "Tell from the code column")
+    pending = st.session_state.get(_PENDING)
+    signature = (upload.file_id, importer, tuple(sorted(options.items())))
+    if pending is None or pending["signature"] != signature:
+        _check(store, upload, importer, options)
+        pending = st.session_state.get(_PENDING)
+    if pending is None:
+        return
+    st.markdown("**Validation report (dry run)**")
+    st.info(common.md_escape(pending["summary"]))
+    table = pending["table"]
+    if table.empty:
+        st.caption("Every record passed the checks.")
+    else:
+        st.dataframe(table, hide_index=True, width="stretch")
+        common.download_table(table, "assetmap_import_report.csv", key="data_report_csv",
+                              label="Download the report (CSV)")
+    cols = st.columns([1, 1, 4])
+    commit = cols[0].button("Commit", type="primary", key="data_commit",
+                            disabled=pending["written"] == 0)
+    cancel = cols[1].button("Cancel", key="data_cancel")
+    if commit:
+        try:
+            with st.spinner("Importing…"):
+                report = run_import(store, pending["importer"], Path(pending["path"]),
+                                    dry_run=False, options=pending["options"])
+        except Exception as exc:
+            common.show_error(exc)
+            return
+        st.session_state[_FLASH] = ("success", report.summary())
+    elif cancel:
+        st.session_state[_FLASH] = ("info", f"Import of {pending['name']} cancelled: nothing "
+                                    "was written.")
+    if commit or cancel:
+        _discard(st.session_state.pop(_PENDING, None))
+        st.session_state[_UPLOADS] = round_ + 1
+        st.rerun()
+
+
+def _holdings(store: GraphStore) -> None:
+    st.subheader("What the store holds")
+    summary = store_summary(store)
+    st.caption(f"Store: {common.md_escape(summary['store'])} · version {summary['version']}")
+    nodes = pd.DataFrame({"Records": list(summary["nodes"]),
+                          "How many": list(summary["nodes"].values())})
+    ties = pd.DataFrame({"Tie": list(summary["ties"]),
+                         "Class": [vocab.tie_class(k) for k in summary["ties"]],
+                         "How many": list(summary["ties"].values())})
+    cols = st.columns(2)
+    with cols[0]:
+        st.dataframe(nodes, hide_index=True, width="stretch")
+        common.download_table(nodes, "assetmap_records.csv", key="data_nodes_csv")
+    with cols[1]:
+        st.dataframe(ties[ties["How many"] > 0], hide_index=True, width="stretch")
+        common.download_table(ties, "assetmap_ties.csv", key="data_ties_csv")
+
+
+def data_sources() -> pd.DataFrame:
+    """The data sources and licences the About page lists (its ``SOURCES`` literal, read without
+    running that page)."""
+    import ast
+
+    tree = ast.parse((Path(__file__).with_name("about.py")).read_text(encoding="utf-8"))
+    for node in tree.body:
+        target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
+        if getattr(target, "id", None) == "SOURCES" and node.value is not None:
+            rows = ast.literal_eval(node.value)
+            return pd.DataFrame(rows, columns=["Data", "From", "Licence"])
+    return pd.DataFrame(columns=["Data", "From", "Licence"])
+
+
+def render() -> None:
+    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    auth.require_page("data.py")
+    st.title("Data")
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        kind, text = flash
+        (st.success if kind == "success" else st.info)(common.md_escape(text))
+    try:
+        store = common.get_store()
+        _uploader(store)
+        _holdings(store)
+    except Exception as exc:
+        common.show_error(exc)
+    st.subheader("Data sources and licences")
+    st.dataframe(data_sources(), hide_index=True, width="stretch")
+    st.caption("Data you import stays in your store.")
+    common.footer()
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,252 @@
+"""Gaps page: where provision is missing (area × need, as a table and a map), carers without
+support or back-up, and people who could pool personal budgets. Every count shown or downloaded
+goes through :mod:`assetmap.privacy` (1–7 shown as "<8", others rounded to 5)."""
+
+from __future__ import annotations
+
+import html
+
+import branca.colormap as cm
+import folium
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from assetmap import maps, privacy, vocab
+from assetmap import settings as _settings
+from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
+from assetmap.ui import auth, common
+
+MAP_HEIGHT = 480
+LEVELS: dict[str, str] = {"ward": "Wards", "lsoa": "Neighbourhoods (LSOAs)"}
+_SUPPRESSED_FILL = "#d0d0d0"
+
+
+# --- what may be published (pure functions; importable for tests) -------------------------------
+
+
+def published_gaps(gaps: gpd.GeoDataFrame,
+                   conf: _settings.Settings | None = None) -> gpd.GeoDataFrame:
+    """Provision gaps as they may leave the app: people counts published ("<8", rounded), the
+    median distance from homes only where at least the threshold of people have the need."""
+    conf = conf or _settings.load()
+    few = gaps["people_with_need"] < conf.suppress_below
+    out = pd.DataFrame({
+        "Area code": gaps["area_code"].astype(str),
+        "Area": gaps["area_name"].astype(str),
+        "Need": gaps["need"].map(vocab.label),
+        "People with the need": privacy.suppress_counts(gaps["people_with_need"], conf),
+        "Providers within reach": gaps["providers_within_reach"].astype(int),
+        "People with no provider near home": privacy.suppress_counts(
+            gaps["people_without_provider"], conf),
+        "Median km to nearest provider": gaps["median_nearest_km"].where(~few).round(1),
+        "No provider in reach": gaps["flagged"].astype(bool),
+        "Why": gaps["reasons"].astype(str),
+    })
+    masked = gaps["people_without_provider"].map(lambda n: privacy.masked_count(n, conf))
+    out["_shade"] = masked.astype(float)
+    return gpd.GeoDataFrame(out, geometry=gaps.geometry.to_numpy(), crs=gaps.crs)
+
+
+def carer_gaps_by_area(carers: pd.DataFrame, G: nx.MultiDiGraph, level: str,
+                       conf: _settings.Settings | None = None) -> pd.DataFrame:
+    """Carers' support gaps counted per area of ``level`` and kind of gap, published."""
+    areas = maps.area_frame(G)
+    up = maps.roll_up(areas, level)
+    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
+    frame = pd.DataFrame({"area": carers["area"].map(up), "gap": carers["gap"]}).dropna()
+    counts = frame.groupby(["area", "gap"]).size().unstack(fill_value=0)
+    target = areas.loc[areas["level"] == level, "area_code"].sort_values()
+    counts = counts.reindex(target, fill_value=0)
+    table = pd.DataFrame({"Area code": counts.index,
+                          "Area": [names.get(c, c) for c in counts.index]})
+    for gap in sorted(carers["gap"].unique()) if not carers.empty else []:
+        table[gap.capitalize()] = privacy.suppress_counts(counts[gap], conf).to_numpy()
+    return table.reset_index(drop=True)
+
+
+def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
+                      conf: _settings.Settings | None = None) -> pd.DataFrame:
+    """Pooling opportunities without anyone's id: what they share, how many (published), the
+    wards their homes are in and how far apart they live."""
+    areas = maps.area_frame(G)
+    up = maps.roll_up(areas, "ward")
+    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
+    rows = []
+    for r in pool.itertuples(index=False):
+        kind, word = r.goal.split(":", 1)
+        wards = sorted({names.get(up.get(a), "") for a in r.areas} - {""})
+        rows.append({"Shared": ("need: " if kind == "need" else "") + vocab.label(word),
+                     "People with budgets": privacy.publish_count(r.people, conf),
+                     "Wards": ", ".join(wards), "Homes within km": round(r.max_km_apart, 1)})
+    return pd.DataFrame(rows, columns=["Shared", "People with budgets", "Wards",
+                                       "Homes within km"])
+
+
+# --- cached per store version (aggregates only) --------------------------------------------------
+
+
+@st.cache_data(show_spinner="Finding provision gaps…", max_entries=8)
+def _gaps(url: str, version: int, level: str) -> gpd.GeoDataFrame:
+    from assetmap.ingest import trafford
+
+    return published_gaps(provision_gaps(common.graph(url, version),
+                                         trafford.boundaries(level)))
+
+
+@st.cache_data(show_spinner="Finding carers without support…", max_entries=8)
+def _carers(url: str, version: int, level: str) -> pd.DataFrame:
+    G = common.graph(url, version)
+    return carer_gaps_by_area(carer_support_gaps(G), G, level)
+
+
+@st.cache_data(show_spinner="Looking for people who could pool budgets…", max_entries=4)
+def _pooling(url: str, version: int) -> pd.DataFrame:
+    G = common.graph(url, version)
+    return published_pooling(pooling_opportunities(G), G)
+
+
+# --- drawing -------------------------------------------------------------------------------------
+
+
+def _gap_map(shown: gpd.GeoDataFrame, need: str) -> None:
+    fmap = common.blank_map(MAP_HEIGHT)
+    values = shown["_shade"].dropna()
+    vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
+    scale = cm.LinearColormap(list(reversed(cm.linear.viridis.colors)), vmin=0, vmax=vmax)
+    features = []
+    for r in shown.to_dict("records"):
+        geom = r["geometry"]
+        if geom is None or geom.is_empty:
+            continue
+        tip = (f"<b>{html.escape(r['Area'])}</b><br>"
+               f"{html.escape(str(r['People with the need']))} with the need; "
+               f"{html.escape(str(r['People with no provider near home']))} with no provider "
+               f"near home; {int(r['Providers within reach'])} providers in reach")
+        features.append({"type": "Feature", "geometry": geom.__geo_interface__,
+                         "properties": {"tip": tip, "value": None if pd.isna(r["_shade"])
+                                        else float(r["_shade"]),
+                                        "flag": bool(r["No provider in reach"])}})
+    if not features:
+        st.info("No area boundaries to draw.")
+        return
+
+    def style(f: dict) -> dict:
+        p = f["properties"]
+        return {"fillColor": _SUPPRESSED_FILL if p["value"] is None else scale(p["value"]),
+                "fillOpacity": 0.75, "color": "#000000" if p["flag"] else "#555555",
+                "weight": 3 if p["flag"] else 1, "dashArray": "6 4" if p["flag"] else None}
+
+    layer = folium.GeoJson({"type": "FeatureCollection", "features": features},
+                           style_function=style,
+                           tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False))
+    layer.add_to(fmap)
+    minx, miny, maxx, maxy = shown.total_bounds
+    common.fit_view(fmap, miny, minx, maxy, maxx, MAP_HEIGHT)
+    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
+              key=f"gaps_map_{need}_{len(shown)}")
+    st.caption(f"Shaded by people needing help with {vocab.label(need)} who have no provider "
+               f"near home: light is few, dark is up to about {vmax:g}. Grey: fewer than "
+               f"{_settings.load().suppress_below} (not shown). Thick dashed outline: no "
+               "provider within reach at all.")
+
+
+def _text_alternative(shown: gpd.GeoDataFrame, need: str) -> str:
+    flagged = shown[shown["No provider in reach"] & (shown["People with the need"] != "0")]
+    worst = shown.dropna(subset=["_shade"]).sort_values(["_shade", "Area"],
+                                                        ascending=[False, True])
+    worst = worst[worst["_shade"] > 0]
+    parts = []
+    if len(flagged):
+        parts.append(f"No provider for {vocab.label(need)} within reach in: "
+                     + ", ".join(flagged["Area"].head(10)) + ("…" if len(flagged) > 10 else ""))
+    if len(worst):
+        top = worst.iloc[0]
+        parts.append(f"most people without a provider near home: {top['Area']} "
+                     f"(about {top['People with no provider near home']})")
+    return ("; ".join(parts) + ".") if parts else (
+        f"Everyone needing help with {vocab.label(need)} has a provider within reach, or the "
+        "numbers are too small to show.")
+
+
+def render() -> None:
+    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    auth.require_page("gaps.py")
+    st.title("Gaps")
+    st.caption("Counts of people are published only: 1 to 7 shows as \"<8\", others are rounded "
+               "to the nearest 5 — on screen and in every download.")
+    try:
+        store = common.get_store()
+        version = store.version()
+        has_people = store.count(vocab.PERSON) > 0
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    if not has_people:
+        st.info(common.EMPTY_STORE_MESSAGE)
+        common.footer()
+        return
+    url = common.store_url()
+    level = st.radio("Areas", list(LEVELS), format_func=LEVELS.__getitem__, horizontal=True,
+                     key="gaps_level")
+    try:
+        gaps = _gaps(url, version, level)
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    st.subheader("Provision: area × need")
+    needs = sorted(gaps["Need"].unique())
+    demand = gaps[gaps["People with the need"] != "0"]
+    default = (demand.groupby("Need")["No provider in reach"].sum().idxmax()
+               if len(demand) else needs[0])
+    need_label = st.selectbox("Need", needs, index=needs.index(default), key="gaps_need")
+    shown = gaps[gaps["Need"] == need_label]
+    need = need_label.replace(" ", "_")
+    _gap_map(shown, need)
+    st.markdown(f"**In words:** {common.md_escape(_text_alternative(shown, need))}")
+    table = pd.DataFrame(gaps.drop(columns=["geometry", "_shade"]))
+    only_flagged = st.toggle("Only areas with demand and no provider in reach", value=False,
+                             key="gaps_only_flagged")
+    listed = table[table["No provider in reach"] & (table["People with the need"] != "0")] \
+        if only_flagged else table
+    st.dataframe(listed, hide_index=True, width="stretch")
+    cols = st.columns(2)
+    with cols[0]:
+        common.download_table(table, f"assetmap_provision_gaps_{level}.csv",
+                              key="gaps_csv", label="Download CSV (all needs)")
+    with cols[1]:
+        geojson = gaps.drop(columns=["_shade"]).to_json(drop_id=True)
+        st.download_button("Download GeoJSON (all needs)", geojson.encode("utf-8"),
+                           file_name=f"assetmap_provision_gaps_{level}.geojson",
+                           mime="application/geo+json", key="gaps_geojson")
+
+    st.subheader("Carers without support or back-up")
+    try:
+        carers = _carers(url, version, level)
+        pool = _pooling(url, version)
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    if carers.shape[1] <= 2:
+        st.info("No carers' support gaps found.")
+    else:
+        st.dataframe(carers, hide_index=True, width="stretch")
+        common.download_table(carers, f"assetmap_carer_gaps_{level}.csv", key="gaps_carers_csv")
+    st.subheader("People who could pool personal budgets")
+    st.caption("Budget holders who consented to suggestions, share an interest or need, and live "
+               "close to each other: together they could commission something.")
+    if pool.empty:
+        st.info("No pooling opportunities: not enough budget holders near each other share a "
+                "goal.")
+    else:
+        st.dataframe(pool, hide_index=True, width="stretch")
+        common.download_table(pool, "assetmap_pooling.csv", key="gaps_pooling_csv")
+    common.footer()
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,306 @@
+"""Person page: one person's circle (pyvis), isolation level with reasons and self-reported scores,
+ranked suggestions with a small map, and their referrals (record, then update the status).
+
+Thin over the library: :mod:`assetmap.graph.analysis`, :mod:`assetmap.network_view` and
+:mod:`assetmap.referrals`. The person's own suggestions are computed per view, never cached in a
+shared cache; the graph and isolation table are cached per store version (see ``common``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+from streamlit_folium import st_folium
+
+from assetmap import maps, network_view, referrals, vocab
+from assetmap.graph.analysis import suggest_connections
+from assetmap.ui import auth, common
+
+CIRCLE_HEIGHT = 520
+MAP_HEIGHT = 340
+SUGGESTIONS = 10
+PEOPLE_SUGGESTIONS = 5
+#: Longer lists of people are searched first (a select box of 20,000 names is slow to send).
+LIST_LIMIT = 300
+#: Status changes a coordinator records after a referral.
+NEXT_STATUSES: tuple[str, ...] = ("attended", "declined", "referred")
+SELF_REPORTED_LABELS: dict[str, str] = {
+    "ucla3": "UCLA 3-item loneliness score (3–9, higher is lonelier)",
+    "lsns6": "Lubben Social Network Scale, LSNS-6 (0–30, under 12 is isolated)",
+    "ons4": "ONS4 personal wellbeing",
+    "lonely": "How often they feel lonely (ONS question)",
+}
+_FLASH = "person_flash"
+
+
+def current_user_name() -> str:
+    """Who is using the page, recorded with referrals: the signed-in account."""
+    user = auth.current_user()
+    return user.name if user is not None else ""
+
+
+def _count(n: int, word: str) -> str:
+    plural = word.replace("kind of", "kinds of") if word.startswith("kind") else word + "s"
+    return f"{n} {word if n == 1 else plural}"
+
+
+def _value(v: object) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "not recorded"
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {x}" for k, x in v.items())
+    return str(v).replace("_", " ")
+
+
+def _search(people: pd.DataFrame) -> list[str]:
+    """For long lists (an administrator's): a search box first, then the matches to choose
+    from, so the page never sends tens of thousands of names to the browser."""
+    query = st.text_input("Find a person", key="person_find",
+                          placeholder="Part of a name or a place, e.g. Leon or Bowdon")
+    words = query.strip().casefold()
+    if words:
+        matches = people.loc[people["label"].str.casefold().str.contains(words, regex=False),
+                             "person_id"].tolist()
+        if len(matches) > LIST_LIMIT:
+            st.caption(f"Showing the first {LIST_LIMIT} of {len(matches):,} matches; type more "
+                       "to narrow them down.")
+        elif not matches:
+            st.caption("No one matches; try part of the name or the ward.")
+    else:
+        matches = []
+        st.caption(f"{len(people):,} people: type part of a name or a place to find someone.")
+    ids = matches[:LIST_LIMIT]
+    current = st.session_state.get("person_pick")
+    if current is not None and current not in ids and current in set(people["person_id"]):
+        ids.insert(0, current)  # keep the person on screen while searching for another
+    return ids
+
+
+def _choose_person(store: object, user: object) -> str | None:
+    people = common.selectable_people(store, user=user)
+    if people.empty:
+        st.info("No one on your caseload yet — ask an administrator to add the people you "
+                "support.")
+        return None
+    labels = dict(zip(people["person_id"], people["label"], strict=True))
+    wanted = st.query_params.get("person")
+    if wanted and wanted not in labels:
+        # A link to someone this user may not see, or who does not exist: the same answer
+        # for both, and the attempt is audited (as denied or failed).
+        from assetmap import access
+        from assetmap.errors import NotFoundError
+
+        try:
+            access.open_person(auth.access_db(), user, store, wanted)
+        except NotFoundError:
+            pass
+        st.query_params.pop("person", None)
+        st.warning("That person was not found (or is not on your caseload).")
+    elif "person_pick" not in st.session_state and wanted in labels:
+        st.session_state["person_pick"] = wanted
+    ids = people["person_id"].tolist()
+    if len(ids) > LIST_LIMIT:
+        ids = _search(people)
+    person_id = st.selectbox(
+        "Person", ids, index=None, format_func=labels.__getitem__, key="person_pick",
+        placeholder="Type a name or a place to find someone…",
+        help="Everyone you may see, by name and area (ward, neighbourhood).")
+    if person_id is None:
+        st.query_params.pop("person", None)
+    else:
+        st.query_params["person"] = person_id
+    return person_id
+
+
+def _audit_view(store: object, user: object, person_id: str) -> None:
+    """Log that this user opened this person's record (once per choice, not on every click);
+    raises NotFoundError if they may not see them."""
+    from assetmap import access
+
+    if st.session_state.get("_person_audited") != (getattr(user, "name", None), person_id):
+        access.open_person(auth.access_db(), user, store, person_id)
+        st.session_state["_person_audited"] = (getattr(user, "name", None), person_id)
+
+
+def _isolation(url: str, version: int, person_id: str) -> None:
+    table = common.isolation_table(url, version)
+    row = table.loc[table["person_id"] == person_id]
+    if row.empty:
+        st.info("No isolation level for this person yet.")
+        return
+    r = row.iloc[0]
+    st.metric("Isolation level (from their ties)", str(r["level"]).capitalize())
+    st.markdown(f"**Why:** {common.md_escape(r['reasons'])}")
+    st.caption(" · ".join(_count(int(r[col]), word) for col, word in (
+        ("community_ties", "community tie"), ("professional_ties", "professional tie"),
+        ("groups_attended", "group"), ("tie_diversity", "kind of relationship"))))
+    scores = pd.DataFrame({"Self-reported": list(SELF_REPORTED_LABELS.values()),
+                           "Answer": [_value(r.get(k)) for k in SELF_REPORTED_LABELS]})
+    st.markdown("**What they told us** (shown beside the level, never changes it)")
+    st.table(scores.set_index("Self-reported"))
+
+
+def _suggestions(G: object, person_id: str, kinds: set[str], k: int) -> pd.DataFrame:
+    with st.spinner("Finding connections…"):
+        return suggest_connections(G, person_id, k=k, kinds=kinds)
+
+
+def _table(suggestions: pd.DataFrame) -> pd.DataFrame:
+    table = suggestions.assign(rank=range(1, len(suggestions) + 1))[
+        ["rank", "name", "kind", "distance_km", "reasons", "score"]]
+    return table.rename(columns={"rank": "Rank", "name": "Name", "kind": "Kind",
+                                 "distance_km": "km", "reasons": "Why", "score": "Score"})
+
+
+def _suggestion_map(G: object, suggestions: pd.DataFrame, area: str | None) -> None:
+    from assetmap.ingest import trafford
+
+    shape = None
+    if area:
+        lsoas = trafford.boundaries("lsoa")
+        hit = lsoas.loc[lsoas["area_code"] == area, "geometry"]
+        shape = hit.iloc[0] if len(hit) else None
+    base = common.leaflet_base()
+    fmap = network_view.suggestions_map(suggestions, G, shape, assets_base=base,
+                                        local_js=maps.LOCAL_JS, local_css=maps.LOCAL_CSS,
+                                        height=MAP_HEIGHT)
+    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
+              key=f"person_map_{area}")
+    st.caption("Numbered by rank. Their neighbourhood is outlined, never their home. "
+               + common.md_escape(network_view.suggestions_text(suggestions)))
+
+
+def _record_form(store: object, person_id: str, suggestions: pd.DataFrame) -> None:
+    places = suggestions[suggestions["kind"].isin(sorted(vocab.ASSET_KINDS))]
+    if places.empty:
+        st.caption("No group or organisation to refer to.")
+        return
+    names = dict(zip(places["candidate_id"], places["name"], strict=True))
+    # Numbered by rank with the distance: two places may share a name (e.g. allotments).
+    labels = {cid: f"{rank}. {name}" + ("" if pd.isna(km) else f" ({km:.1f} km)")
+              for rank, (cid, name, km) in enumerate(
+                  zip(suggestions["candidate_id"], suggestions["name"],
+                      suggestions["distance_km"], strict=True), start=1) if cid in names}
+    with st.form("record_referral"):
+        target = st.selectbox("Refer to", list(labels), format_func=labels.__getitem__,
+                              key="person_refer_to")
+        st.caption(f"Recorded as made by you ({common.md_escape(current_user_name())}), "
+                   "today.")
+        if st.form_submit_button("Record referral", type="primary"):
+            try:
+                referrals.record_referral(store, person_id, target, by=current_user_name())
+            except Exception as exc:
+                common.show_error(exc)
+                return
+            st.session_state[_FLASH] = f"Referral to {common.md_escape(names[target])} recorded."
+            st.rerun()
+
+
+def _referrals(store: object, person_id: str) -> None:
+    st.subheader("Referrals")
+    table = referrals.referrals_for(store, person_id)
+    if table.empty:
+        st.info("No referrals recorded for this person yet.")
+        return
+    shown = table.rename(columns={"name": "Referred to", "kind": "Kind", "status": "Status",
+                                  "date": "Date", "by": "By", "updated": "Updated",
+                                  "updated_by": "Updated by"}).drop(columns="target_id")
+    st.dataframe(shown, hide_index=True, width="stretch", key="person_referrals")
+    common.download_table(shown, "referrals.csv", key="person_referrals_csv")
+    names = dict(zip(table["target_id"], table["name"], strict=True))
+    labels = {t: f"{n} — {s}, {d}" for t, n, s, d in zip(
+        table["target_id"], table["name"], table["status"], table["date"], strict=True)}
+    with st.form("update_referral"):
+        cols = st.columns([3, 2])
+        target = cols[0].selectbox("Referral", list(labels), format_func=labels.__getitem__,
+                                   key="person_update_target")
+        status = cols[1].radio("New status", NEXT_STATUSES, horizontal=True,
+                               key="person_update_status")
+        if st.form_submit_button("Update status"):
+            try:
+                referrals.update_referral(store, person_id, target, status,
+                                          by=current_user_name())
+            except Exception as exc:
+                common.show_error(exc)
+                return
+            st.session_state[_FLASH] = (f"Referral to {common.md_escape(names[target])} "
+                                        f"marked {status}.")
+            st.rerun()
+
+
+def render() -> None:
+    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    user = auth.require_page("person.py")
+    st.title("Person")
+    try:
+        store = common.get_store()
+        version = store.version()
+        has_people = store.count(vocab.PERSON) > 0
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    if not has_people:
+        st.info(common.EMPTY_STORE_MESSAGE)
+        common.footer()
+        return
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        st.success(flash)
+    url = common.store_url()
+    try:
+        person_id = _choose_person(store, user)
+        if person_id is None:
+            st.info("Choose a person to see their circle, suggestions and referrals.")
+            common.footer()
+            return
+        _audit_view(store, user, person_id)
+        G = common.graph(url, version)
+        if person_id not in G:
+            st.warning("This person is no longer in the store.")
+            common.footer()
+            return
+        attrs = G.nodes[person_id]
+        left, right = st.columns([3, 2])
+        with left:
+            st.subheader("Their circle")
+            page = network_view.circle_html(G, person_id, height=CIRCLE_HEIGHT)
+            if hasattr(st, "iframe"):  # Streamlit >= 1.5x; components.html is deprecated
+                st.iframe(page, height=CIRCLE_HEIGHT + 90)
+            else:
+                components.html(page, height=CIRCLE_HEIGHT + 90, scrolling=False)
+        with right:
+            st.subheader("Isolation")
+            _isolation(url, version, person_id)
+            wants = [*(attrs.get("interests") or []), *(attrs.get("needs") or [])]
+            if wants:
+                st.caption("Interests and needs: "
+                           + common.md_escape(", ".join(vocab.label(str(w)) for w in wants)))
+        st.subheader("Suggested connections")
+        st.markdown("**Groups and organisations**")
+        places = _suggestions(G, person_id, set(vocab.ASSET_KINDS), SUGGESTIONS)
+        if places.empty:
+            st.info("No group or organisation within reach matches their interests or needs.")
+        else:
+            table = _table(places)
+            st.dataframe(table, hide_index=True, width="stretch", key="person_suggestions")
+            common.download_table(table, "suggestions.csv", key="person_suggestions_csv")
+            _suggestion_map(G, places, attrs.get("area"))
+            _record_form(store, person_id, places)
+        st.markdown("**People they might get on with** (who agreed to be suggested)")
+        people = _suggestions(G, person_id, {vocab.PERSON}, PEOPLE_SUGGESTIONS)
+        if people.empty:
+            st.caption("No one nearby shares their interests and knows people they know.")
+        else:
+            table = _table(people).drop(columns="Kind")
+            st.dataframe(table, hide_index=True, width="stretch", key="person_people")
+            common.download_table(table, "people_suggestions.csv", key="person_people_csv")
+        _referrals(store, person_id)
+    except Exception as exc:
+        common.show_error(exc)
+    common.footer()
+
+
+if __name__ == "__main__":
+    render()

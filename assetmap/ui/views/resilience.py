@@ -1,0 +1,223 @@
+"""Resilience page: what happens if a group or organisation closes (who loses their only
+community tie, who loses every route to a GP or hub) on a map and as a list, and the keystone
+assets ranking. People are mapped only as published counts per neighbourhood."""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import networkx as nx
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from assetmap import privacy, vocab
+from assetmap import settings as _settings
+from assetmap.graph.analysis import closure_impact, keystone_assets
+from assetmap.ui import auth, common
+
+MAP_HEIGHT = 460
+ALL_AT_RISK = "__all_at_risk__"
+_COUNT_COLUMNS: dict[str, str] = {
+    "people_tied": "People tied to it",
+    "lose_only_community_tie": "Would lose their only community tie",
+    "level_drops": "Would become more isolated",
+    "lose_hub_path": "Would lose every route to a GP or hub",
+}
+
+
+def is_at_risk(attrs: dict) -> bool:
+    """An open group or organisation whose status or funding is at risk."""
+    return attrs.get("kind") in vocab.ASSET_KINDS and (
+        attrs.get("status") == "at_risk" or attrs.get("funding") == "at_risk")
+
+
+def published_keystones(ranking: pd.DataFrame,
+                        conf: _settings.Settings | None = None) -> pd.DataFrame:
+    """The keystone ranking as it may leave the app: counts of people published ("<8",
+    rounded), the rank kept from the raw counts."""
+    conf = conf or _settings.load()
+    out = pd.DataFrame({"Rank": ranking["rank"], "Name": ranking["name"],
+                        "Kind": ranking["kind"], "Status": ranking["status"].fillna("")})
+    for col, label in _COUNT_COLUMNS.items():
+        out[label] = privacy.suppress_counts(ranking[col], conf).to_numpy()
+    out["Splits the network"] = ranking["splits_network"].astype(bool).to_numpy()
+    out["Why"] = [_why(r, conf) for r in ranking.itertuples(index=False)]
+    out["asset_id"] = ranking["asset_id"].to_numpy()
+    return out
+
+
+def _why(r: object, conf: _settings.Settings) -> str:
+    """The ranking's reason in published counts (the library's own reasons give raw ones)."""
+    def pub(n: int) -> str:
+        return privacy.publish_count(int(n), conf)
+
+    parts = []
+    if r.lose_only_community_tie:
+        parts.append(f"the only community tie of {pub(r.lose_only_community_tie)} people")
+    if r.lose_hub_path:
+        parts.append(f"the only route to a GP, link worker or hub for {pub(r.lose_hub_path)}")
+    if r.level_drops > r.lose_only_community_tie:
+        parts.append(f"{pub(r.level_drops)} people would be more isolated without it")
+    if r.splits_network:
+        parts.append("closing it splits the network")
+    return "; ".join(parts) or "others would still be connected"
+
+
+def impact_of(G: nx.MultiDiGraph, asset_ids: list[str]) -> pd.DataFrame:
+    """Closure impact of each asset (considered alone), one row per person and asset."""
+    frames = []
+    for a in asset_ids:
+        impact = closure_impact(G, a)
+        if not impact.empty:
+            frames.append(impact.assign(asset_id=a, asset=G.nodes[a].get("name") or a))
+    if not frames:
+        return pd.DataFrame(columns=["person_id", "name", "level_before", "level_after",
+                                     "loses_only_community_tie", "loses_hub_path", "reasons",
+                                     "asset_id", "asset"])
+    return pd.concat(frames, ignore_index=True)
+
+
+@st.cache_data(show_spinner="Ranking keystone assets…", max_entries=4)
+def _keystones(url: str, version: int) -> pd.DataFrame:
+    return published_keystones(keystone_assets(common.graph(url, version)))
+
+
+def _options(G: nx.MultiDiGraph) -> dict[str, str]:
+    options = {ALL_AT_RISK: "All at-risk groups and user-led organisations"}
+    assets = sorted(((d.get("name") or n, n) for n, d in G.nodes(data=True)
+                     if d.get("kind") in vocab.ASSET_KINDS and d.get("status") != "closed"),
+                    key=lambda t: (str(t[0]).casefold(), t[1]))
+    for name, n in assets:
+        d = G.nodes[n]
+        kind = vocab.label(d.get("org_kind") or "group")
+        flag = " — at risk" if is_at_risk(d) else ""
+        options[n] = f"{name} ({kind}){flag}"
+    return options
+
+
+def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> None:
+    from assetmap.ingest import trafford
+
+    fmap = common.blank_map(MAP_HEIGHT)
+    wards = trafford.boundaries("ward")
+    folium.GeoJson(wards[["area_name", "geometry"]].to_json(), name="Wards",
+                   style_function=lambda _f: {"color": "#777777", "weight": 1,
+                                              "fillColor": "#ffffff", "fillOpacity": 0.6},
+                   tooltip=folium.GeoJsonTooltip(fields=["area_name"], labels=False)
+                   ).add_to(fmap)
+    lsoas = trafford.boundaries("lsoa")
+    counts = impact.drop_duplicates("person_id")["person_id"].map(
+        lambda p: G.nodes[p].get("area")).value_counts()
+    shown = lsoas[lsoas["area_code"].isin(counts.index)]
+    for r in shown.itertuples(index=False):
+        published = privacy.publish_count(int(counts[r.area_code]))
+        folium.GeoJson(r.geometry.__geo_interface__,
+                       style_function=lambda _f: {"fillColor": "#D55E00", "color": "#D55E00",
+                                                  "weight": 1, "fillOpacity": 0.35},
+                       tooltip=f"{html.escape(str(r.area_name))}: {html.escape(published)} "
+                               "people affected").add_to(fmap)
+    points = []
+    for a in chosen:
+        d = G.nodes[a]
+        if d.get("lat") is None or d.get("lon") is None:
+            continue
+        points.append((d["lat"], d["lon"]))
+        folium.CircleMarker((d["lat"], d["lon"]), radius=8, color="#000000", weight=2,
+                            fill=True, fill_color="#0072B2", fill_opacity=0.9,
+                            tooltip=html.escape(str(d.get("name") or a))).add_to(fmap)
+    if len(shown):
+        minx, miny, maxx, maxy = shown.total_bounds
+        points += [(miny, minx), (maxy, maxx)]
+    if points:
+        common.fit_view(fmap, min(p[0] for p in points), min(p[1] for p in points),
+                        max(p[0] for p in points), max(p[1] for p in points), MAP_HEIGHT)
+    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
+              key=f"resilience_map_{len(chosen)}_{chosen[0] if chosen else ''}")
+    st.caption("Blue dots: the places closing. Shaded: neighbourhoods where people would be "
+               "affected (counts of 1 to 7 show as \"<8\").")
+
+
+def render() -> None:
+    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    user = auth.require_page("resilience.py")
+    st.title("Resilience")
+    st.caption("What depends on each group and organisation: who would lose their only "
+               "community tie, or every route to a GP, link worker or hub, if it closed.")
+    try:
+        store = common.get_store()
+        version = store.version()
+        has_assets = store.count(vocab.GROUP) + store.count(vocab.ORGANISATION) > 0
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    if not has_assets:
+        st.info("No groups or organisations in the store yet — run `assetmap demo` or import "
+                "a directory on the Data page.")
+        common.footer()
+        return
+    url = common.store_url()
+    try:
+        G = common.graph(url, version)
+        options = _options(G)
+        pick = st.selectbox("If this closed", list(options), format_func=options.__getitem__,
+                            key="resilience_pick",
+                            help="Type to search; at-risk groups and ULOs are marked.")
+        chosen = ([n for n, d in G.nodes(data=True) if is_at_risk(d) and d.get("status")
+                   != "closed"] if pick == ALL_AT_RISK else [pick])
+        with st.spinner("Working out the closure impact…"):
+            impact = impact_of(G, sorted(chosen))
+        st.subheader("Closure impact")
+        people = impact["person_id"].nunique()
+        only = impact.loc[impact["loses_only_community_tie"], "person_id"].nunique()
+        hub = impact.loc[impact["loses_hub_path"], "person_id"].nunique()
+        what = ("any at-risk group or user-led organisation" if pick == ALL_AT_RISK
+                else options[pick].split(" (")[0])
+        st.markdown(
+            f"**In words:** if {common.md_escape(what)} closed, "
+            f"{privacy.publish_count(people)} people "
+            f"would be worse off: {privacy.publish_count(only)} would lose their only "
+            f"community tie and {privacy.publish_count(hub)} every route to a GP or hub."
+            + (f" ({len(chosen)} places, each considered alone.)" if pick == ALL_AT_RISK
+               else ""))
+        if impact.empty:
+            st.info("No one would lose their only community tie or their route to support.")
+        else:
+            _impact_map(G, chosen, impact)
+            listed = impact.rename(columns={
+                "name": "Person", "asset": "If this closed", "level_before": "Level now",
+                "level_after": "Level after", "loses_only_community_tie": "Only community tie",
+                "loses_hub_path": "Loses route to support", "reasons": "Why"})[
+                ["Person", "If this closed", "Level now", "Level after", "Only community tie",
+                 "Loses route to support", "Why"]]
+            from assetmap import access
+
+            mine = impact["person_id"].map(lambda p: access.can_view_person(user, p))
+            listed = listed[mine.to_numpy(dtype=bool)]
+            if listed.empty:
+                st.caption("None of the people affected are on your caseload.")
+            else:
+                st.markdown("**Who would be affected** (people you may see)")
+                st.dataframe(listed, hide_index=True, width="stretch")
+                auth.people_download(listed, "assetmap_closure_impact.csv",
+                                     "resilience_impact_csv", user,
+                                     impact["person_id"][mine.to_numpy(dtype=bool)])
+        st.subheader("Keystone assets")
+        st.caption("Every open group and organisation, ranked by what its closure would do.")
+        ranking = _keystones(url, version)
+        if ranking.empty:
+            st.info("No open groups or organisations to rank.")
+        else:
+            shown = ranking.drop(columns="asset_id")
+            st.dataframe(shown.head(100), hide_index=True, width="stretch")
+            common.download_table(shown, "assetmap_keystone_assets.csv",
+                                  key="resilience_keystones_csv",
+                                  label=f"Download CSV (all {len(shown):,})")
+    except Exception as exc:
+        common.show_error(exc)
+    common.footer()
+
+if __name__ == "__main__":
+    render()
