@@ -34,6 +34,15 @@ def default_store_url() -> str:
     return os.environ.get("ASSETMAP_STORE") or f"sqlite:///{data_dir() / 'assetmap.db'}"
 
 
+def neo4j_credentials() -> tuple[str | None, str | None, str | None]:
+    """User, password and database for a Neo4j store whose URL does not carry them:
+    ``ASSETMAP_NEO4J_USER``, ``ASSETMAP_NEO4J_PASSWORD``, ``ASSETMAP_NEO4J_DATABASE``.
+    Secrets come only from the environment, never from code or the repository."""
+    return (os.environ.get("ASSETMAP_NEO4J_USER") or None,
+            os.environ.get("ASSETMAP_NEO4J_PASSWORD") or None,
+            os.environ.get("ASSETMAP_NEO4J_DATABASE") or None)
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the settings; :func:`load` reads the environment."""

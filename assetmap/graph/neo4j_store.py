@@ -14,7 +14,6 @@ block, so an import lands whole or not at all; see ``docs/neo4j.md``.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -36,9 +35,6 @@ from assetmap.model import Node, Tie, check_endpoints
 T = TypeVar("T")
 
 #: Environment variables for the connection (they move to assetmap.settings in time).
-ENV_USER = "ASSETMAP_NEO4J_USER"
-ENV_PASSWORD = "ASSETMAP_NEO4J_PASSWORD"  # noqa: S105 - the variable's name, not a password
-ENV_DATABASE = "ASSETMAP_NEO4J_DATABASE"
 SCHEMES = frozenset({"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"})
 _TIE_KINDS = sorted(vocab.TIE_KINDS)
 _COLUMNS = {"name", "area"}
@@ -145,12 +141,11 @@ class Neo4jStore:
         """Open ``neo4j://user:password@host:7687/database`` (user, password and database may
         instead come from ``ASSETMAP_NEO4J_USER``/``_PASSWORD``/``_DATABASE``)."""
         parts = urlsplit(url)
-        user = unquote(parts.username) if parts.username else os.environ.get(ENV_USER)
-        password = (unquote(parts.password) if parts.password is not None
-                    else os.environ.get(ENV_PASSWORD))
+        env_user, env_password, env_database = _settings.neo4j_credentials()
+        user = unquote(parts.username) if parts.username else env_user
+        password = unquote(parts.password) if parts.password is not None else env_password
         query = dict(parse_qsl(parts.query))
-        database = (parts.path.strip("/") or query.pop("database", None)
-                    or os.environ.get(ENV_DATABASE) or None)
+        database = parts.path.strip("/") or query.pop("database", None) or env_database
         host = parts.netloc.rsplit("@", 1)[-1]
         bare = f"{parts.scheme}://{host}" + (f"?{urlencode(query)}" if query else "")
         return cls(bare, user=user, password=password, database=database, **kwargs)
