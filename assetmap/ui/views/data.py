@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +55,17 @@ def save_upload(file_name: str, content: bytes) -> Path:
 
 
 def run_import(store: GraphStore, importer: str, path: Path, *, dry_run: bool,
-               options: dict[str, Any] | None = None) -> ImportReport:
+               options: dict[str, Any] | None = None,
+               progress: Callable[[int], None] | None = None) -> ImportReport:
     """Run one importer on a file (``dry_run`` first: nothing is written) and return its
-    report."""
+    report; ``progress`` hears how many rows a long spreadsheet import has read so far."""
     options = dict(options or {})
     if importer == "spreadsheet":
         from assetmap.ingest.spreadsheet import import_spreadsheet
 
         kind = options.get("kind")
         return import_spreadsheet(store, path, None if kind in (None, "auto") else kind,
-                                  dry_run=dry_run)
+                                  dry_run=dry_run, progress=progress)
     if importer == "oruk":
         from assetmap.ingest.openreferral import import_oruk
 
@@ -74,6 +76,12 @@ def run_import(store: GraphStore, importer: str, path: Path, *, dry_run: bool,
         return import_boundaries(store, path, level=options.get("level") or None,
                                  dry_run=dry_run)
     raise ValueError(f"importer {importer!r} is not one of {', '.join(IMPORTERS)}")
+
+
+def _progress_line() -> Callable[[int], None]:
+    """A live "rows read" line for long imports (the importer calls it every 10,000 rows)."""
+    line = st.empty()
+    return lambda rows: line.caption(f"{rows:,} rows read…")
 
 
 def report_table(report: ImportReport) -> pd.DataFrame:
@@ -97,7 +105,8 @@ def _check(store: GraphStore, upload: Any, importer: str, options: dict[str, Any
     path = save_upload(upload.name, upload.getvalue())
     try:
         with st.spinner("Checking the file (nothing is written yet)…"):
-            report = run_import(store, importer, path, dry_run=True, options=options)
+            report = run_import(store, importer, path, dry_run=True, options=options,
+                                progress=_progress_line())
     except Exception as exc:
         shutil.rmtree(path.parent, ignore_errors=True)
         common.show_error(exc)
@@ -156,7 +165,8 @@ def _uploader(store: GraphStore) -> None:
         try:
             with st.spinner("Importing…"):
                 report = run_import(store, pending["importer"], Path(pending["path"]),
-                                    dry_run=False, options=pending["options"])
+                                    dry_run=False, options=pending["options"],
+                                    progress=_progress_line())
         except Exception as exc:
             common.show_error(exc)
             return
