@@ -9,7 +9,7 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from assetmap import maps
+from assetmap import maps, vocab
 from assetmap import settings as _settings
 from assetmap.errors import AssetmapError
 from assetmap.graph.store import GraphStore, open_store
@@ -55,6 +55,24 @@ def people_by_area(url: str, version: int, level: str,
 def assets(url: str, version: int) -> pd.DataFrame:
     """The public assets (groups and organisations with a location), cached per store version."""
     return maps.asset_frame(_open(url))
+
+
+def store_with_people() -> tuple[GraphStore, int] | None:
+    """The store and its version when it holds people; otherwise show why (one sentence, or the
+    empty state) with the footer, and return None so the page can stop."""
+    try:
+        store = get_store()
+        version = store.version()
+        has_people = store.count(vocab.PERSON) > 0
+    except Exception as exc:
+        show_error(exc)
+        footer()
+        return None
+    if not has_people:
+        st.info(EMPTY_STORE_MESSAGE)
+        footer()
+        return None
+    return store, version
 
 
 def show_error(exc: BaseException) -> None:

@@ -177,18 +177,10 @@ def render() -> None:
     st.title("Gaps")
     st.caption("Counts of people are published only: 1 to 7 shows as \"<8\", others are rounded "
                "to the nearest 5 — on screen and in every download.")
-    try:
-        store = common.get_store()
-        version = store.version()
-        has_people = store.count(vocab.PERSON) > 0
-    except Exception as exc:
-        common.show_error(exc)
-        common.footer()
+    opened = common.store_with_people()
+    if opened is None:
         return
-    if not has_people:
-        st.info(common.EMPTY_STORE_MESSAGE)
-        common.footer()
-        return
+    store, version = opened
     url = common.store_url()
     level = st.radio("Areas", list(LEVELS), format_func=LEVELS.__getitem__, horizontal=True,
                      key="gaps_level")

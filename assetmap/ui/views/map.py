@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap import maps, privacy, vocab
+from assetmap import maps, privacy
 from assetmap.ui import auth, common
 
 MAP_HEIGHT = 620
@@ -35,18 +35,10 @@ def render() -> None:
     st.caption("People are shown only as counts per area: counts from 1 to 7 are hidden "
                "(\"<8\") and others are rounded to the nearest 5. Groups and organisations are "
                "drawn where they are.")
-    try:
-        store = common.get_store()
-        version = store.version()
-        has_people = store.count(vocab.PERSON) > 0
-    except Exception as exc:
-        common.show_error(exc)
-        common.footer()
+    opened = common.store_with_people()
+    if opened is None:
         return
-    if not has_people:
-        st.info(common.EMPTY_STORE_MESSAGE)
-        common.footer()
-        return
+    store, version = opened
 
     url = common.store_url()
     # A link can open the page on a measure and level: ?measure=carers&level=lsoa

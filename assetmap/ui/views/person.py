@@ -233,18 +233,10 @@ def render() -> None:
     """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
     user = auth.require_page("person.py")
     st.title("Person")
-    try:
-        store = common.get_store()
-        version = store.version()
-        has_people = store.count(vocab.PERSON) > 0
-    except Exception as exc:
-        common.show_error(exc)
-        common.footer()
+    opened = common.store_with_people()
+    if opened is None:
         return
-    if not has_people:
-        st.info(common.EMPTY_STORE_MESSAGE)
-        common.footer()
-        return
+    store, version = opened
     flash = st.session_state.pop(_FLASH, None)
     if flash:
         st.success(flash)
