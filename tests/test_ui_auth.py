@@ -274,6 +274,21 @@ def test_a_person_outside_the_caseload_by_id_is_not_found_and_denied(store_url):
     assert rows == [("test-coordinator", theirs, "view", "denied")]
 
 
+def test_an_id_link_with_an_empty_caseload_is_still_denied_and_audited(store_url):
+    theirs = "person:s000005"
+    at = signed_in(AppTest.from_file(str(PAGES_DIR / "person.py"), default_timeout=TIMEOUT),
+                   role="coordinator", name="empty-caseload")
+    at.query_params["person"] = theirs
+    at.run()
+    assert not at.exception
+    assert "Zebedee Quill 5" not in _everything(at)
+    assert any("not found" in m.value.lower() for m in at.warning)
+    with AccessDB.for_store(store_url) as db:
+        rows = [(e.user, e.person_id, e.outcome) for e in audit.events(db)
+                if e.person_id is not None]
+    assert rows == [("empty-caseload", theirs, "denied")]
+
+
 # --- the same rules in a real browser (Chromium via Playwright against `streamlit run`) --------
 
 BROWSER_TITLES = {"map.py": "Map", "person.py": "Person", "gaps.py": "Gaps",

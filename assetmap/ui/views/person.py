@@ -79,15 +79,11 @@ def _search(people: pd.DataFrame) -> list[str]:
 
 def _choose_person(store: object, user: object) -> str | None:
     people = common.selectable_people(store, user=user)
-    if people.empty:
-        st.info("No one on your caseload yet — ask an administrator to add the people you "
-                "support.")
-        return None
     labels = dict(zip(people["person_id"], people["label"], strict=True))
     wanted = st.query_params.get("person")
     if wanted and wanted not in labels:
         # A link to someone this user may not see, or who does not exist: the same answer
-        # for both, and the attempt is audited (as denied or failed).
+        # for both, and the attempt is audited (as denied or failed) — an empty caseload too.
         from assetmap import access
         from assetmap.errors import NotFoundError
 
@@ -97,7 +93,11 @@ def _choose_person(store: object, user: object) -> str | None:
             pass
         st.query_params.pop("person", None)
         st.warning("That person was not found (or is not on your caseload).")
-    elif "person_pick" not in st.session_state and wanted in labels:
+    if people.empty:
+        st.info("No one on your caseload yet — ask an administrator to add the people you "
+                "support.")
+        return None
+    if "person_pick" not in st.session_state and wanted in labels:
         st.session_state["person_pick"] = wanted
     ids = people["person_id"].tolist()
     if len(ids) > LIST_LIMIT:
