@@ -57,12 +57,33 @@ def assets(url: str, version: int) -> pd.DataFrame:
     return maps.asset_frame(_open(url))
 
 
+#: The last store version each store URL was seen at (shared by every session on this server).
+_SEEN_VERSIONS: dict[str, int] = {}
+
+
+def forget_stale(url: str, version: int) -> bool:
+    """When the store has changed, drop every cached result of older versions at once.
+
+    Caches are keyed on the version, so old entries are never served again; dropping them also
+    means a person erased from the store (``assetmap person erase``) leaves no copy in this
+    server's memory. Returns True when something was dropped."""
+    previous = _SEEN_VERSIONS.get(url)
+    _SEEN_VERSIONS[url] = version
+    if previous is None or previous == version:
+        return False
+    st.cache_data.clear()  # every data cache in the app is keyed on a store version
+    graph.clear()
+    isolation_table.clear()
+    return True
+
+
 def store_with_people() -> tuple[GraphStore, int] | None:
     """The store and its version when it holds people; otherwise show why (one sentence, or the
     empty state) with the footer, and return None so the page can stop."""
     try:
         store = get_store()
         version = store.version()
+        forget_stale(store_url(), version)
         has_people = store.count(vocab.PERSON) > 0
     except Exception as exc:
         show_error(exc)

@@ -148,6 +148,7 @@ def render() -> None:
     try:
         store = common.get_store()
         version = store.version()
+        common.forget_stale(common.store_url(), version)
         has_assets = store.count(vocab.GROUP) + store.count(vocab.ORGANISATION) > 0
     except Exception as exc:
         common.show_error(exc)

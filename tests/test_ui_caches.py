@@ -1,0 +1,29 @@
+"""The app's shared caches hold nothing of an older store version once the store changes."""
+
+from __future__ import annotations
+
+from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.model import Node
+from assetmap.ui import common
+
+
+def test_an_erased_person_leaves_no_cached_copy(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'area.db'}"
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    store = SQLiteStore(tmp_path / "area.db")
+    store.upsert_nodes([Node("L1", "Area", "LSOA", props={"level": "lsoa"}),
+                        Node("person:1", "Person", "Canary Quill", area="L1"),
+                        Node("person:2", "Person", "Other Person", area="L1")])
+    before = store.version()
+    common.forget_stale(url, before)
+    assert "person:1" in set(common._people_options(url, before)["person_id"])
+    assert "person:1" in common.graph(url, before)
+
+    store.delete("person:1")  # as `assetmap person erase` does, from another process
+    after = store.version()
+    assert common.forget_stale(url, after) is True
+    # Asking with the old key can no longer return the cached copy: it is read afresh.
+    assert "person:1" not in set(common._people_options(url, before)["person_id"])
+    assert "person:1" not in common.graph(url, before)
+    assert common.forget_stale(url, after) is False  # nothing more to drop
+    store.close()
