@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from assetmap import access
-from assetmap.ui import auth
+from assetmap.ui import auth, common
 
 PAGES_DIR = Path(__file__).with_name("views")
 
@@ -41,6 +41,9 @@ def main() -> None:
     pages = [st.Page(str(PAGES_DIR / name), title=title, icon=icon, default=(i == 0))
              for i, (name, title, icon) in enumerate(present)]
     st.navigation(pages).run()
+    # Once the page is drawn, build the shared network in the background (once per store
+    # version), so the Person, Gaps and Resilience pages do not wait for it.
+    common.warm_up()
 
 
 main()

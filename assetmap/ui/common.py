@@ -3,6 +3,8 @@ on the store's version, one-sentence errors and the data attribution footer."""
 
 from __future__ import annotations
 
+import threading
+
 import folium
 import geopandas as gpd
 import networkx as nx
@@ -36,9 +38,7 @@ def get_store() -> GraphStore:
 @st.cache_data(show_spinner="Finding who is isolated…", max_entries=8)
 def isolation_counts(url: str, version: int) -> pd.DataFrame:
     """Isolation levels counted per smallest area (an aggregate), cached per store version."""
-    from assetmap.graph.isolation import isolated_people
-
-    return maps.isolation_counts(isolated_people(_open(url).to_networkx()))
+    return maps.isolation_counts(isolation_table(url, version))
 
 
 @st.cache_data(show_spinner="Counting people by area…", max_entries=32)
@@ -75,6 +75,34 @@ def forget_stale(url: str, version: int) -> bool:
     graph.clear()
     isolation_table.clear()
     return True
+
+
+_WARMED: set[tuple[str, int]] = set()
+
+
+def warm_up() -> threading.Thread | None:
+    """Start building the shared graph and isolation table in the background, once per store
+    version, so the first Person page after sign-in does not wait for them. Returns the thread
+    (tests join it), or None when it is already done or the store cannot be read."""
+    url = store_url()
+    try:
+        version = get_store().version()
+    except Exception:  # the page itself reports a store that cannot be read
+        return None
+    if (url, version) in _WARMED:
+        return None
+    _WARMED.add((url, version))
+    thread = threading.Thread(target=_warm, args=(url, version), name="assetmap-warm-up",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(url: str, version: int) -> None:
+    try:
+        isolation_table(url, version)  # builds graph(url, version) on the way
+    except Exception:  # noqa: S110 - a page that needs it will show the error as one sentence
+        pass
 
 
 def store_with_people() -> tuple[GraphStore, int] | None:
