@@ -74,6 +74,7 @@ def forget_stale(url: str, version: int) -> bool:
     st.cache_data.clear()  # every data cache in the app is keyed on a store version
     graph.clear()
     isolation_table.clear()
+    keystone_table.clear()
     return True
 
 
@@ -101,6 +102,7 @@ def warm_up() -> threading.Thread | None:
 def _warm(url: str, version: int) -> None:
     try:
         isolation_table(url, version)  # builds graph(url, version) on the way
+        keystone_table(url, version)
     except Exception:  # noqa: S110 - a page that needs it will show the error as one sentence
         pass
 
@@ -162,6 +164,15 @@ def isolation_table(url: str, version: int) -> pd.DataFrame:
     from assetmap.graph.isolation import isolated_people
 
     return isolated_people(graph(url, version))
+
+
+@st.cache_resource(show_spinner="Ranking keystone assets…", max_entries=2)
+def keystone_table(url: str, version: int) -> pd.DataFrame:
+    """Every group and organisation ranked by what its closure would do (raw counts: pages
+    publish them through :mod:`assetmap.privacy`), computed once per store version."""
+    from assetmap.graph.resilience import keystone_assets
+
+    return keystone_assets(graph(url, version))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -14,7 +14,7 @@ from streamlit_folium import st_folium
 
 from assetmap import privacy, vocab
 from assetmap import settings as _settings
-from assetmap.graph.analysis import closure_impact, keystone_assets
+from assetmap.graph.analysis import closure_impact
 from assetmap.ui import auth, common
 
 MAP_HEIGHT = 460
@@ -81,7 +81,7 @@ def impact_of(G: nx.MultiDiGraph, asset_ids: list[str]) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Ranking keystone assets…", max_entries=4)
 def _keystones(url: str, version: int) -> pd.DataFrame:
-    return published_keystones(keystone_assets(common.graph(url, version)))
+    return published_keystones(common.keystone_table(url, version))
 
 
 def _options(G: nx.MultiDiGraph) -> dict[str, str]:
