@@ -282,9 +282,7 @@ def test_a_recorded_referral_shows_after_reload(page: Any, app: dict) -> None:
     assert place and place != message
     page.reload()  # a new session: sign in again, then the page reads the store afresh
     sign_in_if_asked(page, app)
-    wait_ready(page, "Map")
-    go(page, "Person", "Choose a person")
-    open_test_person(page, app, "Update status")
+    wait_ready(page, "Person", "Update status")  # the address, person and all, survives sign-in
     assert "No referrals recorded" not in page.inner_text("body")
     shown = page.get_by_role("combobox", name="Referral").input_value()
     assert shown.startswith(f"{place} — referred, ")

@@ -32,8 +32,13 @@ def main() -> None:
     st.set_page_config(page_title="assetmap", page_icon=":material/map:", layout="wide")
     user = auth.current_user()
     if user is None:
+        # Every page's address shows the sign-in screen too, so a link someone was sent
+        # (/person?person=…) opens that page once they have signed in, not a "not found".
+        aliases = [st.Page(auth.sign_in_screen, title="Sign in", url_path=Path(name).stem)
+                   for name, _, _ in PAGES]
         st.navigation([st.Page(auth.sign_in_screen, title="Sign in", icon=":material/login:",
-                               url_path="sign-in", default=True)]).run()
+                               url_path="sign-in", default=True), *aliases],
+                      position="hidden").run()
         return
     auth.sidebar(user)
     present = [p for p in PAGES
