@@ -54,24 +54,30 @@ def _publish(frame: pd.DataFrame, columns: list[str],
     return out
 
 
+def counts_by_area(rows: pd.DataFrame, G: nx.MultiDiGraph, level: str, column: str,
+                   categories: list[str] | None = None) -> pd.DataFrame:
+    """Raw counts of ``rows`` (each with an ``area``) per area of ``level`` and value of
+    ``column``: ``area_code``, ``area_name``, then one column per category (every area of the
+    level appears, with zeros). For use inside the app; publish before anything leaves it."""
+    areas = area_frame(G)
+    up = roll_up(areas, level)
+    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
+    placed = pd.DataFrame({"area": rows["area"].map(up), "category": rows[column]}).dropna()
+    counts = placed.groupby(["area", "category"]).size().unstack(fill_value=0)
+    categories = categories if categories is not None else sorted(placed["category"].unique())
+    codes = sorted(areas.loc[areas["level"] == level, "area_code"])
+    counts = counts.reindex(index=codes, columns=categories, fill_value=0).astype(int)
+    table = pd.DataFrame({"area_code": codes, "area_name": [names.get(c, c) for c in codes]})
+    for category in categories:
+        table[category] = counts[category].to_numpy()
+    return table
+
+
 def isolation_by_area(G: nx.MultiDiGraph, level: str = "ward",
                       conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Published counts of people at each isolation level per area (no person appears)."""
     conf = conf or _settings.load()
-    people = analysis.isolated_people(G)
-    areas = area_frame(G)
-    up = roll_up(areas, level)
-    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
-    people = people.assign(area_code=people["area"].map(up))
-    table = (people.dropna(subset=["area_code"])
-             .pivot_table(index="area_code", columns="level", values="person_id",
-                          aggfunc="count", fill_value=0))
-    for lvl in analysis_levels():
-        if lvl not in table.columns:
-            table[lvl] = 0
-    table = table[analysis_levels()].reset_index()
-    table.columns.name = None
-    table.insert(1, "area_name", table["area_code"].map(names))
+    table = counts_by_area(analysis.isolated_people(G), G, level, "level", analysis_levels())
     table["people"] = table[analysis_levels()].sum(axis=1)
     return _publish(table, [*analysis_levels(), "people"], conf)
 
@@ -85,21 +91,8 @@ def carer_gaps_by_area(G: nx.MultiDiGraph, level: str = "ward",
                        conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Published counts of carers without support and cared-for people without back-up."""
     conf = conf or _settings.load()
-    gaps = analysis.carer_support_gaps(G)
-    areas = area_frame(G)
-    up = roll_up(areas, level)
-    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
-    table = pd.DataFrame({"area_code": sorted(areas.loc[areas["level"] == level, "area_code"])})
-    table["area_name"] = table["area_code"].map(names)
-    if len(gaps):
-        counts = (gaps.assign(area_code=gaps["area"].map(up))
-                  .dropna(subset=["area_code"])
-                  .pivot_table(index="area_code", columns="gap", values="person_id",
-                               aggfunc="count", fill_value=0))
-        table = table.merge(counts, left_on="area_code", right_index=True, how="left")
-    count_columns = [c for c in table.columns if c not in ("area_code", "area_name")]
-    table[count_columns] = table[count_columns].fillna(0).astype(int)
-    return _publish(table, count_columns, conf)
+    table = counts_by_area(analysis.carer_support_gaps(G), G, level, "gap")
+    return _publish(table, list(table.columns[2:]), conf)
 
 
 def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,

@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 from assetmap import maps, privacy, vocab
 from assetmap import settings as _settings
 from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
+from assetmap.reports import counts_by_area
 from assetmap.ui import auth, common
 
 MAP_HEIGHT = 480
@@ -53,18 +54,11 @@ def published_gaps(gaps: gpd.GeoDataFrame,
 def carer_gaps_by_area(carers: pd.DataFrame, G: nx.MultiDiGraph, level: str,
                        conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Carers' support gaps counted per area of ``level`` and kind of gap, published."""
-    areas = maps.area_frame(G)
-    up = maps.roll_up(areas, level)
-    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
-    frame = pd.DataFrame({"area": carers["area"].map(up), "gap": carers["gap"]}).dropna()
-    counts = frame.groupby(["area", "gap"]).size().unstack(fill_value=0)
-    target = areas.loc[areas["level"] == level, "area_code"].sort_values()
-    counts = counts.reindex(target, fill_value=0)
-    table = pd.DataFrame({"Area code": counts.index,
-                          "Area": [names.get(c, c) for c in counts.index]})
-    for gap in sorted(carers["gap"].unique()) if not carers.empty else []:
+    counts = counts_by_area(carers, G, level, "gap")
+    table = pd.DataFrame({"Area code": counts["area_code"], "Area": counts["area_name"]})
+    for gap in counts.columns[2:]:
         table[gap.capitalize()] = privacy.suppress_counts(counts[gap], conf).to_numpy()
-    return table.reset_index(drop=True)
+    return table
 
 
 def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
