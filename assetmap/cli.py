@@ -52,7 +52,7 @@ def main() -> None:
 def demo(store_url: str | None, people: int | None, seed: int | None, rebuild: bool, port: int,
          host: str, no_serve: bool) -> None:
     """Build the Trafford demo area (real assets, synthetic people) and open the app on it."""
-    from assetmap.ingest.demo import open_demo
+    from assetmap.demo.build import open_demo
     from assetmap.ui.launch import serve
 
     url = store_url or _settings.default_store_url()
@@ -288,7 +288,7 @@ def export_oruk_cmd(store_url: str | None, file: str) -> None:
 @friendly_errors
 def copy_cmd(from_url: str, to_url: str, batch_size: int | None) -> None:
     """Copy every node and tie from one store into another (e.g. SQLite into Neo4j)."""
-    from assetmap.graph.copy import copy_url
+    from assetmap.graph.store.copy import copy_url
 
     result = copy_url(from_url, to_url, batch_size=batch_size or _settings.load().batch_size)
     click.echo(f"assetmap: copied {result['nodes']:,} records and {result['ties']:,} ties from "
@@ -320,10 +320,10 @@ def analyse(store_url: str | None, out_dir: str, level: str, area: str | None) -
 
 
 
-# --- accounts, caseloads, audit and people's rights (assetmap.access, .audit, .rights) --------
+# --- accounts, caseloads, audit and people's rights (assetmap.governance.access, .audit, .rights)
 
 def _access(store_url: str | None):
-    from assetmap.access import AccessDB
+    from assetmap.governance.access import AccessDB
 
     return AccessDB.for_store(store_url or _settings.default_store_url())
 
@@ -347,7 +347,7 @@ def _new_password() -> str:
 
 def _demo_accounts(store: Any, url: str) -> dict[str, str] | None:
     """Demo sign-in: accounts with random passwords, made once for a synthetic demo store."""
-    from assetmap.access import ensure_demo_accounts
+    from assetmap.governance.access import ensure_demo_accounts
 
     with _access(url) as access:
         made = ensure_demo_accounts(access, store)
@@ -376,7 +376,7 @@ def users_group() -> None:
 @friendly_errors
 def users_add_cmd(store_url: str | None, name: str, role: str, oidc_only: bool) -> None:
     """Add an account; the password comes from a prompt or ASSETMAP_NEW_PASSWORD."""
-    from assetmap import audit
+    from assetmap.governance import audit
 
     with _access(store_url) as access:
         user = access.add_user(name, role, None if oidc_only else _new_password())
@@ -390,7 +390,7 @@ def users_add_cmd(store_url: str | None, name: str, role: str, oidc_only: bool) 
 @friendly_errors
 def users_remove_cmd(store_url: str | None, name: str) -> None:
     """Remove an account (its audit rows stay)."""
-    from assetmap import audit
+    from assetmap.governance import audit
 
     with _access(store_url) as access:
         access.remove_user(name)
@@ -452,7 +452,7 @@ def caseload_add_cmd(store_url: str | None, user: str, person_ids: tuple[str, ..
         store.close()
     if missing:
         raise click.ClickException(f"No person with id {missing[0]!r} in the store.")
-    from assetmap import audit
+    from assetmap.governance import audit
 
     with _access(store_url) as access:
         added = access.add_to_caseload(user, person_ids)
@@ -467,7 +467,7 @@ def caseload_add_cmd(store_url: str | None, user: str, person_ids: tuple[str, ..
 @friendly_errors
 def caseload_remove_cmd(store_url: str | None, user: str, person_ids: tuple[str, ...]) -> None:
     """Take people off a coordinator's caseload."""
-    from assetmap import audit
+    from assetmap.governance import audit
 
     with _access(store_url) as access:
         removed = access.remove_from_caseload(user, person_ids)
@@ -498,7 +498,7 @@ def caseload_list_cmd(store_url: str | None, user: str) -> None:
 def audit_cmd(store_url: str | None, person: str | None, user: str | None, since: str | None,
               as_json: bool) -> None:
     """List the audit log: who viewed, exported, edited or erased which person, and when."""
-    from assetmap import audit
+    from assetmap.governance import audit
 
     with _access(store_url) as access:
         rows = list(audit.events(access, person=person, user=user, since=since))
@@ -529,7 +529,7 @@ def person_group() -> None:
 def person_export_cmd(store_url: str | None, person_ids: tuple[str, ...], directory: str,
                       reason: str | None, include_location: bool) -> None:
     """Export everything held about a person (JSON + CSV, with audit references)."""
-    from assetmap import rights
+    from assetmap.governance import rights
     from assetmap.graph.store import open_store
 
     store = open_store(store_url or _settings.default_store_url())
@@ -557,7 +557,7 @@ def person_export_cmd(store_url: str | None, person_ids: tuple[str, ...], direct
 def person_erase_cmd(store_url: str | None, person_id: str, reason: str | None,
                      yes: bool) -> None:
     """Erase a person: their record, ties and geocodes; only a tombstone id is kept."""
-    from assetmap import rights
+    from assetmap.governance import rights
     from assetmap.graph.store import open_store
 
     if not yes:

@@ -2,7 +2,8 @@
 
 ``analyse`` runs the analysis over a graph and writes each result as CSV (and GeoJSON where it is
 spatial). Everything written is at area or asset level: no person ids, names or points; every
-count of people goes through :mod:`assetmap.privacy` (small numbers suppressed, others rounded),
+count of people goes through :mod:`assetmap.governance.privacy` (small numbers suppressed, others
+rounded),
 and text cells cannot be read as spreadsheet formulas.
 """
 
@@ -15,11 +16,12 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from assetmap import privacy, vocab
 from assetmap import settings as _settings
+from assetmap import vocab
+from assetmap.governance import privacy
 from assetmap.graph import analysis
 from assetmap.graph.store import GraphStore
-from assetmap.maps import area_frame, roll_up
+from assetmap.render.maps import area_frame, roll_up
 
 #: Files ``analyse`` writes, in order, with what each holds.
 REPORT_FILES: dict[str, str] = {
@@ -35,8 +37,8 @@ REPORT_FILES: dict[str, str] = {
 
 def area_boundaries(store: GraphStore, level: str = "ward") -> gpd.GeoDataFrame:
     """Boundaries of the store's areas at ``level``: imported ones, else the Trafford demo's."""
+    from assetmap.demo.trafford import boundaries as trafford_boundaries
     from assetmap.ingest.boundaries import load_area_geometries
-    from assetmap.ingest.trafford import boundaries as trafford_boundaries
 
     saved = load_area_geometries(store)
     if saved is not None and (saved["level"] == level).any():

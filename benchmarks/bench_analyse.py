@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest import synthetic
+from assetmap.demo import synthetic
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.reports import analyse_store
 
 

@@ -1,6 +1,6 @@
 """Time every analysis on a generated area: ``python benchmarks/bench_analysis.py --people 20000``.
 
-The graph comes from :func:`assetmap.ingest.synthetic.generate` (Trafford's real areas and assets
+The graph comes from :func:`assetmap.demo.synthetic.generate` (Trafford's real areas and assets
 plus synthetic people), built straight into the same ``nx.MultiDiGraph`` shape that
 ``store.to_networkx()`` returns; ``--via-store`` writes it to a SQLite file first and reads it
 back (slower to build, identical graph). Prints one line per function: median and worst seconds.
@@ -22,14 +22,15 @@ import networkx as nx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assetmap import vocab  # noqa: E402
+from assetmap.demo import synthetic
 from assetmap.graph import analysis  # noqa: E402
-from assetmap.ingest import synthetic, trafford  # noqa: E402
+from assetmap.ingest import trafford  # noqa: E402
 
 
 def build_graph(people: int, seed: int, via_store: bool) -> nx.MultiDiGraph:
     """The demo area as the analysis sees it."""
     if via_store:
-        from assetmap.graph.sqlite_store import SQLiteStore
+        from assetmap.graph.store.sqlite_store import SQLiteStore
 
         with tempfile.TemporaryDirectory() as d:
             store = SQLiteStore(Path(d) / "bench.db")

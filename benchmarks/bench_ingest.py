@@ -44,7 +44,7 @@ def write_people(path: Path, rows: int, seed: int = 1) -> None:
 
 def worker(csv_path: str, db_path: str) -> None:
     """Import one file into a fresh store; print JSON with seconds, rows/s and peak RSS."""
-    from assetmap.graph.sqlite_store import SQLiteStore
+    from assetmap.graph.store.sqlite_store import SQLiteStore
     from assetmap.ingest.spreadsheet import import_spreadsheet
 
     store = SQLiteStore(db_path)

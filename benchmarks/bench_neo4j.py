@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import bolt_server  # noqa: E402  (the tests' Bolt server helper)
 
-from assetmap.graph.copy import _batches  # noqa: E402
-from assetmap.graph.sqlite_store import SQLiteStore  # noqa: E402
+from assetmap.graph.store.copy import _batches  # noqa: E402
+from assetmap.graph.store.sqlite_store import SQLiteStore  # noqa: E402
 from assetmap.ingest import synthetic  # noqa: E402
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assetmap.graph.sqlite_store import _SCHEMA, SQLiteStore
+from assetmap.graph.store.sqlite_store import _SCHEMA, SQLiteStore
 from assetmap.model import Node, Tie
 
 

@@ -27,14 +27,14 @@ def _rss_mb() -> float:
 
 
 def _child(people: int, seed: int, db: Path | None) -> dict:
-    from assetmap.ingest import census, trafford
+    from assetmap.demo import census, trafford
 
     # Load the packaged data first so the figures show what the generator itself adds.
     trafford.area_nodes()
     trafford.asset_nodes()
     trafford.postcodes()
     census.load()
-    from assetmap.ingest import synthetic
+    from assetmap.demo import synthetic
 
     out: dict = {"people": people, "rss_loaded_mb": round(_rss_mb(), 1)}
     start = time.perf_counter()
@@ -45,7 +45,7 @@ def _child(people: int, seed: int, db: Path | None) -> dict:
     out.update(generate_s=round(time.perf_counter() - start, 2), nodes=nodes, ties=ties,
                rss_after_generate_mb=round(_rss_mb(), 1))
     if db is not None:
-        from assetmap.graph.sqlite_store import SQLiteStore
+        from assetmap.graph.store.sqlite_store import SQLiteStore
 
         store = SQLiteStore(db)
         start = time.perf_counter()

@@ -133,7 +133,7 @@ def bolt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltServer
 
 def open_bolt_store(server: BoltServer, **kwargs):
     """A Neo4jStore on the test server (credentials passed in, never read from code)."""
-    from assetmap.graph.neo4j_store import Neo4jStore
+    from assetmap.graph.store.neo4j_store import Neo4jStore
 
     return Neo4jStore(server.uri, user=server.user, password=server.password,
                       database=server.database, **kwargs)

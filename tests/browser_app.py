@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest.demo import build_demo
+from assetmap.demo.build import build_demo
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node, Tie
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from bolt_server import bolt_factory, bolt_server  # noqa: F401  (bolt_server: session fixture)
 
-from assetmap.graph.sqlite_store import SQLiteStore
 from assetmap.graph.store import GraphStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 
 
 def _sqlite_factory(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[GraphStore]:
@@ -52,7 +52,7 @@ def signed_in(app_test, role: str = "coordinator", caseload=(), name: str | None
     import time
 
     from assetmap import settings
-    from assetmap.access import AccessDB, new_password
+    from assetmap.governance.access import AccessDB, new_password
     from assetmap.ui import auth
 
     name = name or f"test-{role.replace('_', '-')}"

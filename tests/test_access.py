@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assetmap import access, audit, settings
-from assetmap.access import AccessDB, User
+from assetmap import settings
 from assetmap.cli import main
 from assetmap.errors import NotFoundError, ValidationError
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.governance import access, audit
+from assetmap.governance.access import AccessDB, User
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
 
 PASSWORD = "a long enough password"

@@ -13,7 +13,7 @@ from test_analysis_graphs import ORIGIN, at_km, build, group, person, practition
 
 from assetmap import vocab
 from assetmap.graph import analysis
-from assetmap.graph.suggestions import adamic_adar
+from assetmap.graph.analysis.suggestions import adamic_adar
 
 YES = {"suggest": True, "map": True}
 
@@ -403,7 +403,7 @@ def test_empty_graph_gives_empty_frames():
 
 
 def test_fast_and_plain_isolation_agree_on_the_levels_graph(levels_graph):
-    from assetmap.graph.isolation import isolated_people_plain
+    from assetmap.graph.analysis.isolation import isolated_people_plain
 
     pd.testing.assert_frame_equal(analysis.isolated_people(levels_graph),
                                   isolated_people_plain(levels_graph))

@@ -6,13 +6,13 @@ import pandas as pd
 import pytest
 
 from assetmap import vocab
+from assetmap.governance.privacy import has_consent
 from assetmap.graph import analysis
-from assetmap.graph.isolation import isolated_people_plain
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.privacy import has_consent
+from assetmap.graph.analysis.isolation import isolated_people_plain
+from assetmap.graph.store.sqlite_store import SQLiteStore
 
-synthetic = pytest.importorskip("assetmap.ingest.synthetic")
-trafford = pytest.importorskip("assetmap.ingest.trafford")
+synthetic = pytest.importorskip("assetmap.demo.synthetic")
+trafford = pytest.importorskip("assetmap.demo.trafford")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import networkx as nx
 
 from assetmap import vocab
 from assetmap.geo import destination
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node, Tie
 
 #: A point in Trafford; test homes and venues are placed at known distances from it.

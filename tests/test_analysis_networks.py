@@ -16,7 +16,7 @@ from test_analysis_graphs import build
 
 from assetmap import vocab
 from assetmap.graph import analysis
-from assetmap.graph.suggestions import adamic_adar
+from assetmap.graph.analysis.suggestions import adamic_adar
 from assetmap.model import Node, Tie
 
 DATA = Path(__file__).parent / "data" / "networks"

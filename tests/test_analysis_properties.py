@@ -14,10 +14,10 @@ from test_analysis_graphs import at_km, build, group, person, practitioner, tie
 
 from assetmap import vocab
 from assetmap.geo import haversine_m
+from assetmap.governance.privacy import has_consent
 from assetmap.graph import analysis
-from assetmap.graph.circles import LEVEL_RANK
-from assetmap.graph.isolation import isolated_people_plain
-from assetmap.privacy import has_consent
+from assetmap.graph.analysis.circles import LEVEL_RANK
+from assetmap.graph.analysis.isolation import isolated_people_plain
 
 PERSON_TIES = ["FAMILY", "FRIEND", "NEIGHBOUR", "PEER", "CARES_FOR", "PAID_SUPPORT"]
 ASSET_TIES = ["ATTENDS", "ATTENDS", "VOLUNTEERS_AT", "SUPPORTED_BY", "REFERRED_TO"]

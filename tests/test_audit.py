@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assetmap import audit
-from assetmap.access import AccessDB, User
 from assetmap.cli import main
 from assetmap.errors import ValidationError
+from assetmap.governance import audit
+from assetmap.governance.access import AccessDB, User
 
 ANN = User("ann", "coordinator")
 

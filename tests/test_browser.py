@@ -24,7 +24,7 @@ from browser_app import (
 )
 
 from assetmap import settings
-from assetmap.access import AccessDB, new_password
+from assetmap.governance.access import AccessDB, new_password
 
 pytestmark = pytest.mark.slow
 

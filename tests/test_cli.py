@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
 from assetmap.ui.launch import serve_command
 

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 from assetmap import vocab
 from assetmap.cli import main
+from assetmap.demo import synthetic
 from assetmap.errors import ValidationError
-from assetmap.graph.copy import compare_stores, copy_store
-from assetmap.graph.neo4j_store import Neo4jStore
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest import synthetic
+from assetmap.graph.store.copy import compare_stores, copy_store
+from assetmap.graph.store.neo4j_store import Neo4jStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
 
 SAME = {"nodes_only_in_a": [], "nodes_only_in_b": [], "nodes_differ": [],

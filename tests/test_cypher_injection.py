@@ -12,7 +12,7 @@ import pytest
 
 from assetmap import vocab
 from assetmap.errors import NotFoundError, ValidationError
-from assetmap.graph import cypher, neo4j_store
+from assetmap.graph.store import cypher, neo4j_store
 from assetmap.model import Node, Tie
 
 PAYLOADS: list[str] = [
@@ -132,7 +132,7 @@ def test_every_name_in_query_text_is_from_the_allow_lists() -> None:
 
 
 def test_store_runs_no_cypher_of_its_own() -> None:
-    """Every query the store runs is a name from assetmap.graph.cypher, never a literal string
+    """Every query the store runs is a name from assetmap.graph.store.cypher, never a literal string
     or an f-string put together in the store module."""
     tree = ast.parse(Path(inspect.getfile(neo4j_store)).read_text())
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)

@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from assetmap.errors import ValidationError
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.ingest.boundaries import (
     area_geometry_path,
     import_boundaries,
@@ -19,7 +19,7 @@ from assetmap.ingest.boundaries import (
 )
 from assetmap.model import Node
 
-TRAFFORD = Path(__file__).resolve().parent.parent / "assetmap/data/trafford"
+TRAFFORD = Path(__file__).resolve().parent.parent / "assetmap/demo/data"
 
 
 def osgb_wards() -> gpd.GeoDataFrame:

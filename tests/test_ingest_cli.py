@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
-WARDS = ROOT / "assetmap/data/trafford/trafford_ward_2023_generalised.geojson"
+WARDS = ROOT / "assetmap/demo/data/trafford_ward_2023_generalised.geojson"
 ORUK = ROOT / "tests/data/openreferral/service_full.json"
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assetmap.errors import ValidationError
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.ingest.openreferral import (
     export_oruk,
     html_to_text,

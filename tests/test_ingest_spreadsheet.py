@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assetmap.errors import ValidationError
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.ingest import report as report_mod
 from assetmap.ingest.spreadsheet import import_spreadsheet, write_templates
 from assetmap.model import Node
 
-LOOKUP = Path(__file__).resolve().parent.parent / "assetmap/data/trafford/trafford_postcodes.csv"
+LOOKUP = Path(__file__).resolve().parent.parent / "assetmap/demo/data/trafford_postcodes.csv"
 
 
 def write_csv(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
@@ -290,7 +290,7 @@ def test_rows_with_a_location_are_placed_in_saved_areas(tmp_path, sqlite_store):
     from assetmap.ingest.boundaries import import_boundaries
 
     wards = Path(__file__).resolve().parent.parent / \
-        "assetmap/data/trafford/trafford_ward_2023_generalised.geojson"
+        "assetmap/demo/data/trafford_ward_2023_generalised.geojson"
     import_boundaries(sqlite_store, wards, level="ward")
     f = write_csv(tmp_path / "groups.csv", [["name", "lat", "lon", "area"],
                                             ["In Trafford", "53.4235", "-2.3232", ""],

@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assetmap import maps, privacy
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest import trafford
+from assetmap.demo import trafford
+from assetmap.governance import privacy
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
+from assetmap.render import maps
 
 LA = "E08000009"
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -121,7 +122,7 @@ def test_published_counts_are_suppressed_and_rounded(small_store) -> None:
 
 
 def test_isolation_counts_join_the_area_counts(small_store) -> None:
-    from assetmap.graph.isolation import isolated_people
+    from assetmap.graph.analysis.isolation import isolated_people
     from assetmap.model import Tie
 
     store, lsoas = small_store

@@ -15,9 +15,8 @@ from bolt_server import BoltServer, open_bolt_store, wipe
 
 from assetmap import vocab
 from assetmap.errors import StoreError, ValidationError
-from assetmap.graph import cypher
-from assetmap.graph.neo4j_store import Neo4jStore
-from assetmap.graph.store import GraphStore, open_store, store_summary
+from assetmap.graph.store import GraphStore, cypher, open_store, store_summary
+from assetmap.graph.store.neo4j_store import Neo4jStore
 from assetmap.model import Node, Tie
 
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from assetmap import network_view as nv
 from assetmap import vocab
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node, Tie
+from assetmap.render import network as nv
 
 XSS = "<img src=x onerror=alert(1)>"
 BREAKOUT_ID = "group:</script><script>alert(2)</script>"

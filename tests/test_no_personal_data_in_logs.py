@@ -13,12 +13,12 @@ from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 from test_maps import CARERS, PEOPLE, build_store
 
-from assetmap import audit, rights
-from assetmap.access import AccessDB, User
+from assetmap.governance import audit, rights
+from assetmap.governance.access import AccessDB, User
 from assetmap.graph import analysis
 from assetmap.ingest.spreadsheet import import_spreadsheet
 
-TRAFFORD_POSTCODES = (Path(__file__).resolve().parent.parent / "assetmap" / "data" / "trafford"
+TRAFFORD_POSTCODES = (Path(__file__).resolve().parent.parent / "assetmap" / "demo" / "data"
                       / "trafford_postcodes.csv")
 APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
 PAGES = APP.parent / "views"
@@ -79,7 +79,7 @@ def test_canaries_never_reach_the_logs(canary_store, debug_logging, capfd, tmp_p
     person_ids, postcodes = ids_and_postcodes[:-2], ids_and_postcodes[-2:]
     logging.getLogger("assetmap.test").debug("logging is captured")  # the capture works
 
-    from assetmap.graph.sqlite_store import SQLiteStore
+    from assetmap.graph.store.sqlite_store import SQLiteStore
 
     store = SQLiteStore.from_url(url)
     G = store.to_networkx()

@@ -212,7 +212,7 @@ def test_data_model_names_every_kind_and_scale():
         assert f"*{level}*" in text, level
     for scale in ("Cohen", "LSNS-6", "Berkman", "UCLA-3"):
         assert scale in text, scale
-    from assetmap.graph.suggestions import WEIGHTS
+    from assetmap.graph.analysis.suggestions import WEIGHTS
 
     for factor, weight in WEIGHTS.items():
         assert f"**{factor}** (weight {weight})" in text, factor
@@ -228,8 +228,8 @@ def test_deploy_doc_covers_the_three_setups():
 def test_deploy_doc_per_area_analysis_runs(tmp_path):
     """The many-areas example's worker, run on two small demo stores, publishes only
     suppressed counts."""
-    from assetmap import privacy
-    from assetmap.ingest.demo import open_demo
+    from assetmap.demo.build import open_demo
+    from assetmap.governance import privacy
 
     text = (NOTEBOOKS.parent / "docs" / "deploy.md").read_text("utf-8")
     (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)

@@ -27,7 +27,7 @@ from streamlit.file_util import get_app_static_dir
 from streamlit.testing.v1 import AppTest
 from test_maps import CARERS, PEOPLE, build_store
 
-from assetmap import maps
+from assetmap.render import maps
 from assetmap.ui import launch
 
 APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
@@ -114,7 +114,7 @@ def test_without_static_serving_the_page_says_how_to_work_offline(store_url: str
 
 
 def test_local_map_html_names_only_files_that_exist(store_url: str) -> None:
-    from assetmap.graph.sqlite_store import SQLiteStore
+    from assetmap.graph.store.sqlite_store import SQLiteStore
 
     store = SQLiteStore.from_url(store_url)
     try:
@@ -138,7 +138,7 @@ def test_local_map_html_names_only_files_that_exist(store_url: str) -> None:
 def test_local_assets_do_not_leak_into_other_maps(store_url: str) -> None:
     """Folium's class-level link lists are shared by every map: they must stay untouched."""
     js_before, css_before = list(folium.Map.default_js), list(folium.Map.default_css)
-    from assetmap.graph.sqlite_store import SQLiteStore
+    from assetmap.graph.store.sqlite_store import SQLiteStore
 
     store = SQLiteStore.from_url(store_url)
     try:

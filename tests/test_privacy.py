@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assetmap import privacy
 from assetmap.geo import haversine_m
+from assetmap.governance import privacy
 from assetmap.settings import Settings
 
 CONF = Settings()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from assetmap import privacy
+from assetmap.governance import privacy
 from assetmap.settings import Settings
 
 CONF = Settings()

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from assetmap import vocab
 from assetmap.errors import NotFoundError, ValidationError
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.governance.referrals import record_referral, referrals_for, update_referral
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
-from assetmap.referrals import record_referral, referrals_for, update_referral
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import sys
 import pandas as pd
 import pytest
 
-from assetmap import privacy
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest import synthetic
+from assetmap.demo import synthetic
+from assetmap.governance import privacy
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.reports import REPORT_FILES, analyse_store, isolation_by_area
 from assetmap.settings import Settings
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assetmap import audit, privacy, rights
-from assetmap.access import AccessDB, User
 from assetmap.cli import main
 from assetmap.errors import NotFoundError, ValidationError
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.governance import audit, privacy, rights
+from assetmap.governance.access import AccessDB, User
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node, Tie
 
 CANARY = "Quentin Canarywhistle"
@@ -182,7 +182,7 @@ def test_no_export_holds_a_persons_home(tmp_path, monkeypatch):
     """Area reports (`assetmap analyse`) and a person's record export never hold a person's
     postcode or exact coordinates: a canary person with a unique home is looked for in every
     file written."""
-    from assetmap.ingest.demo import build_demo
+    from assetmap.demo.build import build_demo
 
     monkeypatch.delenv("ASSETMAP_ACCESS_DB", raising=False)
     store = SQLiteStore(tmp_path / "demo.db")

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from assetmap.errors import StoreError
-from assetmap.graph.sqlite_store import SQLiteStore
 from assetmap.graph.store import open_store, store_summary
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node, Tie
 
 

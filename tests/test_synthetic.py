@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assetmap import vocab
+from assetmap.demo import census, synthetic, trafford
 from assetmap.errors import StoreError, ValidationError
-from assetmap.graph.sqlite_store import SQLiteStore, canonical_tie
-from assetmap.ingest import census, synthetic, trafford
+from assetmap.graph.store.sqlite_store import SQLiteStore, canonical_tie
 from assetmap.model import Node, Tie, check_endpoints
 
 #: Person props the generator may write: nothing else (no address, phone, date of birth ...).

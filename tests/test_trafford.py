@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from assetmap import vocab
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest import trafford
+from assetmap.demo import trafford
+from assetmap.graph.store.sqlite_store import SQLiteStore
 
 DATA = trafford.DATA_DIR
 ASSETS = DATA / "assets"

@@ -11,8 +11,9 @@ from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 from test_maps import CARERS, PEOPLE, build_store
 
-from assetmap import access, audit, settings
-from assetmap.access import AccessDB
+from assetmap import settings
+from assetmap.governance import access, audit
+from assetmap.governance.access import AccessDB
 from assetmap.ui import auth
 
 APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
@@ -34,7 +35,7 @@ def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def person_names(store_url: str) -> list[str]:
-    from assetmap.graph.sqlite_store import SQLiteStore
+    from assetmap.graph.store.sqlite_store import SQLiteStore
 
     store = SQLiteStore.from_url(store_url)
     try:
@@ -311,8 +312,8 @@ def test_roles_and_default_deny_in_a_real_browser(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("Playwright and Chromium are needed for the browser tests in CI")
         pytest.skip("Playwright or Chromium is not installed")
-    from assetmap.graph.sqlite_store import SQLiteStore
-    from assetmap.ingest.demo import build_demo
+    from assetmap.demo.build import build_demo
+    from assetmap.graph.store.sqlite_store import SQLiteStore
 
     db = tmp_path / "assetmap.db"
     store = SQLiteStore(db)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assetmap.graph.sqlite_store import SQLiteStore
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
 from assetmap.ui import common
 

@@ -9,8 +9,8 @@ from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 from test_maps import CARERS, PEOPLE, build_store
 
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest import trafford
+from assetmap.demo import trafford
+from assetmap.graph.store.sqlite_store import SQLiteStore
 
 APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
 MAP_PAGE = APP.parent / "views" / "map.py"

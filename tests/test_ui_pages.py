@@ -14,9 +14,9 @@ from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 
 from assetmap import vocab
+from assetmap.demo import trafford
 from assetmap.graph.analysis import keystone_assets, provision_gaps
-from assetmap.graph.sqlite_store import SQLiteStore
-from assetmap.ingest import trafford
+from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.ui import auth
 
 PAGES = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "views"
@@ -154,8 +154,8 @@ def test_a_coordinator_sees_only_their_caseload(store_url: str) -> None:
     at.selectbox(key="person_pick").set_value(TEST_PERSON).run()
     _ok(at)
     assert at.metric  # the record opened, and the view was audited
-    from assetmap import audit
-    from assetmap.access import AccessDB
+    from assetmap.governance import audit
+    from assetmap.governance.access import AccessDB
 
     with AccessDB.for_store(store_url) as db:
         views = [(e.user, e.person_id, e.outcome) for e in audit.events(db, action="view")]

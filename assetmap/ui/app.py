@@ -2,7 +2,7 @@
 
 One multipage app; each page lives in ``ui/views/``. Default deny: someone not signed in gets only
 the sign-in screen, whatever address they open; a signed-in user gets only the pages their role
-may use (``assetmap.access.PAGES_FOR_ROLE``). Pages that are not written yet are skipped.
+may use (``assetmap.governance.access.PAGES_FOR_ROLE``). Pages that are not written yet are skipped.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from assetmap import access
+from assetmap.governance import access
 from assetmap.ui import auth, common
 
 PAGES_DIR = Path(__file__).with_name("views")

@@ -16,11 +16,11 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
-from assetmap import access as _access
-from assetmap import audit
 from assetmap import settings as _settings
-from assetmap.access import AccessDB, User
 from assetmap.errors import AssetmapError, NotFoundError
+from assetmap.governance import access as _access
+from assetmap.governance import audit
+from assetmap.governance.access import AccessDB, User
 
 #: Session-state keys (server side; the browser never holds them).
 USER_KEY = "_assetmap_user"
@@ -184,7 +184,7 @@ def people_download(frame: pd.DataFrame, file_name: str, key: str, user: User,
                     person_ids: Iterable[str], label: str = "Download CSV") -> None:
     """A download of a table naming people: formula-safe CSV, one audit row per person on
     download, and for an admin (a bulk export) only once a reason is given, which is recorded."""
-    from assetmap import privacy
+    from assetmap.governance import privacy
 
     ids = list(person_ids)
     reason = None

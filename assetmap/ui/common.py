@@ -11,10 +11,11 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from assetmap import maps, vocab
 from assetmap import settings as _settings
+from assetmap import vocab
 from assetmap.errors import AssetmapError
 from assetmap.graph.store import GraphStore, open_store
+from assetmap.render import maps
 
 EMPTY_STORE_MESSAGE = ("No one in this area yet — run `assetmap demo` to build the Trafford demo "
                        "area, or import your own data.")
@@ -137,7 +138,7 @@ def show_error(exc: BaseException) -> None:
 
 def attribution() -> str:
     """The data and map credits every page shows."""
-    from assetmap.ingest import trafford
+    from assetmap.demo import trafford
 
     return f"{trafford.ATTRIBUTION} {maps.OSM_ATTRIBUTION}."
 
@@ -161,7 +162,7 @@ def graph(url: str, version: int) -> nx.MultiDiGraph:
 @st.cache_resource(show_spinner="Finding who is isolated…", max_entries=2)
 def isolation_table(url: str, version: int) -> pd.DataFrame:
     """Every person's isolation level and reasons, computed once per store version (read-only)."""
-    from assetmap.graph.isolation import isolated_people
+    from assetmap.graph.analysis.isolation import isolated_people
 
     return isolated_people(graph(url, version))
 
@@ -169,8 +170,8 @@ def isolation_table(url: str, version: int) -> pd.DataFrame:
 @st.cache_resource(show_spinner="Ranking keystone assets…", max_entries=2)
 def keystone_table(url: str, version: int) -> pd.DataFrame:
     """Every group and organisation ranked by what its closure would do (raw counts: pages
-    publish them through :mod:`assetmap.privacy`), computed once per store version."""
-    from assetmap.graph.resilience import keystone_assets
+    publish them through :mod:`assetmap.governance.privacy`), computed once per store version."""
+    from assetmap.graph.analysis.resilience import keystone_assets
 
     return keystone_assets(graph(url, version))
 
@@ -197,13 +198,14 @@ def _people_options(url: str, version: int) -> pd.DataFrame:
 def selectable_people(store: GraphStore, user: object | None = None) -> pd.DataFrame:
     """The people this user may open on the Person page: ``person_id`` and ``label`` (display
     name and area), sorted; only those
-    :func:`assetmap.access.can_view_person` allows (a coordinator's caseload, an admin anyone,
+    :func:`assetmap.governance.access.can_view_person` allows (a coordinator's caseload, an admin
+    anyone,
     a hub analyst no one; no user, no one). The shared cache holds the whole list; the filter
     runs per user."""
     people = _people_options(store_url(), store.version())
     if user is None:  # default deny: no signed-in user, no one to choose
         return people.iloc[0:0]
-    from assetmap import access
+    from assetmap.governance import access
 
     allowed = people["person_id"].map(lambda p: access.can_view_person(user, p))
     return people[allowed.to_numpy(dtype=bool)].reset_index(drop=True)
@@ -211,9 +213,10 @@ def selectable_people(store: GraphStore, user: object | None = None) -> pd.DataF
 
 def download_table(frame: pd.DataFrame, file_name: str, key: str,
                    label: str = "Download CSV") -> None:
-    """A CSV download button for a table (every table on a page is downloadable); cells that a
-    spreadsheet would run as formulas are neutralised (:func:`assetmap.privacy.neutralise_csv`)."""
-    from assetmap import privacy
+    """A CSV download button for a table (every table on a page is downloadable); cells that
+    a spreadsheet would run as formulas are neutralised
+    (:func:`assetmap.governance.privacy.neutralise_csv`)."""
+    from assetmap.governance import privacy
 
     st.download_button(label, privacy.neutralise_csv(frame).to_csv(index=False).encode("utf-8"),
                        file_name=file_name,

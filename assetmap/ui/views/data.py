@@ -213,7 +213,8 @@ def data_sources() -> pd.DataFrame:
 
 
 def render() -> None:
-    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    """Draw the page (signed-in users whose role may open it; see
+    :mod:`assetmap.governance.access`)."""
     auth.require_page("data.py")
     st.title("Data")
     flash = st.session_state.pop(_FLASH, None)

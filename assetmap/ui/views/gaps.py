@@ -1,6 +1,6 @@
 """Gaps page: where provision is missing (area × need, as a table and a map), carers without
 support or back-up, and people who could pool personal budgets. Every count shown or downloaded
-goes through :mod:`assetmap.privacy` (1–7 shown as "<8", others rounded to 5)."""
+goes through :mod:`assetmap.governance.privacy` (1–7 shown as "<8", others rounded to 5)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap import maps, privacy, vocab
 from assetmap import settings as _settings
+from assetmap import vocab
+from assetmap.governance import privacy
 from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
+from assetmap.render import maps
 from assetmap.reports import counts_by_area
 from assetmap.ui import auth, common
 
@@ -84,7 +86,7 @@ def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
 
 @st.cache_data(show_spinner="Finding provision gaps…", max_entries=8)
 def _gaps(url: str, version: int, level: str) -> gpd.GeoDataFrame:
-    from assetmap.ingest import trafford
+    from assetmap.demo import trafford
 
     return published_gaps(provision_gaps(common.graph(url, version),
                                          trafford.boundaries(level)))
@@ -166,7 +168,8 @@ def _text_alternative(shown: gpd.GeoDataFrame, need: str) -> str:
 
 
 def render() -> None:
-    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    """Draw the page (signed-in users whose role may open it; see
+    :mod:`assetmap.governance.access`)."""
     auth.require_page("gaps.py")
     st.title("Gaps")
     st.caption("Counts of people are published only: 1 to 7 shows as \"<8\", others are rounded "

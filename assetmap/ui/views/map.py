@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap import maps, privacy
+from assetmap.governance import privacy
+from assetmap.render import maps
 from assetmap.ui import auth, common
 
 MAP_HEIGHT = 620

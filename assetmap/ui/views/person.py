@@ -1,9 +1,10 @@
 """Person page: one person's circle (pyvis), isolation level with reasons and self-reported scores,
 ranked suggestions with a small map, and their referrals (record, then update the status).
 
-Thin over the library: :mod:`assetmap.graph.analysis`, :mod:`assetmap.network_view` and
-:mod:`assetmap.referrals`. The person's own suggestions are computed per view, never cached in a
-shared cache; the graph and isolation table are cached per store version (see ``common``).
+Thin over the library: :mod:`assetmap.graph.analysis`, :mod:`assetmap.render.network` and
+:mod:`assetmap.governance.referrals`. The person's own suggestions are computed per view, never
+cached in a shared cache; the graph and isolation table are cached per store version (see
+``common``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
-from assetmap import maps, network_view, referrals, vocab
+from assetmap import vocab
+from assetmap.governance import referrals
 from assetmap.graph.analysis import suggest_connections
+from assetmap.render import maps
+from assetmap.render import network as network_view
 from assetmap.ui import auth, common
 
 CIRCLE_HEIGHT = 520
@@ -84,8 +88,8 @@ def _choose_person(store: object, user: object) -> str | None:
     if wanted and wanted not in labels:
         # A link to someone this user may not see, or who does not exist: the same answer
         # for both, and the attempt is audited (as denied or failed) — an empty caseload too.
-        from assetmap import access
         from assetmap.errors import NotFoundError
+        from assetmap.governance import access
 
         try:
             access.open_person(auth.access_db(), user, store, wanted)
@@ -116,7 +120,7 @@ def _choose_person(store: object, user: object) -> str | None:
 def _audit_view(store: object, user: object, person_id: str) -> None:
     """Log that this user opened this person's record (once per choice, not on every click);
     raises NotFoundError if they may not see them."""
-    from assetmap import access
+    from assetmap.governance import access
 
     if st.session_state.get("_person_audited") != (getattr(user, "name", None), person_id):
         access.open_person(auth.access_db(), user, store, person_id)
@@ -154,7 +158,7 @@ def _table(suggestions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _suggestion_map(G: object, suggestions: pd.DataFrame, area: str | None) -> None:
-    from assetmap.ingest import trafford
+    from assetmap.demo import trafford
 
     shape = None
     if area:
@@ -230,7 +234,8 @@ def _referrals(store: object, person_id: str) -> None:
 
 
 def render() -> None:
-    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    """Draw the page (signed-in users whose role may open it; see
+    :mod:`assetmap.governance.access`)."""
     user = auth.require_page("person.py")
     st.title("Person")
     opened = common.store_with_people()

@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap import privacy, vocab
 from assetmap import settings as _settings
+from assetmap import vocab
+from assetmap.governance import privacy
 from assetmap.graph.analysis import closure_impact
 from assetmap.ui import auth, common
 
@@ -98,7 +99,7 @@ def _options(G: nx.MultiDiGraph) -> dict[str, str]:
 
 
 def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> None:
-    from assetmap.ingest import trafford
+    from assetmap.demo import trafford
 
     fmap = common.blank_map(MAP_HEIGHT)
     wards = trafford.boundaries("ward")
@@ -140,7 +141,8 @@ def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> 
 
 
 def render() -> None:
-    """Draw the page (signed-in users whose role may open it; see :mod:`assetmap.access`)."""
+    """Draw the page (signed-in users whose role may open it; see
+    :mod:`assetmap.governance.access`)."""
     user = auth.require_page("resilience.py")
     st.title("Resilience")
     st.caption("What depends on each group and organisation: who would lose their only "
@@ -193,7 +195,7 @@ def render() -> None:
                 "loses_hub_path": "Loses route to support", "reasons": "Why"})[
                 ["Person", "If this closed", "Level now", "Level after", "Only community tie",
                  "Loses route to support", "Why"]]
-            from assetmap import access
+            from assetmap.governance import access
 
             mine = impact["person_id"].map(lambda p: access.can_view_person(user, p))
             listed = listed[mine.to_numpy(dtype=bool)]

@@ -22,7 +22,7 @@ def build_demo(store: GraphStore, people: int | None = None, seed: int | None = 
 
     A store that already holds the demo is left alone (``built`` is False in the result).
     """
-    from assetmap.ingest import synthetic
+    from assetmap.demo import synthetic
 
     conf = _settings.load()
     people = conf.demo_people if people is None else people

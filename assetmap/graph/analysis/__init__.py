@@ -6,19 +6,23 @@ Each lives in its own module with one job; this module only gathers them.
 
 from __future__ import annotations
 
-from assetmap.graph.carers import carer_support_gaps
-from assetmap.graph.circles import LEVELS, Circle, circle, level
-from assetmap.graph.isolation import isolated_people
-from assetmap.graph.membership import (
+from assetmap.graph.analysis.carers import carer_support_gaps
+from assetmap.graph.analysis.circles import LEVELS, Circle, circle, level
+from assetmap.graph.analysis.isolation import isolated_people
+from assetmap.graph.analysis.membership import (
     group_overlap,
     membership_centrality,
     person_group_graph,
     person_projection,
 )
-from assetmap.graph.pooling import pooling_opportunities
-from assetmap.graph.provision import provision_gaps
-from assetmap.graph.resilience import closure_impact, disconnected_clusters, keystone_assets
-from assetmap.graph.suggestions import suggest_connections
+from assetmap.graph.analysis.pooling import pooling_opportunities
+from assetmap.graph.analysis.provision import provision_gaps
+from assetmap.graph.analysis.resilience import (
+    closure_impact,
+    disconnected_clusters,
+    keystone_assets,
+)
+from assetmap.graph.analysis.suggestions import suggest_connections
 
 __all__ = [
     "LEVELS",

@@ -6,7 +6,8 @@ people have no such provider within ``max_km`` of home (haversine), and the medi
 their homes to the nearest one. Rows with demand and no provider in reach are flagged. People are
 placed in an area by their ``area`` (or the nearest enclosing Area node's ``parent`` chain), and
 failing that by their location. The counts are raw: pass them through
-:func:`assetmap.privacy.suppress_counts` before publishing; the ``reasons`` already use published
+:func:`assetmap.governance.privacy.suppress_counts` before publishing; the ``reasons`` already use
+published
 counts ("<8 people ...").
 """
 
@@ -24,10 +25,10 @@ from shapely.geometry import Point
 from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.geo import EARTH_RADIUS_M
-from assetmap.graph import circles as _c
-from assetmap.graph.pooling import unit_vectors
-from assetmap.graph.suggestions import canonical_words
-from assetmap.privacy import publish_count
+from assetmap.governance.privacy import publish_count
+from assetmap.graph.analysis import circles as _c
+from assetmap.graph.analysis.pooling import unit_vectors
+from assetmap.graph.analysis.suggestions import canonical_words
 
 COLUMNS: list[str] = ["area_code", "area_name", "need", "people_with_need",
                       "providers_within_reach", "people_without_provider", "median_nearest_km",

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from assetmap import vocab
+from assetmap.demo import census, trafford
 from assetmap.geo import haversine_km_array
 from assetmap.graph.store import GraphStore
-from assetmap.ingest import census, trafford
 from assetmap.model import Node, Tie
 
 SOURCE = "synthetic"

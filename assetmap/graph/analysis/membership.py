@@ -15,7 +15,7 @@ import pandas as pd
 from networkx.algorithms import bipartite
 
 from assetmap import vocab
-from assetmap.graph import circles as _c
+from assetmap.graph.analysis import circles as _c
 
 
 def person_group_graph(G: nx.MultiDiGraph) -> nx.Graph:

@@ -236,7 +236,7 @@ def suggestions_map(suggestions: pd.DataFrame, G: nx.MultiDiGraph,
                             tooltip=f"{rank}. {_esc(attrs.get('name') or '')}",
                             popup=folium.Popup(popup, max_width=280)).add_to(fmap)
     if points:
-        from assetmap.maps import _fit_zoom
+        from assetmap.render.maps import _fit_zoom
 
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]

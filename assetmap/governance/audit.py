@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from assetmap.errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from assetmap.access import AccessDB, User
+    from assetmap.governance.access import AccessDB, User
 
 #: What can be done to a person's record (or, without a person id, to the system).
 ACTIONS: tuple[str, ...] = (

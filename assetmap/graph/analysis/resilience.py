@@ -24,7 +24,7 @@ import networkx as nx
 import pandas as pd
 
 from assetmap import vocab
-from assetmap.graph import circles as _c
+from assetmap.graph.analysis import circles as _c
 
 SUPPORT_CLASSES: frozenset[str] = frozenset({vocab.COMMUNITY, vocab.PROFESSIONAL,
                                              vocab.ORGANISATIONAL})

@@ -15,7 +15,7 @@ import networkx as nx
 import pandas as pd
 
 from assetmap import vocab
-from assetmap.graph import circles as _c
+from assetmap.graph.analysis import circles as _c
 
 NO_SUPPORT = "carer without carers' support"
 NO_BACKUP = "one carer and no back-up"

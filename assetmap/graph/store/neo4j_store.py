@@ -4,7 +4,7 @@ Each node is a Neo4j node labelled ``AssetmapNode`` and its kind (``Person``, ``
 properties ``id``, ``kind``, ``name``, ``area``, ``lat``, ``lon`` and ``props_json`` (the record's
 props as JSON, since Neo4j properties cannot hold maps). Each tie is a relationship whose type is
 the tie kind, with ``props_json``. Symmetric ties are stored once, smaller id first, exactly as in
-the SQLite store. All Cypher lives in :mod:`assetmap.graph.cypher` and takes parameters only.
+the SQLite store. All Cypher lives in :mod:`assetmap.graph.store.cypher` and takes parameters only.
 
 A single write call runs in one managed transaction (``execute_write``: the driver retries it on
 transient errors). :meth:`Neo4jStore.transaction` holds one explicit transaction for the whole
@@ -28,8 +28,8 @@ from neo4j.exceptions import DriverError, IncompleteCommit, Neo4jError
 from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.errors import DanglingTieError, NotFoundError, StoreError, ValidationError
-from assetmap.graph import cypher
-from assetmap.graph.sqlite_store import canonical_tie
+from assetmap.graph.store import cypher
+from assetmap.graph.store.sqlite_store import canonical_tie
 from assetmap.model import Node, Tie, check_endpoints
 
 T = TypeVar("T")
@@ -507,3 +507,13 @@ class Neo4jStore:
 
     def __repr__(self) -> str:
         return f"Neo4jStore({self.url!r})"
+
+    # --- batched reads for merge (issue 12) -------------------------------------------------------
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes among ``ids`` that exist, by id (absent ids are simply left out)."""
+        found: dict[str, Node] = {}
+        for chunk in _chunks(sorted(set(ids)), self.batch_size):
+            for rec in self._read(cypher.GET_NODES, ids=chunk):
+                found[rec["id"]] = _record_to_node(rec)
+        return found

@@ -421,3 +421,18 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+    # --- batched reads for merge (issue 12) -------------------------------------------------------
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes among ``ids`` that exist, by id (absent ids are simply left out)."""
+        found: dict[str, Node] = {}
+        for chunk in _chunks(sorted(set(ids)), _MAX_PARAMS):
+            marks = ",".join("?" * len(chunk))
+            sql = ("SELECT id, kind, name, area, lat, lon, props FROM nodes "  # noqa: S608
+                   f"WHERE id IN ({marks})")
+            with self._lock:
+                rows = self._db.execute(sql, chunk).fetchall()
+            for row in rows:
+                found[row[0]] = _row_to_node(row)
+        return found

@@ -18,7 +18,8 @@ included) are never suggested; nor are closed groups, groups that are full (``ca
 cost more than the person can pay (``max_cost``), that lack an access feature the person needs
 (``access_needs``), or whose age limits (``min_age``/``max_age``/``age_bands``) exclude the
 person's age band; nor people who have not consented to be suggested
-(:func:`assetmap.privacy.has_consent`). Only people within two steps are considered (friends of
+(:func:`assetmap.governance.privacy.has_consent`). Only people within two steps are considered
+(friends of
 friends and people at the same groups), which keeps one person's suggestions local and fast.
 """
 
@@ -34,8 +35,8 @@ import pandas as pd
 from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.geo import haversine_m
-from assetmap.graph import circles as _c
-from assetmap.privacy import has_consent
+from assetmap.governance.privacy import has_consent
+from assetmap.graph.analysis import circles as _c
 
 WEIGHTS: dict[str, float] = {"match": 0.5, "proximity": 0.3, "social": 0.2}
 COLUMNS: list[str] = [

@@ -21,9 +21,9 @@ from scipy.spatial import cKDTree
 from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.geo import EARTH_RADIUS_M, haversine_km_array
-from assetmap.graph import circles as _c
-from assetmap.graph.suggestions import wants
-from assetmap.privacy import has_consent
+from assetmap.governance.privacy import has_consent
+from assetmap.graph.analysis import circles as _c
+from assetmap.graph.analysis.suggestions import wants
 
 COLUMNS: list[str] = ["goal", "people", "members", "areas", "max_km_apart", "reasons"]
 

@@ -203,3 +203,8 @@ def graph_ties(by_area: bool, by_kind: bool) -> str:
             where.append(f"{end}.kind IN $kinds")
     return (f"MATCH (a:{NODE_LABEL})-[r]->(b:{NODE_LABEL}) WHERE {' AND '.join(where)} "
             f"RETURN a.id AS src, b.id AS dst, type(r) AS kind, r.props_json AS props")
+
+
+# --- batched reads for merge (issue 12) ---
+
+GET_NODES = f"UNWIND $ids AS i MATCH (n:{NODE_LABEL} {{id: i}}) RETURN {_NODE_FIELDS}"

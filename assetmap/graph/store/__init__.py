@@ -35,6 +35,10 @@ class GraphStore(Protocol):
     def get_tie(self, src: str, dst: str, kind: str) -> Tie:
         """The tie (src, dst, kind); raises NotFoundError."""
 
+    def get_many(self, ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes among ``ids`` that exist, by id; absent ids are left out (one batched
+        read, so an import can merge a whole batch against what is stored)."""
+
     def delete(self, node_id: str) -> None:
         """Remove a node and every tie that touches it (a person's erasure)."""
 
@@ -90,12 +94,12 @@ def open_store(url: str | None = None) -> GraphStore:
     url = url or settings.default_store_url()
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
-        from assetmap.graph.sqlite_store import SQLiteStore
+        from assetmap.graph.store.sqlite_store import SQLiteStore
 
         return SQLiteStore.from_url(url)
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
         try:
-            from assetmap.graph.neo4j_store import Neo4jStore  # type: ignore[import-not-found]
+            from assetmap.graph.store.neo4j_store import Neo4jStore  # type: ignore[import-not-found]
         except ImportError:
             raise StoreError("The Neo4j store is not available in this version of assetmap.") \
                 from None

@@ -1,6 +1,6 @@
 """The real demo area, Trafford (E08000009): boundaries, postcodes and community assets.
 
-Everything is read from the small open-data copy shipped in ``assetmap/data/trafford/`` (Open
+Everything is read from the small open-data copy shipped in ``assetmap/demo/data/`` (Open
 Government Licence v3.0; see its README.md) and turned into graph records: Area nodes for the
 borough, its 21 wards (2023) and 139 LSOAs (2021), and Organisation/Group nodes for real
 community assets. Nothing here downloads anything; all loaders are cached.
@@ -22,7 +22,7 @@ from assetmap import vocab
 from assetmap.geo import haversine_m
 from assetmap.model import Node, Tie
 
-DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data" / "trafford"
+DATA_DIR: Path = Path(__file__).resolve().parent / "data"
 ASSETS_DIR: Path = DATA_DIR / "assets"
 LA_CODE = "E08000009"
 LA_NAME = "Trafford"

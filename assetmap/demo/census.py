@@ -1,8 +1,8 @@
 """Census 2021 tables for Trafford as tidy per-area distributions (for the synthetic population).
 
-Reads the ONS Census 2021 extracts shipped in ``assetmap/data/trafford/census2021/`` (unpaid care
+Reads the ONS Census 2021 extracts shipped in ``assetmap/demo/data/census2021/`` (unpaid care
 by LSOA and ward, disability and general health by 2022 ward) and the LSOA (2021) -> ward (2022)
-best-fit lookup in ``assetmap/data/trafford/lookups/``. Categories are mapped onto the words in
+best-fit lookup in ``assetmap/demo/data/lookups/``. Categories are mapped onto the words in
 :mod:`assetmap.vocab` (``CARER_HOURS``, ``DISABILITY``, ``HEALTH``). A malformed file raises
 :class:`~assetmap.errors.ValidationError` naming the file and what is wrong.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 from assetmap import vocab
 from assetmap.errors import ValidationError
 
-DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data" / "trafford"
+DATA_DIR: Path = Path(__file__).resolve().parent / "data"
 CENSUS_DIR: Path = DATA_DIR / "census2021"
 LOOKUP_FILE: Path = DATA_DIR / "lookups" / "trafford_lsoa21_to_ward22_best-fit_lookup.csv"
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from assetmap import audit, privacy, vocab
-from assetmap.access import AccessDB, User
+from assetmap import vocab
 from assetmap.errors import NotFoundError, ValidationError
+from assetmap.governance import audit, privacy
+from assetmap.governance.access import AccessDB, User
 from assetmap.graph.store import GraphStore
 
 #: Person fields that place their home exactly; left out of exports unless asked for.

@@ -1,4 +1,5 @@
-"""Area maps: people counted by area (published through :mod:`assetmap.privacy`) and assets.
+"""Area maps: people counted by area (published through :mod:`assetmap.governance.privacy`) and
+assets.
 
 Two steps, no Streamlit here: :func:`people_by_area` turns the people in a store (or a networkx
 graph) into one row per ward or LSOA with raw counts (for use inside the app only) and published
@@ -25,13 +26,14 @@ from branca.element import JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from assetmap import privacy, vocab
 from assetmap import settings as _settings
+from assetmap import vocab
+from assetmap.governance import privacy
 
 OSM_ATTRIBUTION = "Map tiles © OpenStreetMap contributors (ODbL)"
 
 #: Local copies of the map libraries (see its README.md), served by the app at /app/static/vendor.
-VENDOR_DIR = Path(__file__).resolve().parent / "ui" / "static" / "vendor"
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "ui" / "static" / "vendor"
 #: The scripts and stylesheets :func:`area_map` needs, by folium's names, relative to VENDOR_DIR
 #: (the versions folium and branca load from CDNs; icon fonts and marker plugins are not used).
 LOCAL_JS: tuple[tuple[str, str], ...] = (
@@ -72,7 +74,7 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("older", "Aged 75 and over", "people aged 75+", "people aged 75 and over"),
     Measure("personal_budget", "With a personal budget", "people with a personal budget",
             "people who hold a personal budget"),
-    # Structural isolation (from the graph, see assetmap.graph.isolation): pass ``extra``.
+    # Structural isolation (from the graph, see assetmap.graph.analysis.isolation): pass ``extra``.
     Measure("no_community_ties", "No community ties (isolated or service-only)",
             "people with no community ties",
             "people with no family, friend, neighbour or group tie"),
@@ -193,8 +195,8 @@ def raw_counts(people: pd.DataFrame) -> pd.DataFrame:
 
 def isolation_counts(isolated: pd.DataFrame) -> pd.DataFrame:
     """Raw counts per area of the structural isolation levels from
-    :func:`assetmap.graph.isolation.isolated_people` (needs its ``area`` and ``level``)."""
-    from assetmap.graph import circles
+    :func:`assetmap.graph.analysis.isolation.isolated_people` (needs its ``area`` and ``level``)."""
+    from assetmap.graph.analysis import circles
 
     flags = pd.DataFrame({
         "area": isolated["area"].to_numpy(),
@@ -248,7 +250,7 @@ def available_measures(areas: pd.DataFrame) -> list[str]:
 
 
 def _default_boundaries(level: str) -> gpd.GeoDataFrame | None:
-    from assetmap.ingest import trafford
+    from assetmap.demo import trafford
 
     try:
         return trafford.boundaries(level)
@@ -264,7 +266,7 @@ def people_by_area(source: Any, level: str = "ward", *,
 
     ``source`` is a GraphStore or a networkx graph. ``extra`` adds raw counts per smallest
     area from elsewhere (e.g. :func:`isolation_counts`). Boundaries default to Trafford's
-    (:func:`assetmap.ingest.trafford.boundaries`); areas with no boundary get no geometry.
+    (:func:`assetmap.demo.trafford.boundaries`); areas with no boundary get no geometry.
     """
     areas = area_frame(source)
     raw = raw_counts(person_frame(source))
@@ -618,7 +620,7 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
     if measure not in MEASURES:
         raise ValueError(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
     if attribution is None:
-        from assetmap.ingest import trafford
+        from assetmap.demo import trafford
 
         attribution = trafford.ATTRIBUTION
     fmap = folium.Map(tiles=None, prefer_canvas=True, height=height, control_scale=True,

@@ -3,7 +3,7 @@
 The access database sits beside the store (``<store>.access.db``; see
 :func:`assetmap.settings.access_db_path`), so it works the same for SQLite and Neo4j stores. It
 holds accounts (argon2 password hashes, never passwords), each coordinator's caseload (person
-ids), the append-only audit log (:mod:`assetmap.audit`) and erasure tombstones.
+ids), the append-only audit log (:mod:`assetmap.governance.audit`) and erasure tombstones.
 
 Roles:
 - ``coordinator``: their own caseload in full; anyone else is "not found" (and audited as denied);
@@ -24,9 +24,10 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from assetmap import audit, vocab
 from assetmap import settings as _settings
+from assetmap import vocab
 from assetmap.errors import AssetmapError, NotFoundError, ValidationError
+from assetmap.governance import audit
 from assetmap.graph.store import GraphStore
 
 COORDINATOR, HUB_ANALYST, ADMIN = "coordinator", "hub_analyst", "admin"

@@ -2,7 +2,8 @@
 
 "A life, not a service": someone seen by a GP, a social worker and a PA every week but with no
 family, friend, neighbour or group in their life is *service-only*, not connected. Counting rules
-and levels are in :mod:`assetmap.graph.circles`. Self-reported scores (UCLA-3, LSNS-6, ONS4 and
+and levels are in :mod:`assetmap.graph.analysis.circles`. Self-reported scores (UCLA-3, LSNS-6,
+ONS4 and
 the ONS direct loneliness question) are shown beside the structural level and never change it.
 """
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from assetmap import vocab
-from assetmap.graph import circles as _c
+from assetmap.graph.analysis import circles as _c
 
 #: Self-reported measures shown beside the structural level (person props of these names).
 SELF_REPORTED: tuple[str, ...] = ("ucla3", "lsns6", "ons4", "lonely")
@@ -112,8 +113,8 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
     """One row per person: tie counts, tie diversity, LSNS-6 family/friend split and a level.
 
     Levels (worst first): isolated, service-only, at risk, connected; see
-    :func:`assetmap.graph.circles.level`. Rows are sorted worst level first, then by id. One
-    pass over the ties into integer arrays, then numpy; identical to
+    :func:`assetmap.graph.analysis.circles.level`. Rows are sorted worst level first, then by
+    id. One pass over the ties into integer arrays, then numpy; identical to
     :func:`isolated_people_plain`, which counts person by person.
     """
     _c.check_graph(G)

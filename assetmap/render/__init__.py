@@ -1,0 +1,2 @@
+"""Rendering: Folium maps and the pyvis network view, drawn from counts and frames computed
+elsewhere."""
