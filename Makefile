@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine (Python 3.11+ and git):
 #   make demo   — install into .venv, build the Trafford demo store, open the app
-#   make test   — install into .venv, run ruff and the whole test suite (what CI runs)
+#   make test   — install into .venv, run ruff, mypy and the whole test suite (what CI runs)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -35,6 +35,7 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 bench: install

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -29,14 +31,40 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except AssetmapError as exc:
             raise click.ClickException(str(exc)) from None
+        except (OSError, UnicodeDecodeError, sqlite3.OperationalError) as exc:
+            raise click.ClickException(io_error_sentence(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def io_error_sentence(exc: BaseException) -> str:
+    """A file-system or database failure (full disk, no permission, a file of the wrong type)
+    as one sentence naming the file, never a traceback."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "The file is not text in UTF-8 (is it the right type of file?)."
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        if "full" in text:
+            return "The disk is full: free some space and try again (nothing was changed)."
+        return f"The store could not be read or written ({text})."
+    assert isinstance(exc, OSError)
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if exc.errno == errno.ENOSPC:
+        return f"The disk is full{where}: free some space and try again."
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"Permission denied{where}: check who owns the file or folder."
+    if exc.errno == errno.ENOENT:
+        return f"No such file or folder{where}."
+    return f"{exc.strerror or type(exc).__name__}{where}."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="assetmap")
 def main() -> None:
     """assetmap: map an area's people, carers, groups, ULOs and clinicians as one graph."""
+    from assetmap.governance.keys import private_umask
+
+    private_umask()  # stores, access files, keys and exports: readable by this account only
 
 
 @main.command()
@@ -110,6 +138,51 @@ def info(store_url: str | None, as_json: bool) -> None:
         click.echo(f"  {kind:<14}{n:>10,}")
 
 
+@main.command("find")
+@store_option
+@click.option("--need", default=None, help="A need it serves (loneliness, carer support, …).")
+@click.option("--interest", default=None, help="An interest or activity word (walking, choir, …).")
+@click.option("--text", "activity_text", default=None, help="Words to look for in names and "
+              "descriptions.")
+@click.option("--near", default=None, help="A postcode, a place name or lat,lon.")
+@click.option("--within", "within_km", type=float, default=None, help="Radius in km from --near.")
+@click.option("--day", default=None, help="A day it meets (monday … sunday).")
+@click.option("--time", "time_of_day", type=click.Choice(["morning", "afternoon", "evening"]),
+              default=None, help="When in the day it meets.")
+@click.option("--free", "free_or_low_cost", is_flag=True, help="Free or low cost only.")
+@click.option("--step-free", is_flag=True, help="Step-free access only.")
+@click.option("--this-week", "open_this_week", is_flag=True, help="Meets in the next 7 days.")
+@click.option("--all", "include_unattendable", is_flag=True,
+              help="Include register entries with no activity, place or time.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=None, help="At most this many.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]),
+              default="table", show_default=True)
+@friendly_errors
+def find_cmd(store_url: str | None, fmt: str, limit: int | None, **filters: Any) -> None:
+    """Find groups and places to go (the Directory page): nearest first, distances in bands."""
+    from assetmap import directory
+    from assetmap.governance.privacy import neutralise_csv
+    from assetmap.graph.store import open_store
+
+    store = open_store(store_url or _settings.default_store_url())
+    try:
+        found = directory.find_assets(store, limit=limit, **filters)
+    finally:
+        store.close()
+    shown = directory.printable(found)
+    if fmt == "csv":
+        click.echo(neutralise_csv(shown).to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(found.drop(columns=["session_ids"]).to_dict(orient="records"),
+                              indent=2, ensure_ascii=False))
+    elif fmt == "html":
+        click.echo(directory.directory_html(found, directory.describe_search(**filters)))
+    elif found.empty:
+        click.echo("Nothing matched; try a wider radius or fewer filters.")
+    else:
+        click.echo(shown.to_string(index=False, max_colwidth=48))
+
+
 def _counts_line(summary: dict) -> str:
     nodes = summary["nodes"]
     parts = [f"{nodes.get(k, 0):,} {label}" for k, label in
@@ -133,11 +206,54 @@ def _open_for_import(store_url: str | None):
     return open_store(store_url or _settings.default_store_url())
 
 
+def source_options(func: F) -> F:
+    """``--source`` and ``--licence`` on an import: what the data is and the attribution its
+    licence asks for, recorded in the store by :func:`_finish_import` (shown on About/Data)."""
+
+    @click.option("--source", "source_text", default=None, metavar="TEXT",
+                  help="Where the file came from, shown as attribution (default: its name).")
+    @click.option("--licence", "licence_text", default=None, metavar="TEXT",
+                  help="Its licence and attribution line, e.g. 'OGL v3; © Crown copyright'.")
+    @wraps(func)
+    def wrapper(*args: Any, source_text: str | None = None, licence_text: str | None = None,
+                **kwargs: Any) -> Any:
+        click.get_current_context().meta["assetmap.source"] = (source_text, licence_text)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _record_import_source(report: Any) -> None:
+    """Record the import's source and licence in the store (not for a dry run or an import
+    that wrote nothing; boundaries record their own inside their transaction)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or "assetmap.source" not in ctx.meta:
+        return
+    if getattr(report, "dry_run", ctx.params.get("dry_run")):
+        return
+    importer = getattr(report, "importer", None) or str(ctx.info_name)
+    if importer == "boundaries":
+        return
+    from assetmap.graph.store.sources import record_source
+
+    source, licence = ctx.meta["assetmap.source"]
+    file = ctx.params.get("file") or getattr(report, "source", None)
+    store = _open_for_import(ctx.params.get("store_url"))
+    try:
+        with store.transaction():
+            record_source(store, importer, source, licence, file)
+    finally:
+        store.close()
+
+
 def _finish_import(report: Any, report_path: str | None) -> None:
-    """Print the one-line summary and write the full report CSV if asked."""
+    """Print the one-line summary, record the import's source, write the report CSV if asked."""
     if report_path:
         report.to_csv(report_path)
+    _record_import_source(report)
     click.echo(report.summary())
+    for line in getattr(report, "sample_diff", list)():  # merge imports: field names only
+        click.echo(f"  changed {line}")
 
 
 def _progress_echo() -> Callable[[int], None] | None:
@@ -155,45 +271,88 @@ def import_group() -> None:
 @store_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", default=None,
-              help="people, groups, organisations, practitioners or ties (default: guessed).")
+              help="people, groups, organisations, practitioners, ties or measures "
+                   "(default: guessed).")
 @click.option("--mapping", default=None, type=click.Path(exists=True, dir_okay=False),
               help="YAML file mapping your column names to assetmap fields.")
 @click.option("--sheet", default=None, help="Worksheet of an XLSX file (default: the first).")
 @click.option("--postcodes", default=None, type=click.Path(exists=True, dir_okay=False),
               help="ONS-style postcode lookup CSV to place rows that give only a postcode.")
+@click.option("--namespace", default=None, metavar="NAME",
+              help="Prefix the file's ids (person:NAME:17) so two files' ids cannot collide.")
+@source_options
 @dry_run_option
 @report_option
 @friendly_errors
 def import_spreadsheet_cmd(store_url: str | None, file: str, kind: str | None,
                            mapping: str | None, sheet: str | None, postcodes: str | None,
-                           dry_run: bool, report_path: str | None) -> None:
+                           namespace: str | None, dry_run: bool,
+                           report_path: str | None) -> None:
     """Import people, groups, organisations, practitioners or ties from a CSV or XLSX file."""
     from assetmap.ingest.spreadsheet import import_spreadsheet
 
     store = _open_for_import(store_url)
     try:
-        report = import_spreadsheet(store, file, kind, mapping=mapping, sheet=sheet,
-                                    postcodes=postcodes, dry_run=dry_run,
-                                    progress=_progress_echo())
+        if (kind or "").strip().lower() == "measures":  # scale scores (assetmap.ingest.measures)
+            from assetmap.ingest.measures import import_measures
+
+            report = import_measures(store, file, sheet=sheet, dry_run=dry_run,
+                                     recorded_by=_cli_actor(), progress=_progress_echo())
+        else:
+            from assetmap.ingest.postcodes import PostcodeLookup, stored_lookup
+
+            lookup: PostcodeLookup | None = (PostcodeLookup.from_csv(postcodes) if postcodes
+                                             else stored_lookup(store))
+            report = import_spreadsheet(store, file, kind, mapping=mapping, sheet=sheet,
+                                        postcodes=lookup, dry_run=dry_run,
+                                        progress=_progress_echo(), namespace=namespace)
+            _echo_lookup_use(lookup, stored=not postcodes)
     finally:
         store.close()
     _finish_import(report, report_path)
 
 
+_PLURALS = {"Person": "people", "Group": "groups", "Organisation": "organisations",
+            "Practitioner": "practitioners"}
+
+
+def _echo_lookup_use(lookup: Any, stored: bool) -> None:
+    """Say how many records a postcode lookup placed ("placed 180 of 199 people using ...")."""
+    if lookup is None:
+        return
+    which = "the store's postcode lookup" if stored else "the postcode file"
+    for kind, (asked, found) in sorted(lookup.usage.items()):
+        click.echo(f"assetmap: placed {found:,} of {asked:,} {_PLURALS.get(kind, 'records')} "
+                   f"using {which} ({len(lookup):,} postcodes).")
+
+
 @import_group.command("oruk")
 @store_option
-@click.argument("file", type=click.Path(exists=True))
+@click.argument("file", metavar="FILE_OR_URL")
+@click.option("--modified-after", default=None, metavar="DATETIME",
+              help="From a live feed, only services changed after this (default: the newest "
+                   "change already imported from it).")
+@click.option("--full", is_flag=True, help="From a live feed, read every service again.")
+@click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+              help="Seconds to wait for each page of a live feed.")
+@source_options
 @dry_run_option
 @report_option
 @friendly_errors
-def import_oruk_cmd(store_url: str | None, file: str, dry_run: bool,
-                    report_path: str | None) -> None:
-    """Import an Open Referral UK directory (JSON, or a CSV data package folder)."""
+def import_oruk_cmd(store_url: str | None, file: str, modified_after: str | None, full: bool,
+                    timeout: float, dry_run: bool, report_path: str | None) -> None:
+    """Merge an Open Referral UK directory (JSON, a CSV data package folder, an HSDS 1.x/ORUK
+    2.x export) or a live ORUK API (http(s)://…) into the store."""
+    import os
+
     from assetmap.ingest.openreferral import import_oruk
 
+    if not file.startswith(("http://", "https://")) and not os.path.exists(file):
+        raise click.BadParameter(f"{file} does not exist.", param_hint="FILE_OR_URL")
     store = _open_for_import(store_url)
     try:
-        report = import_oruk(store, file, dry_run=dry_run)
+        report = import_oruk(store, file, dry_run=dry_run, modified_after=modified_after,
+                             timeout=timeout, full=full)
     finally:
         store.close()
     _finish_import(report, report_path)
@@ -208,6 +367,16 @@ def import_oruk_cmd(store_url: str | None, file: str, dry_run: bool,
 @click.option("--parent-column", default=None, help="Column holding the enclosing area's code.")
 @click.option("--parent", default=None, help="Code of the area enclosing every area in the file.")
 @click.option("--layer", default=None, help="Layer of a GeoPackage.")
+@click.option("--vintage", default=None, metavar="YEAR",
+              help="The boundaries' year (default: from the code column, WD13CD -> 2013).")
+@click.option("--crs", default=None, metavar="CRS",
+              help="Coordinate system when the file declares none, e.g. EPSG:27700.")
+@click.option("--postcodes", "postcodes_file", default=None,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Postcode lookup CSV with LSOA and ward columns: nest LSOAs in wards by it "
+                   "(default: by geometry).")
+@click.option("--source", default=None, help="Where the file came from (shown as attribution).")
+@click.option("--licence", default=None, help="Its licence and attribution line.")
 @click.option("--no-fix", is_flag=True, help="Reject invalid geometries instead of repairing them.")
 @dry_run_option
 @report_option
@@ -215,8 +384,11 @@ def import_oruk_cmd(store_url: str | None, file: str, dry_run: bool,
 def import_boundaries_cmd(store_url: str | None, file: str, level: str | None,
                           code_column: str | None, name_column: str | None,
                           parent_column: str | None, parent: str | None, layer: str | None,
+                          vintage: str | None, crs: str | None, postcodes_file: str | None,
+                          source: str | None, licence: str | None,
                           no_fix: bool, dry_run: bool, report_path: str | None) -> None:
-    """Import area boundaries (GeoJSON, Shapefile or zipped Shapefile, GeoPackage)."""
+    """Import area boundaries (GeoJSON, Shapefile or zipped Shapefile, GeoPackage) into the
+    store; areas with no parent column nest in the coarser areas already there by geometry."""
     from assetmap.ingest.boundaries import import_boundaries
 
     store = _open_for_import(store_url)
@@ -224,7 +396,8 @@ def import_boundaries_cmd(store_url: str | None, file: str, level: str | None,
         report = import_boundaries(store, file, level=level, code_column=code_column,
                                    name_column=name_column, parent_column=parent_column,
                                    parent=parent, layer=layer, fix_invalid=not no_fix,
-                                   dry_run=dry_run)
+                                   vintage=vintage, crs=crs, postcodes=postcodes_file,
+                                   source=source, licence=licence, dry_run=dry_run)
     finally:
         store.close()
     _finish_import(report, report_path)
@@ -233,19 +406,29 @@ def import_boundaries_cmd(store_url: str | None, file: str, level: str | None,
 @import_group.command("postcodes")
 @store_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--columns", default=None, metavar="NAMES",
+              help="The columns of a file with no header row, in order, e.g. "
+                   "postcode,quality,easting,northing (OS Code-Point Open is recognised "
+                   "without it); - skips a column.")
+@click.option("--crs", default=None, metavar="CRS",
+              help="The CRS of the file's coordinates, e.g. EPSG:27700 (British National "
+                   "Grid, the default for easting/northing) or EPSG:4326.")
 @click.option("--overwrite", is_flag=True,
               help="Re-place records that already have a location and area.")
+@source_options
 @dry_run_option
 @report_option
 @friendly_errors
-def import_postcodes_cmd(store_url: str | None, file: str, overwrite: bool, dry_run: bool,
-                         report_path: str | None) -> None:
-    """Place the store's records by their postcode, from an ONS-style lookup CSV (offline)."""
+def import_postcodes_cmd(store_url: str | None, file: str, columns: str | None, crs: str | None,
+                         overwrite: bool, dry_run: bool, report_path: str | None) -> None:
+    """Keep a postcode lookup in the store (ONS CSV, OS Code-Point Open, .csv.gz) and place the
+    store's records by their postcode (offline); later imports use the kept lookup."""
     from assetmap.ingest.postcodes import import_postcodes
 
     store = _open_for_import(store_url)
     try:
-        report = import_postcodes(store, file, dry_run=dry_run, overwrite=overwrite)
+        report = import_postcodes(store, file, columns=columns, crs=crs, dry_run=dry_run,
+                                  overwrite=overwrite)
     finally:
         store.close()
     _finish_import(report, report_path)
@@ -285,14 +468,39 @@ def export_oruk_cmd(store_url: str | None, file: str) -> None:
               help="The store to copy into (written in one transaction: all or nothing).")
 @click.option("--batch-size", type=click.IntRange(1, 1_000_000), default=None,
               help="Records per write batch (default: the ASSETMAP_BATCH_SIZE setting).")
+@click.option("--with-accounts", is_flag=True, default=False,
+              help="Also copy the accounts, caseloads and audit log to the target's access "
+                   "database (refused if it already has accounts).")
 @friendly_errors
-def copy_cmd(from_url: str, to_url: str, batch_size: int | None) -> None:
+def copy_cmd(from_url: str, to_url: str, batch_size: int | None, with_accounts: bool) -> None:
     """Copy every node and tie from one store into another (e.g. SQLite into Neo4j)."""
-    from assetmap.graph.store.copy import copy_url
+    from assetmap.graph.store.copy import copy_accounts, copy_url
 
+    if with_accounts:  # refuse before the graph moves, not after
+        copy_accounts(from_url, to_url, check_only=True)
     result = copy_url(from_url, to_url, batch_size=batch_size or _settings.load().batch_size)
+    if with_accounts:
+        moved = copy_accounts(from_url, to_url)
+        click.echo("assetmap: both stores already share one access database (ASSETMAP_ACCESS_DB)."
+                   if moved["same"] else
+                   f"assetmap: {moved['accounts']:,} accounts, their caseloads and the audit log "
+                   "went too.")
     click.echo(f"assetmap: copied {result['nodes']:,} records and {result['ties']:,} ties from "
                f"{result['from']} to {result['to']} in {result['seconds']} s.")
+    if result.get("postcodes"):
+        click.echo(f"assetmap: the postcode lookup ({result['postcodes']:,} postcodes) went too.")
+    from assetmap.graph.store import open_store
+    from assetmap.graph.store.areas import areas
+
+    target = open_store(to_url)
+    try:  # boundaries are records like any other: say they arrived
+        copied = areas(target)
+    finally:
+        target.close()
+    if not copied.empty:
+        levels = ", ".join(f"{n:,} {lv}" for lv, n in copied["level"].value_counts()
+                           .sort_index().items())
+        click.echo(f"assetmap: area boundaries went too ({levels}).")
 
 
 @main.command()
@@ -313,19 +521,76 @@ def analyse(store_url: str | None, out_dir: str, level: str, area: str | None) -
         result = analyse_store(store, out_dir, level=level, area=area)
     finally:
         store.close()
-    click.echo(f"assetmap: analysed {result['people']:,} people; wrote "
+    from assetmap.governance.privacy import publish_count
+
+    vintage = f" ({result['vintage']})" if result.get("vintage") else ""
+    click.echo(f"assetmap: analysed {result['people']:,} people in {result['areas']:,} "
+               f"{level} areas{vintage}; wrote {len(result['files'])} files to {out_dir}")
+    for name in result["files"]:
+        click.echo(f"  {name}")
+    unplaced = result.get("unplaced") or {}
+    if unplaced.get("no_area"):
+        click.echo(f"Warning: {publish_count(unplaced['no_area'])} people are in no known "
+                   "area (no postcode found, or outside the imported boundaries) and are left "
+                   "out of the area counts.", err=True)
+    if unplaced.get("not_in_level"):
+        click.echo(f"Warning: {publish_count(unplaced['not_in_level'])} people are in an "
+                   f"area that does not nest in any {level}; import {level} boundaries so it "
+                   "nests, or analyse with --level lsoa.", err=True)
+    if result.get("boundary_level") is None:
+        click.echo("Warning: the store holds no area boundaries, so provision_gaps.geojson has "
+                   "no areas; import them with `assetmap import boundaries FILE`.", err=True)
+
+
+
+@main.command()
+@store_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write outcomes.csv and its chart into (created if missing).")
+@click.option("--from", "date_from", default=None, metavar="DATE",
+              help="Only measures on or after this day (2025-01-01).")
+@click.option("--to", "date_to", default=None, metavar="DATE",
+              help="Only measures on or before this day.")
+@click.option("--area", default=None, metavar="CODE", help="Only people in this area (and inside).")
+@friendly_errors
+def outcomes(store_url: str | None, out_dir: str, date_from: str | None, date_to: str | None,
+             area: str | None) -> None:
+    """Cohort outcomes: change in community ties beside change in wellbeing scales (CSV, chart)."""
+    from assetmap.graph.analysis.outcomes import ASSOCIATION_NOTE, write_outcomes
+    from assetmap.graph.store import open_store
+
+    store = open_store(store_url or _settings.default_store_url())
+    try:
+        result = write_outcomes(store, out_dir, date_from=date_from, date_to=date_to, area=area)
+    finally:
+        store.close()
+    click.echo(f"assetmap: {result['people']} people with a baseline and a follow-up; wrote "
                f"{len(result['files'])} files to {out_dir}")
     for name in result["files"]:
         click.echo(f"  {name}")
-
+    click.echo(ASSOCIATION_NOTE)
 
 
 # --- accounts, caseloads, audit and people's rights (assetmap.governance.access, .audit, .rights)
 
 def _access(store_url: str | None):
+    """The store's access database; never made where there is no store (a typo in --store
+    must not leave an empty access file behind)."""
+    from urllib.parse import unquote
+
     from assetmap.governance.access import AccessDB
 
-    return AccessDB.for_store(store_url or _settings.default_store_url())
+    url = store_url or _settings.default_store_url()
+    path = _settings.access_db_path(url)
+    prefix = "sqlite:///"
+    if not path.exists() and url.startswith(prefix):
+        store_path = unquote(url[len(prefix):])
+        from pathlib import Path
+
+        if not Path(store_path).is_file():
+            raise AssetmapError(f"There is no store at {store_path}; build one with `assetmap "
+                                "demo` or import data first.")
+    return AccessDB(path)
 
 
 def _cli_actor() -> str:
@@ -494,12 +759,24 @@ def caseload_list_cmd(store_url: str | None, user: str) -> None:
 @click.option("--user", default=None, help="Only rows by this account.")
 @click.option("--since", default=None, help="Only rows from this UTC date/time on (2026-11-25).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--verify", is_flag=True,
+              help="Check the hash chain: exit 1 if any row was changed or deleted.")
 @friendly_errors
 def audit_cmd(store_url: str | None, person: str | None, user: str | None, since: str | None,
-              as_json: bool) -> None:
+              as_json: bool, verify: bool) -> None:
     """List the audit log: who viewed, exported, edited or erased which person, and when."""
     from assetmap.governance import audit
 
+    if verify:
+        with _access(store_url) as access:
+            report = audit.verify(access)
+        for problem in report.problems:
+            click.echo(f"assetmap: {problem}", err=True)
+        if not report.intact:
+            raise click.ClickException(f"the audit log has been tampered with "
+                                       f"({len(report.problems)} problems in {report.rows} rows).")
+        click.echo(f"assetmap: the audit log is intact ({report.rows} rows).")
+        return
     with _access(store_url) as access:
         rows = list(audit.events(access, person=person, user=user, since=since))
     for e in rows:

@@ -29,3 +29,7 @@ class NotFoundError(AssetmapError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else "Not found."
+
+
+class SettingsError(AssetmapError, ValueError):
+    """A setting (an ``ASSETMAP_*`` environment variable) is out of its allowed range."""

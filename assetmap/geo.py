@@ -1,8 +1,10 @@
-"""Geography helpers: distances on the sphere and moving a point; nothing about people."""
+"""Geography helpers: distances on the sphere, moving a point, and the one postcode normaliser;
+nothing about people."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -36,3 +38,32 @@ def haversine_km_array(lat: float, lon: float, lats: np.ndarray, lons: np.ndarra
     dl = np.radians(np.asarray(lons, dtype=float) - lon)
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M / 1000.0 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+# --- postcodes -----------------------------------------------------------------------------------
+
+#: A UK postcode with its spaces taken out: the outward code (area letters, district digit(s) and
+#: an optional letter or digit; or Girobank's ``GIR``) then the inward code (sector digit, two unit
+#: letters). The shape only: whether the postcode exists is the postcode lookup's business.
+_COMPACT_POSTCODE = re.compile(r"(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR)[0-9][A-Z]{2}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_postcode(text: object) -> str | None:
+    """A UK postcode in ONS ``pcds`` form (outward code, one space, inward code), or None.
+
+    The one rule the whole package uses: case and whitespace anywhere are ignored ("m331aa",
+    " M33  1AA ", "M3 31AA" all give "M33 1AA": the inward code is always the last three
+    characters); any other character (a hyphen, a full stop) or a shape that is not a postcode
+    gives None, as does anything that is not text (None, a number, a spreadsheet's empty NaN).
+    The result normalises to itself.
+    """
+    if not isinstance(text, str):
+        return None
+    compact = _WHITESPACE.sub("", text)
+    if not compact.isascii():  # before upper(): "ß".upper() is "SS"
+        return None
+    compact = compact.upper()
+    if not _COMPACT_POSTCODE.fullmatch(compact):
+        return None
+    return f"{compact[:-3]} {compact[-3:]}"

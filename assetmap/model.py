@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,9 @@ _CHOICES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
 _BOOLEAN_PROPS = {"personal_budget", "user_led", "synthetic"}
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
+
+
 def _check_id(value: Any, what: str, record: str | None) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{what} is missing: every record needs a stable id.",
@@ -58,7 +62,7 @@ def _check_id(value: Any, what: str, record: str | None) -> str:
     if len(value) > MAX_ID_LENGTH:
         raise ValidationError(f"{what} is longer than {MAX_ID_LENGTH} characters.",
                               field=what, record=record)
-    if any(ord(c) < 32 for c in value):
+    if _CONTROL_CHARS.search(value):  # a regex: far cheaper than a loop over the characters
         raise ValidationError(f"{what} contains a control character.", field=what, record=record)
     return value
 
@@ -195,3 +199,86 @@ def check_endpoints(tie: Tie, src_kind: str, dst_kind: str) -> None:
         raise ValidationError(
             f"a {tie.kind} tie cannot run from a {src_kind} to a {dst_kind}.",
             field="kind", record=f"{tie.src}-{tie.kind}->{tie.dst}")
+
+
+# --- Fields the analysis reads, as plain columns (SQLite) and native properties (Neo4j) -------
+
+#: Bit codes for the vocabularies packed into integer columns. Append-only: a word's bit is its
+#: position, so reordering a vocabulary would need the stores' columns re-derived (the stores
+#: keep a fingerprint of these lists and re-derive on open when it changes).
+INTEREST_BITS: dict[str, int] = {w: 1 << i for i, w in enumerate(vocab.INTERESTS)}
+NEED_BITS: dict[str, int] = {w: 1 << i for i, w in enumerate(vocab.NEEDS)}
+ROLE_BITS: dict[str, int] = {w: 1 << i for i, w in enumerate(vocab.PERSON_ROLES)}
+ACCESS_BITS: dict[str, int] = {w: 1 << i for i, w in enumerate(vocab.ACCESS_FEATURES)}
+
+#: The analysis columns, in order: what :func:`analysis_fields` returns.
+ANALYSIS_COLUMNS: tuple[str, ...] = (
+    "status", "org_kind", "level", "parent", "personal_budget", "user_led", "consent_suggest",
+    "consent_map", "roles", "interests", "needs", "access", "cost", "age_band", "capacity",
+    "goal_text",
+)
+
+
+#: A tie's analysis columns: the group it ran through (``via``), the ``role`` the other end
+#: plays (FAMILY: "spouse", "child", ...) and ``days`` between contacts (from ``frequency``).
+TIE_COLUMNS: tuple[str, ...] = ("via", "role", "days")
+
+
+def fields_fingerprint() -> str:
+    """Text that changes whenever the packed-code vocabularies or the column lists change."""
+    return json.dumps([list(INTEREST_BITS), list(NEED_BITS), list(ROLE_BITS), list(ACCESS_BITS),
+                       list(ANALYSIS_COLUMNS), list(TIE_COLUMNS)])
+
+
+def tie_fields(props: dict[str, Any]) -> tuple[str | None, str | None, float | None]:
+    """The values of :data:`TIE_COLUMNS` for a tie's props."""
+    via, role = props.get("via"), props.get("role")
+    try:
+        days = vocab.contact_days(props.get("frequency"))
+    except (TypeError, ValueError, OverflowError):
+        days = None
+    return (via if isinstance(via, str) else None, role if isinstance(role, str) else None,
+            days)
+
+
+def _bits(values: Any, codes: dict[str, int]) -> int:
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        return 0
+    out = 0
+    for v in values:
+        if isinstance(v, str):
+            out |= codes.get(v, 0)
+    return out
+
+
+def _flag(value: Any) -> int | None:
+    return None if not isinstance(value, bool) else int(value)
+
+
+def analysis_fields(kind: str, props: dict[str, Any]) -> tuple[Any, ...]:
+    """The values of :data:`ANALYSIS_COLUMNS` for a record's props: text codes, 0/1/None flags
+    and packed bit codes (interests are a group's ``activities``; ``goal_text`` a person's
+    ``goals`` as JSON, free text read only for the few who have any). Derived on every write, so
+    bulk reads never decode the JSON props."""
+    raw_consent = props.get("consent")
+    consent = raw_consent if isinstance(raw_consent, dict) else {}
+    likes = props.get("activities") if kind in vocab.ASSET_KINDS else props.get("interests")
+    capacity = props.get("capacity")
+    if isinstance(capacity, bool) or not isinstance(capacity, int | float):
+        capacity = None
+    text = [props.get(k) if isinstance(props.get(k), str) else None
+            for k in ("status", "org_kind", "level", "parent")]
+    return (*text, _flag(props.get("personal_budget")), _flag(props.get("user_led")),
+            _flag(consent.get("suggest")), _flag(consent.get("map")),
+            _bits(props.get("roles"), ROLE_BITS), _bits(likes, INTEREST_BITS),
+            _bits(props.get("needs"), NEED_BITS), _bits(props.get("access"), ACCESS_BITS),
+            props.get("cost") if isinstance(props.get("cost"), str) else None,
+            props.get("age_band") if isinstance(props.get("age_band"), str) else None,
+            capacity, None if props.get("goals") is None else json.dumps(props["goals"]))
+
+
+def words_of(bits: int, codes: dict[str, int]) -> list[str]:
+    """The words packed into ``bits`` (vocabulary order)."""
+    return [w for w, b in codes.items() if bits & b]

@@ -70,8 +70,7 @@ def parse_day(value: Any, what: str = "date") -> str:
     try:
         return _dt.date.fromisoformat(text).isoformat()
     except ValueError:
-        raise ValidationError(f"{what} {str(value)[:20]!r} is not a date like 2025-11-25.",
-                              field=what) from None
+        raise ValidationError(f"{what} is not a date like 2025-11-25.", field=what) from None
 
 
 def record_id(kind: str, *key: Any) -> str:

@@ -18,10 +18,20 @@ import pandas as pd
 
 from assetmap import settings as _settings
 from assetmap import vocab
+from assetmap.counts import area_frame, roll_up
 from assetmap.governance import privacy
 from assetmap.graph import analysis
+from assetmap.graph.analysis.carers import carer_gaps_snapshot
+from assetmap.graph.analysis.isolation import isolation_levels
+from assetmap.graph.analysis.pooling import pooling_opportunities_snapshot
+from assetmap.graph.analysis.provision import provision_gaps_snapshot
+from assetmap.graph.analysis.resilience import (
+    disconnected_clusters_snapshot,
+    keystone_assets_snapshot,
+)
+from assetmap.graph.analysis.snapshot import Snapshot
 from assetmap.graph.store import GraphStore
-from assetmap.render.maps import area_frame, roll_up
+from assetmap.graph.store import areas as area_store
 
 #: Files ``analyse`` writes, in order, with what each holds.
 REPORT_FILES: dict[str, str] = {
@@ -36,16 +46,36 @@ REPORT_FILES: dict[str, str] = {
 
 
 def area_boundaries(store: GraphStore, level: str = "ward") -> gpd.GeoDataFrame:
-    """Boundaries of the store's areas at ``level``: imported ones, else the Trafford demo's."""
-    from assetmap.demo.trafford import boundaries as trafford_boundaries
-    from assetmap.ingest.boundaries import load_area_geometries
+    """The store's boundaries at ``level`` (from :func:`assetmap.graph.store.areas.areas`, the
+    only source of polygons): ``area_code``, ``area_name``, ``level``, ``vintage``,
+    ``geometry``; empty when none were imported."""
+    return area_store.areas(store, level)
 
-    saved = load_area_geometries(store)
-    if saved is not None and (saved["level"] == level).any():
-        frame = saved[saved["level"] == level].rename(
-            columns={"area_id": "area_code", "name": "area_name"})
-        return frame[["area_code", "area_name", "level", "geometry"]].reset_index(drop=True)
-    return trafford_boundaries(level)
+
+def people_not_placed(G: nx.MultiDiGraph, level: str = "ward") -> dict[str, int]:
+    """How many people are in no area at all, and in no area of ``level`` (their area does not
+    nest in one): raw counts for a warning (publish them before they leave the app)."""
+    areas = _area_table(G)
+    up = roll_up(areas, level)
+    known = set(areas["area_code"])
+    no_area = not_in_level = 0
+    for area in _person_areas(G):
+        if area is None or area not in known:
+            no_area += 1
+        elif area not in up:
+            not_in_level += 1
+    return {"no_area": no_area, "not_in_level": not_in_level}
+
+
+def _area_table(G: Any) -> pd.DataFrame:
+    # a columnar snapshot (assetmap analyse) or a networkx graph: the same table
+    return G.area_frame() if isinstance(G, Snapshot) else area_frame(G)
+
+
+def _person_areas(G: Any) -> list[str | None]:
+    if isinstance(G, Snapshot):
+        return [G.area[i] for i in G.is_person.nonzero()[0].tolist()]
+    return [d.get("area") for _, d in G.nodes(data=True) if d.get("kind") == vocab.PERSON]
 
 
 def _publish(frame: pd.DataFrame, columns: list[str],
@@ -61,7 +91,7 @@ def counts_by_area(rows: pd.DataFrame, G: nx.MultiDiGraph, level: str, column: s
     """Raw counts of ``rows`` (each with an ``area``) per area of ``level`` and value of
     ``column``: ``area_code``, ``area_name``, then one column per category (every area of the
     level appears, with zeros). For use inside the app; publish before anything leaves it."""
-    areas = area_frame(G)
+    areas = _area_table(G)
     up = roll_up(areas, level)
     names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
     placed = pd.DataFrame({"area": rows["area"].map(up), "category": rows[column]}).dropna()
@@ -79,22 +109,57 @@ def isolation_by_area(G: nx.MultiDiGraph, level: str = "ward",
                       conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Published counts of people at each isolation level per area (no person appears)."""
     conf = conf or _settings.load()
-    table = counts_by_area(analysis.isolated_people(G), G, level, "level", analysis_levels())
+    rows = (isolation_levels(G) if isinstance(G, Snapshot) else analysis.isolated_people(G))
+    table = counts_by_area(rows, G, level, "level", analysis_levels())
     table["people"] = table[analysis_levels()].sum(axis=1)
-    return _publish(table, [*analysis_levels(), "people"], conf)
+    # Every level of area, every isolation level and the totals protected together (and as the
+    # Map publishes them), so no two outputs can be differenced (issue 15).
+    areas = _area_table(G)
+    linked = privacy.publish_isolation_counts(
+        _per_smallest_area(rows, "level", analysis_levels(), areas), areas, conf)
+    return _publish_linked(table, [*analysis_levels(), "people"], linked, conf)
+
+
+def _per_smallest_area(rows: pd.DataFrame, column: str, categories: list[str],
+                       areas: pd.DataFrame) -> pd.DataFrame:
+    """Raw counts of ``rows`` per the area each is in (smallest area) and ``column`` value."""
+    known = rows[rows["area"].isin(set(areas["area_code"]))]
+    counts = pd.crosstab(known["area"], known[column]) if len(known) else pd.DataFrame()
+    return counts.reindex(columns=categories, fill_value=0).fillna(0).astype(int)
+
+
+def _publish_linked(table: pd.DataFrame, columns: list[str],
+                    linked: dict[tuple[str, str], str], conf: _settings.Settings
+                    ) -> pd.DataFrame:
+    """A raw table's count columns as published by a linked protection (one text per area and
+    column); anything the protection did not cover is published on its own."""
+    out = table.copy()
+    for column in columns:
+        out[column] = [linked.get((str(code), column)) or privacy.publish_count(int(n), conf)
+                       for code, n in zip(table["area_code"], table[column], strict=True)]
+    return out
 
 
 def analysis_levels() -> list[str]:
     """The isolation levels, worst first (as ``isolated_people`` names them)."""
-    return ["isolated", "service-only", "at risk", "connected"]
+    return ["isolated", "service-only", "at risk", "some support", "well connected"]
 
 
 def carer_gaps_by_area(G: nx.MultiDiGraph, level: str = "ward",
                        conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Published counts of carers without support and cared-for people without back-up."""
     conf = conf or _settings.load()
-    table = counts_by_area(analysis.carer_support_gaps(G), G, level, "gap")
-    return _publish(table, list(table.columns[2:]), conf)
+    rows = (carer_gaps_snapshot(G) if isinstance(G, Snapshot)
+            else analysis.carer_support_gaps(G))
+    table = counts_by_area(rows, G, level, "gap")
+    # Each kind of gap at every level of area at once (ward and LSOA cannot be differenced).
+    areas = _area_table(G)
+    kinds = list(table.columns[2:])
+    per_area = _per_smallest_area(rows, "gap", kinds, areas)
+    linked: dict[tuple[str, str], str] = {}
+    for kind in kinds:
+        linked.update(privacy.publish_people_counts(per_area[kind], areas, kind, conf))
+    return _publish_linked(table, kinds, linked, conf)
 
 
 def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
@@ -116,7 +181,14 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
 
     write_csv("isolation_by_area.csv", isolation_by_area(G, level, conf))
 
-    gaps = analysis.provision_gaps(G, areas)
+    fast = isinstance(G, Snapshot)  # the columnar path: the same files, byte for byte
+    if areas is None or areas.empty:  # no boundaries imported: an empty gap table, no crash
+        from assetmap.graph.analysis.provision import COLUMNS as GAP_COLUMNS
+
+        gaps = gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS if c != "geometry"},
+                                geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    else:
+        gaps = provision_gaps_snapshot(G, areas) if fast else analysis.provision_gaps(G, areas)
     gaps_out = gaps.drop(columns=["reasons"])
     count_columns = ["people_with_need", "people_without_provider"]
     for column in count_columns:
@@ -130,16 +202,21 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
 
     write_csv("carer_support_gaps_by_area.csv", carer_gaps_by_area(G, level, conf))
 
-    keystones = analysis.keystone_assets(G)
+    keystones = keystone_assets_snapshot(G) if fast else analysis.keystone_assets(G)
     people_columns = ["people_tied", "lose_only_community_tie", "level_drops", "lose_hub_path"]
     write_csv("keystone_assets.csv",
               _publish(keystones.drop(columns=["reasons"]), people_columns, conf))
 
-    pools = analysis.pooling_opportunities(G)
-    pools_out = pools.drop(columns=["members", "reasons"], errors="ignore")
+    pools = (pooling_opportunities_snapshot(G) if fast
+             else analysis.pooling_opportunities(G))
+    # Only groups of at least the threshold of people, and not where they live or how far
+    # apart (issue 15: a small group of budget holders is identifiable).
+    pools_out = pools[pools["people"] >= conf.suppress_below].drop(
+        columns=["members", "reasons", "areas", "max_km_apart"], errors="ignore")
     write_csv("pooling_opportunities.csv", _publish(pools_out, ["people"], conf))
 
-    clusters = analysis.disconnected_clusters(G)
+    clusters = (disconnected_clusters_snapshot(G) if fast
+                else analysis.disconnected_clusters(G))
     clusters_out = clusters.drop(columns=["members", "reasons"], errors="ignore")
     write_csv("disconnected_clusters.csv", _publish(clusters_out, ["people"], conf))
     return written
@@ -147,12 +224,22 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
 
 def analyse_store(store: GraphStore, out_dir: str | Path, *, level: str = "ward",
                   area: str | None = None) -> dict[str, Any]:
-    """``assetmap analyse``: read the store (or one area of it), analyse, write the reports."""
-    G = store.to_networkx(area=area)
-    if not any(d.get("kind") == vocab.PERSON for _, d in G.nodes(data=True)):
+    """``assetmap analyse``: read the store (or one area of it), analyse, write the reports.
+
+    The result also says how many people are in no area (``unplaced``, raw: publish before
+    showing), the boundaries used for the gap map and their vintage."""
+    G = Snapshot.from_store(store, area=area)  # columns into arrays, read once (issue 13)
+    people = int(G.is_person.sum())
+    if not people:
         from assetmap.errors import AssetmapError
 
         raise AssetmapError("The store holds no people to analyse yet.")
-    written = analyse(G, out_dir, areas=area_boundaries(store, "lsoa"), level=level)
-    return {"files": written, "people": sum(1 for _, d in G.nodes(data=True)
-                                            if d.get("kind") == vocab.PERSON)}
+    levels = area_store.area_levels(store)
+    finest = levels[0] if levels else level
+    boundaries = area_store.areas(store, finest)
+    written = analyse(G, out_dir, areas=boundaries, level=level)
+    counted = area_store.areas(store, level)
+    return {"files": written, "people": people, "unplaced": people_not_placed(G, level),
+            "boundary_level": finest if levels else None,
+            "vintage": area_store.vintage_label(counted if not counted.empty else boundaries),
+            "areas": int((_area_table(G)["level"] == level).sum())}

@@ -7,9 +7,11 @@ labels and relationship types are taken only from these allow-lists, never from 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 # --- Node kinds -----------------------------------------------------------------------------
 
@@ -18,8 +20,10 @@ GROUP = "Group"
 ORGANISATION = "Organisation"
 PRACTITIONER = "Practitioner"
 AREA = "Area"
+#: Where imported data came from and its licence (one record per source; shown as attribution).
+SOURCE = "Source"
 
-NODE_KINDS: tuple[str, ...] = (PERSON, GROUP, ORGANISATION, PRACTITIONER, AREA)
+NODE_KINDS: tuple[str, ...] = (PERSON, GROUP, ORGANISATION, PRACTITIONER, AREA, SOURCE)
 #: Groups and organisations: the public side of the map, drawn where they are.
 ASSET_KINDS: frozenset[str] = frozenset({GROUP, ORGANISATION})
 
@@ -29,7 +33,11 @@ COMMUNITY = "community"
 PROFESSIONAL = "professional"
 REFERRAL = "referral"
 ORGANISATIONAL = "organisational"
-TIE_CLASSES: tuple[str, ...] = (COMMUNITY, PROFESSIONAL, REFERRAL, ORGANISATIONAL)
+#: A Shared Lives arrangement: paid, but lived in the carer's own home, "sharing their own
+#: homes, family and community life" (the seed); counted with community ties for isolation
+#: while ``ASSETMAP_SHARED_LIVES_COUNTS_AS_COMMUNITY`` is on (the default), else as a service.
+SHARED_LIFE = "shared life"
+TIE_CLASSES: tuple[str, ...] = (COMMUNITY, PROFESSIONAL, REFERRAL, ORGANISATIONAL, SHARED_LIFE)
 
 #: Tie kind -> class, exactly as in DESIGN.md.
 TIE_KINDS: dict[str, str] = {
@@ -44,7 +52,7 @@ TIE_KINDS: dict[str, str] = {
     # paid or clinical relationships: "a service"
     "SUPPORTED_BY": PROFESSIONAL,
     "PAID_SUPPORT": PROFESSIONAL,
-    "SHARED_LIVES": PROFESSIONAL,
+    "SHARED_LIVES": SHARED_LIFE,
     # the social prescribing record
     "REFERRED_TO": REFERRAL,
     # the provision side
@@ -80,6 +88,18 @@ TIE_ENDPOINTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 
 REFERRAL_STATUSES: tuple[str, ...] = ("suggested", "referred", "attended", "declined")
 
+#: How often the two ends of a tie are in touch (a tie's ``frequency``), as days between
+#: contacts; the social-network scales (graph/analysis/scales.py) count contact by these.
+FREQUENCY_DAYS: dict[str, float] = {
+    "daily": 1, "several_times_a_week": 3, "weekly": 7, "fortnightly": 14, "monthly": 30,
+    "less_often": 91,
+    "every_few_months": 91, "quarterly": 91, "few_times_a_year": 91, "yearly": 365,
+    "less_than_yearly": 730, "rarely": 730,
+}
+#: What the other end of a FAMILY tie is to its source (a tie's ``role``; Cohen's SNI roles).
+FAMILY_ROLES: tuple[str, ...] = ("spouse", "partner", "parent", "child", "parent_in_law",
+                                 "sibling", "grandparent", "grandchild", "other")
+
 
 def tie_class(kind: str) -> str:
     """The class (community / professional / referral / organisational) of a tie kind."""
@@ -97,6 +117,10 @@ PERSON_ROLES: tuple[str, ...] = (
     "volunteer",
 )
 
+#: What a family carer may have in place (a carer's ``carer_supports`` prop; the seeds on carers
+#: ask for training, equipment, medical know-how and emergency back-up, and breaks): see
+#: graph/analysis/carer_readiness.py.
+CARER_SUPPORTS: tuple[str, ...] = ("training", "equipment", "emergency_plan", "respite")
 #: Census 2021 bands for unpaid care provided a week.
 CARER_HOURS: tuple[str, ...] = ("none", "9_or_less", "10_to_19", "20_to_49", "50_or_more")
 #: Census 2021 disability (Equality Act) categories.
@@ -293,3 +317,159 @@ def canonical_needs(words: Iterable[str]) -> list[str]:
 def label(word: str) -> str:
     """A vocabulary word as a person reads it: "carer_support" -> "carer support"."""
     return word.replace("_", " ")
+
+
+# --- Outcomes and ratings (issue 18) --------------------------------------------------------------
+
+#: Kinds of record kept about a person beside the graph (not nodes or ties; see records.py).
+MEASURE = "measure"
+GOAL = "goal"
+RATING = "rating"
+NOTE = "note"  # a dated contact note: free text, sensitive (issue 14; governance/recording.py)
+RECORD_KINDS: tuple[str, ...] = (MEASURE, GOAL, RATING, NOTE)
+
+#: Validated scales a coordinator may record (items and scoring in assetmap.measures).
+SCALES: tuple[str, ...] = ("ons4", "swemwbs", "ucla3", "lsns6", "mycaw")
+
+#: The Care Act 2014 s.1(2) wellbeing domains, (a) to (i), recorded as goals and outcomes.
+CARE_ACT_DOMAINS: dict[str, str] = {
+    "personal_dignity": "Personal dignity (including being treated with respect)",
+    "health": "Physical and mental health and emotional wellbeing",
+    "protection": "Protection from abuse and neglect",
+    "control": "Control over day-to-day life (including care and support)",
+    "participation": "Participation in work, education, training or recreation",
+    "social_economic": "Social and economic wellbeing",
+    "relationships": "Domestic, family and personal relationships",
+    "accommodation": "Suitability of living accommodation",
+    "contribution": "Contribution to society",
+}
+#: Where a recorded goal has got to.
+GOAL_STATUSES: tuple[str, ...] = ("set", "partly_met", "met", "not_met")
+
+#: The structured questions of an expert-by-experience rating, each answered 1 (poor) to 5.
+RATING_QUESTIONS: dict[str, str] = {
+    "welcoming": "Welcoming",
+    "accessible": "Accessible",
+    "helpful": "Helpful",
+    "would_recommend": "Would recommend",
+}
+#: Moderation states of a rating's optional comment (only "approved" is ever shown).
+COMMENT_STATUSES: tuple[str, ...] = ("none", "pending", "approved", "rejected")
+
+
+# --- Open Referral term mapping (issue 12) ------------------------------------------------------
+
+#: The vocabulary (ORUK ``taxonomy``) assetmap's own tags are exported under, as codes
+#: ``activity:<interest>`` and ``need:<need>``, so a re-import reads them back exactly.
+ORUK_VOCABULARY = "assetmap"
+
+#: Words that name a need or interest only when they are in a service's *name*: in free-text
+#: descriptions they usually mean something else ("the benefits of baby massage", "a short
+#: break", "family fun"), so a description alone never tags with them.
+AMBIGUOUS_TEXT_WORDS: frozenset[str] = frozenset({
+    "benefits", "budget", "break", "work", "skills", "job", "jobs", "loss", "recovery",
+    "memory", "company", "heart", "pain", "active", "activity", "social", "chat", "tea",
+    "class", "course", "art", "park", "parks", "family", "families", "children", "food",
+    "cook", "music", "sport", "sports", "training", "language", "pool", "games", "cards",
+    "money", "financial", "caring", "emotional", "stress", "mood", "medical", "nurse",
+})
+
+#: Location accessibility wording -> assetmap access feature.
+ACCESS_WORDS: dict[str, tuple[str, ...]] = {
+    "step_free": ("step free", "step-free", "wheelchair", "level access", "ramp", "ramped",
+                  "lift"),
+    "accessible_toilet": ("accessible toilet", "disabled toilet", "changing places",
+                          "accessible toilets"),
+    "hearing_loop": ("hearing loop", "induction loop", "induction loops", "loop system"),
+    "quiet_space": ("quiet space", "quiet room", "sensory room"),
+    "bsl": ("bsl", "british sign language", "sign language"),
+    "carer_welcome": ("carers welcome", "carer welcome", "carers go free"),
+}
+_ACCESS_WORDS = _compile(ACCESS_WORDS)
+
+
+def _phrase_index(compiled: tuple[tuple[str, tuple[str, ...]], ...]
+                  ) -> tuple[dict[str, list[str]], int]:
+    """normalised phrase -> the canonicals it names (in vocabulary order), and the longest
+    phrase in words: one pass over a text's word n-grams then finds every match."""
+    index: dict[str, list[str]] = {}
+    longest = 1
+    for canonical, words in compiled:
+        for w in words:
+            phrase = w.strip()
+            if canonical not in index.setdefault(phrase, []):
+                index[phrase].append(canonical)
+            longest = max(longest, phrase.count(" ") + 1)
+    return index, longest
+
+
+_INDEXES: dict[int, tuple[dict[str, list[str]], int]] = {}
+
+
+@lru_cache(maxsize=8_192)
+def _found_cached(which: int, text: str, ambiguous: bool) -> tuple[tuple[str, str], ...]:
+    compiled = (_INTEREST_WORDS, _NEED_WORDS, _ACCESS_WORDS)[which]
+    if which not in _INDEXES:
+        _INDEXES[which] = _phrase_index(compiled)
+    index, longest = _INDEXES[which]
+    tokens = _norm(text).split()
+    out: dict[str, str] = {}
+    for i in range(len(tokens)):
+        for n in range(1, longest + 1):
+            if i + n > len(tokens):
+                break
+            phrase = " ".join(tokens[i:i + n])
+            if phrase in index and (ambiguous or phrase not in AMBIGUOUS_TEXT_WORDS):
+                for canonical in index[phrase]:
+                    out.setdefault(canonical, phrase)
+    return tuple(sorted(out.items()))
+
+
+def _words_found(compiled: tuple[tuple[str, tuple[str, ...]], ...], text: str,
+                 skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """canonical -> the first word or phrase of ``text`` (whole words) that named it."""
+    which = (_INTEREST_WORDS, _NEED_WORDS, _ACCESS_WORDS).index(compiled)
+    return dict(_found_cached(which, text, not skip))
+
+
+def interests_named(text: str, *, ambiguous: bool = True) -> dict[str, str]:
+    """Interests whole words of ``text`` name, each with the word that named it; with
+    ``ambiguous=False`` the words in :data:`AMBIGUOUS_TEXT_WORDS` do not count."""
+    return _words_found(_INTEREST_WORDS, text, frozenset() if ambiguous else
+                        AMBIGUOUS_TEXT_WORDS)
+
+
+def needs_named(text: str, *, ambiguous: bool = True) -> dict[str, str]:
+    """Needs whole words of ``text`` name, each with the word that named it (see
+    :func:`interests_named`)."""
+    return _words_found(_NEED_WORDS, text, frozenset() if ambiguous else AMBIGUOUS_TEXT_WORDS)
+
+
+def access_in(text: str) -> list[str]:
+    """The access features a location's accessibility text names ("induction loop" ->
+    hearing_loop), sorted."""
+    return sorted(_words_found(_ACCESS_WORDS, text))
+
+
+def contact_days(frequency: Any) -> float | None:
+    """Days between contacts for a tie's ``frequency`` (a vocabulary word such as "weekly",
+    a phrase such as "twice a week" / "every 2 weeks", or a number of days), or None."""
+    if frequency is None or frequency == "":
+        return None
+    if isinstance(frequency, int | float) and not isinstance(frequency, bool):
+        return float(frequency) if frequency > 0 and math.isfinite(frequency) else None
+    text = str(frequency).strip().lower().replace("-", "_").replace(" ", "_")
+    if text in FREQUENCY_DAYS:
+        return float(FREQUENCY_DAYS[text])
+    words = str(frequency).lower()
+    m = re.search(r"(once|twice|\d+)\s*(?:times\s*)?(?:a|per|every)\s*(day|week|fortnight|"
+                  r"month|year)", words)
+    if m:
+        n = {"once": 1, "twice": 2}.get(m.group(1)) or int(m.group(1))
+        per = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}[m.group(2)]
+        return per / max(n, 1)
+    m = re.search(r"every\s*(\d+)?\s*(day|week|fortnight|month|year)s?", words)
+    if m:
+        per = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}[m.group(2)]
+        return per * int(m.group(1) or 1)
+    return None

@@ -28,6 +28,30 @@ STORE_FACTORIES: dict[str, Callable[[Path, pytest.FixtureRequest], Iterator[Grap
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Settings are read once per process (assetmap.settings.load is cached): each test starts
+    from the environment as it is, and an ASSETMAP_* variable a test sets or removes through
+    ``monkeypatch`` is read again at once."""
+    from assetmap import settings
+
+    settings.reset()
+    setenv, delenv = monkeypatch.setenv, monkeypatch.delenv
+
+    def setenv_and_reset(name: str, value: str, prepend: str | None = None) -> None:
+        setenv(name, value, prepend)
+        settings.reset()
+
+    def delenv_and_reset(name: str, raising: bool = True) -> None:
+        delenv(name, raising)
+        settings.reset()
+
+    monkeypatch.setattr(monkeypatch, "setenv", setenv_and_reset)
+    monkeypatch.setattr(monkeypatch, "delenv", delenv_and_reset)
+    yield
+    settings.reset()
+
+
 @pytest.fixture(params=sorted(STORE_FACTORIES))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """A fresh, empty store of each kind."""
@@ -61,6 +85,9 @@ def signed_in(app_test, role: str = "coordinator", caseload=(), name: str | None
             access.add_user(name, role, new_password())
         if caseload:
             access.add_to_caseload(name, list(caseload))
+        # A real signed session token, as sign-in issues (AppTest sends no browser headers).
+        app_test.session_state[auth.TOKEN_KEY] = access.issue_session_token(
+            access.user(name), auth.client_fingerprint())
     now = time.time()
     app_test.session_state[auth.USER_KEY] = name
     app_test.session_state[auth.STARTED_KEY] = now

@@ -76,20 +76,37 @@ def test_too_many_wrong_passwords_lock_the_account(db):
     assert db.authenticate("bob", PASSWORD) is not None  # other accounts are not
     reasons = [e.reason for e in audit.events(db, user="ann") if e.outcome == "denied"]
     assert reasons[-1] == "locked: too many wrong passwords"
-    assert db.recent_failures("ann") == access.MAX_FAILED_SIGN_INS
+    assert db.locked_until("ann") > 0 and db.locked_until("bob") == 0
 
 
 def test_the_lock_is_a_window(db, monkeypatch):
-    from datetime import UTC, datetime, timedelta
+    import time
 
     db.add_user("ann", "coordinator", PASSWORD)
-    earlier = datetime.now(UTC) - timedelta(minutes=access.LOCKOUT_MINUTES + 1)
-    monkeypatch.setattr(audit, "utc_now", lambda: earlier.isoformat(timespec="seconds"))
+    earlier = time.time() - access.LOCKOUT_MINUTES * 60 - 1
+    monkeypatch.setattr(access, "_now", lambda: earlier)
     for _ in range(access.MAX_FAILED_SIGN_INS):
         assert db.authenticate("ann", "guess-guess-guess") is None
     monkeypatch.undo()
+    assert db.recent_failures("ann") == access.MAX_FAILED_SIGN_INS  # until the next attempt
+    assert db.authenticate("ann", PASSWORD) is not None  # the window has passed
     assert db.recent_failures("ann") == 0
-    assert db.authenticate("ann", PASSWORD) is not None
+
+
+def test_lock_outs_back_off_and_end(db, monkeypatch):
+    """A lock-out is a wait that doubles each time, never longer than LOCKOUT_MINUTES."""
+    db.add_user("ann", "coordinator", PASSWORD)
+    clock = [1_000_000.0]
+    monkeypatch.setattr(access, "_now", lambda: clock[0])
+    waits = []
+    for _ in range(7):
+        for _ in range(access.MAX_FAILED_SIGN_INS + 1):
+            db.authenticate("ann", "guess-guess-guess", client=f"c{clock[0]}")
+        waits.append(db.locked_until("ann") - clock[0])
+        clock[0] = db.locked_until("ann") + 1
+    assert waits[:3] == [access.FIRST_LOCKOUT_SECONDS * k for k in (1, 2, 4)]
+    assert max(waits) == access.LOCKOUT_MINUTES * 60
+    assert db.authenticate("ann", PASSWORD, client="elsewhere") is not None
 
 
 @pytest.mark.parametrize(("name", "role", "password"), [

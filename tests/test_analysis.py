@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
@@ -13,6 +11,7 @@ from test_analysis_graphs import ORIGIN, at_km, build, group, person, practition
 
 from assetmap import vocab
 from assetmap.graph import analysis
+from assetmap.graph.analysis import linkpred
 from assetmap.graph.analysis.suggestions import adamic_adar
 
 YES = {"suggest": True, "map": True}
@@ -56,9 +55,12 @@ def test_each_level_as_defined(levels_graph):
     assert level["person:service"] == "service-only"
     assert level["person:one"] == "at risk"          # exactly one community tie
     assert level["person:through"] == "at risk"      # every tie runs through the walking group
-    assert level["person:conn"] == "connected"
+    # one sister, one friend and a group: an estimated LSNS-6 of 3 + 3 = 6, below Lubben's 12
+    assert level["person:conn"] == "at risk"
     assert level["person:closedonly"] == "isolated"  # a closed group is no longer a tie
-    assert level["person:mate"] == "connected"       # walk + pal (not via the group) + through
+    assert level["person:mate"] == "at risk"         # two friends and a group: LSNS-6 about 6
+    assert "LSNS-6 6" in df.loc["person:conn", "reasons"]
+    assert df.loc["person:conn", "lsns6_estimate"] == 6  # the self-reported 18 sits beside it
     assert "walk" in df.loc["person:through", "reasons"].lower()
     assert "professional" in df.loc["person:service", "reasons"]
 
@@ -149,13 +151,20 @@ def test_suggestion_score_is_the_documented_sum(ann_graph):
     walk = df.loc["group:walk"]
     assert walk.match == 1.0  # walking and loneliness both met
     assert walk.distance_km == pytest.approx(0.6, abs=0.01)
-    assert walk.score == pytest.approx(0.5 * 1.0 + 0.3 * (1 - 0.6 / 3.0), abs=1e-3)
+    b = linkpred.BLEND["group"]
+    assert walk.score == pytest.approx(b["match"] * 1.0 + b["proximity"] * (1 - 0.6 / 3.0)
+                                       + b["social"] * walk.social, abs=1e-3)
     assert walk.reasons.startswith("matches walking; helps with loneliness; 0.6 km")
     choir = df.loc["group:choir"]
-    # Bob knows Ann, Dan, Eve and the choir (degree 4); Cat knows Ann and the choir (2).
-    aa = 1 / math.log(4) + 1 / math.log(2)
+    # Bob knows Ann, Dan, Eve and the choir (degree 4); Cat knows Ann and the choir (2): the
+    # choir has the largest resource allocation (1/4 + 1/2) and the most members among the
+    # groups within reach, no co-membership path (linkpred's factors, each scaled to 0..1).
+    w = linkpred.WEIGHTS["group"]
+    social = (w["ra2"] + w["popularity"]) / (w["ra2"] + w["comember"] + w["popularity"])
     assert choir.match == 0
-    assert choir.score == pytest.approx(0.3 * (1 - 1.0 / 3.0) + 0.2 * aa / (1 + aa), abs=1e-3)
+    assert choir.social == pytest.approx(social, abs=1e-6)
+    assert choir.score == pytest.approx(b["proximity"] * (1 - 1.0 / 3.0) + b["social"] * social,
+                                        abs=1e-3)
     assert "2 people Ann knows go" in choir.reasons
     # "Tuesday Ramblers" has no activities recorded: its name matches walking by synonym.
     assert df.loc["group:ramblers", "matched"] == ["walking"]
@@ -324,19 +333,20 @@ def closure_graph(tmp_path):
 
 def test_closure_impact_of_a_keystone_group(closure_graph):
     df = analysis.closure_impact(closure_graph, "group:walk").set_index("person_id")
-    assert set(df.index) == {"person:only", "person:two", "person:friend", "person:safe"}
+    assert set(df.index) == {"person:only", "person:two", "person:friend"}
     only = df.loc["person:only"]
     assert only.loses_only_community_tie and only.loses_hub_path
     assert (only.level_before, only.level_after) == ("at risk", "isolated")
     two = df.loc["person:two"]
-    assert (two.level_before, two.level_after) == ("connected", "at risk")
+    # a group and one friend: an estimated LSNS-6 of 3, at risk before and after
+    assert (two.level_before, two.level_after) == ("at risk", "at risk")
     assert two.loses_hub_path and not two.loses_only_community_tie
     friend = df.loc["person:friend"]
     assert friend.loses_hub_path and friend.level_before == friend.level_after == "at risk"
     assert "Walking group is their only community tie" in only.reasons
-    safe = df.loc["person:safe"]  # walk and bowls -> bowls alone; still reaches the link worker
-    assert (safe.level_before, safe.level_after, safe.loses_hub_path) == ("connected", "at risk",
-                                                                          False)
+    # safe: walk and bowls but no relative or friend (LSNS-6 0) is at risk with or without the
+    # walk, and still reaches the link worker: not affected
+    assert "person:safe" not in df.index
 
 
 def test_closure_of_an_unused_asset_is_empty(closure_graph):
@@ -349,7 +359,8 @@ def test_keystones_ranked_by_impact(closure_graph):
     df = analysis.keystone_assets(closure_graph)
     assert df.iloc[0]["asset_id"] == "group:walk"
     walk = df.set_index("asset_id").loc["group:walk"]
-    assert (walk.lose_only_community_tie, walk.level_drops, walk.lose_hub_path) == (1, 3, 3)
+    # only "only" drops a level (at risk -> isolated): "two" and "safe" were at risk already
+    assert (walk.lose_only_community_tie, walk.level_drops, walk.lose_hub_path) == (1, 1, 3)
     assert walk.splits_network
     assert walk["rank"] == 1
     empty = df.set_index("asset_id").loc["group:empty"]

@@ -64,6 +64,7 @@ def test_demo_default_store_lives_in_assetmap_home(tmp_path):
 
 def test_serve_command_runs_the_app_headless():
     cmd = serve_command(port=8765)
-    assert cmd[1:4] == ["-m", "streamlit", "run"]
+    # Streamlit's own command line, behind assetmap's hardening entry point (issue 15).
+    assert cmd[1:4] == ["-m", "assetmap.ui.launch", "run"]
     assert Path(cmd[4]).name == "app.py"
     assert "8765" in cmd and "--browser.gatherUsageStats" in cmd

@@ -11,12 +11,9 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from assetmap.errors import ValidationError
+from assetmap.graph.store.areas import areas
 from assetmap.graph.store.sqlite_store import SQLiteStore
-from assetmap.ingest.boundaries import (
-    area_geometry_path,
-    import_boundaries,
-    load_area_geometries,
-)
+from assetmap.ingest.boundaries import import_boundaries, load_area_geometries
 from assetmap.model import Node
 
 TRAFFORD = Path(__file__).resolve().parent.parent / "assetmap/demo/data"
@@ -42,7 +39,8 @@ def test_real_trafford_wards_geojson(sqlite_store):
     assert all(53.3 < w.lat < 53.5 and -2.5 < w.lon < -2.2 for w in wards)
     saved = load_area_geometries(sqlite_store)
     assert sorted(saved["area_id"]) == sorted(w.id for w in wards)
-    assert area_geometry_path(sqlite_store).name == "assetmap.areas.gpkg"
+    assert not list(Path(str(sqlite_store.url)[len("sqlite:///"):]).parent.glob("*.gpkg"))
+    assert set(areas(sqlite_store, "ward")["source"]) == {path.name}
 
 
 @pytest.mark.parametrize("fmt", ["shp", "zip", "gpkg", "geojson"])
@@ -67,8 +65,10 @@ def test_formats_columns_and_reprojection(tmp_path, sqlite_store, fmt):
     rep = import_boundaries(sqlite_store, path, parent_column="LAD23CD")
     assert rep.written == 2, rep.rejections
     north = sqlite_store.get("E05000001")
+    geometry = north.props.pop("geometry")
     assert north.name == "North Ward" and north.props == {
-        "level": "ward", "parent": "E08000009", "source": "boundaries"}
+        "level": "ward", "parent": "E08000009", "source": path.name, "vintage": "2023"}
+    assert json.loads(geometry)["type"] == "Polygon"  # the polygon lives in the store
     assert 53.3 < north.lat < 53.5 and -2.4 < north.lon < -2.3  # reprojected to WGS84
     saved = load_area_geometries(sqlite_store)
     assert saved.crs.to_epsg() == 4326 and len(saved) == 2
@@ -114,7 +114,7 @@ def test_invalid_geometries_are_repaired_or_reported(tmp_path, tmp_path_factory)
     strict = SQLiteStore(tmp_path / "strict.db")
     rep = import_boundaries(strict, path, level="lsoa", fix_invalid=False)
     assert rep.rejections[0].where == "feature 1" and "invalid" in rep.rejections[0].reason
-    assert strict.count() == 1
+    assert strict.count("Area") == 1 and strict.count("Source") == 1  # and where it came from
     fixed.close()
     strict.close()
 
@@ -135,7 +135,7 @@ def test_zip_with_wrong_contents_and_broken_files(tmp_path, sqlite_store):
     junk.write_text("{not geojson", encoding="utf-8")
     with pytest.raises(ValidationError, match="not a readable"):
         import_boundaries(sqlite_store, junk)
-    assert sqlite_store.count() == 0 and not area_geometry_path(sqlite_store).exists()
+    assert sqlite_store.count() == 0
 
 
 def test_rerun_is_idempotent_and_failure_leaves_everything_as_it_was(tmp_path):
@@ -156,11 +156,10 @@ def test_rerun_is_idempotent_and_failure_leaves_everything_as_it_was(tmp_path):
     import_boundaries(store, path, level="ward")
     assert list(store.nodes()) == nodes and store.version() == version
     saved = load_area_geometries(store)
-    gpkg = area_geometry_path(store).read_bytes()
     store.fail = True
     with pytest.raises(RuntimeError):
         import_boundaries(store, path, level="lsoa")
-    assert list(store.nodes()) == nodes and area_geometry_path(store).read_bytes() == gpkg
+    assert list(store.nodes()) == nodes
     assert set(load_area_geometries(store)["level"]) == set(saved["level"]) == {"ward"}
-    assert not list(tmp_path.glob("*.tmp.gpkg"))
+    assert not list(tmp_path.glob("*.gpkg"))
     store.close()

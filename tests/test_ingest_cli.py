@@ -44,15 +44,28 @@ def test_every_import_verb_end_to_end(tmp_path):
     out = run_cli("import", "spreadsheet", "--store", url, str(people), "--report", str(report),
                   cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "wrote 1, rejected 1" in out.stdout
-    rows = list(csv.DictReader(report.open(encoding="utf-8")))
-    assert rows[0]["where"] == "line 3" and rows[0]["field"] == "postcode"
+    assert "wrote 2 (2 new, 0 changed, 0 unchanged), rejected 0" in out.stdout
+    rows = list(csv.DictReader(report.open(encoding="utf-8")))  # a bad postcode: kept, a note
+    assert (rows[0]["status"], rows[0]["where"], rows[0]["field"]) == ("note", "line 3",
+                                                                      "postcode")
 
     lookup = tmp_path / "pc.csv"
     lookup.write_text("pcds,lat,long\nM15 4AB,53.465578,-2.26046\n", encoding="utf-8")
     out = run_cli("import", "postcodes", "--store", url, str(lookup), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "wrote 1" in out.stdout
+    assert "placed 1 of 1" in out.stdout
+
+    out = run_cli("import", "spreadsheet", "--store", url, str(people), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr  # merge: the placed person keeps their place
+    assert "wrote 0 (0 new, 0 changed, 2 unchanged)" in out.stdout
+    changed = tmp_path / "people_health.csv"
+    changed.write_text("id,health\np1,fair\n", encoding="utf-8")
+    out = run_cli("import", "spreadsheet", "--store", url, str(changed), "--kind", "people",
+                  cwd=tmp_path)
+    assert "1 changed (health 1)" in out.stdout and "changed line 2: health" in out.stdout
+    out = run_cli("import", "spreadsheet", "--store", url, str(changed), "--kind", "people",
+                  "--namespace", "north", cwd=tmp_path)
+    assert "1 new" in out.stdout  # person:north:p1, beside person:p1
 
     out = run_cli("import", "oruk", "--store", url, str(ORUK), cwd=tmp_path)
     assert out.returncode == 0 and "1 without a location" in out.stdout
@@ -60,8 +73,20 @@ def test_every_import_verb_end_to_end(tmp_path):
     out = run_cli("export-oruk", "--store", url, str(tmp_path / "dir.json"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert len(json.loads((tmp_path / "dir.json").read_text())) == 1
+    out = run_cli("import", "oruk", "--store", url, str(tmp_path / "dir.json"), cwd=tmp_path)
+    assert out.returncode == 0 and "0 new, 0 changed, 3 unchanged" in out.stdout, out.stdout
+    version = SQLiteStore(tmp_path / "a.db")  # (the first import of dir.json named its source)
+    before = version.version()
+    version.close()
+    out = run_cli("import", "oruk", "--store", url, str(tmp_path / "dir.json"), cwd=tmp_path)
+    assert out.returncode == 0 and "0 new, 0 changed, 3 unchanged" in out.stdout, out.stdout
+    out = run_cli("import", "oruk", "--store", url, "http://127.0.0.1:9/api", "--timeout", "2",
+                  cwd=tmp_path)
+    assert out.returncode == 1 and "could not be read" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
 
     store = SQLiteStore(tmp_path / "a.db")
+    assert store.version() == before
     person = store.get("person:p1")
     assert person.lat == 53.465578 and person.area is not None  # placed by spatial join
     assert store.get(person.area).props["level"] == "ward"

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from assetmap.demo import trafford
 from assetmap.governance import privacy
+from assetmap.graph.store.areas import geometry_text
+from assetmap.graph.store.sources import attribution_text, record_source
 from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
 from assetmap.render import maps
@@ -39,10 +41,17 @@ def build_store(path: Path, people_per_lsoa: list[int], carers_per_lsoa: list[in
     """A real SQLite store: the borough, two wards, their LSOAs, people and a few assets."""
     wards, lsoas = _real_areas()
     names = trafford.boundaries("ward").set_index("area_code")["area_name"]
+    # The polygons live in the store, on each Area (as assetmap import boundaries writes them).
+    shapes = {**trafford.boundaries("ward").set_index("area_code")["geometry"].to_dict(),
+              **trafford.boundaries("lsoa").set_index("area_code")["geometry"].to_dict()}
     nodes = [Node(LA, "Area", "Trafford", props={"level": "la"})]
-    nodes += [Node(w, "Area", names[w], props={"level": "ward", "parent": LA}) for w in wards]
+    nodes += [Node(w, "Area", names[w], props={"level": "ward", "parent": LA, "vintage": "2023",
+                                                "geometry": geometry_text(shapes[w])})
+              for w in wards]
     all_lsoas = [code for w in wards for code in lsoas[w]]
-    nodes += [Node(code, "Area", f"LSOA {code}", props={"level": "lsoa", "parent": w})
+    nodes += [Node(code, "Area", f"LSOA {code}",
+                   props={"level": "lsoa", "parent": w, "vintage": "2021",
+                          "geometry": geometry_text(shapes[code])})
               for w in wards for code in lsoas[w]]
     i = 0
     for code, n_people, n_carers in zip(all_lsoas, people_per_lsoa, carers_per_lsoa,
@@ -223,7 +232,10 @@ def test_area_map_html_is_private_escaped_and_attributed(small_store) -> None:
     store, _ = small_store
     areas = maps.people_by_area(store, "ward")
     assets = maps.asset_frame(store)
-    fmap = maps.area_map(areas, "carers", assets, tiles=None)
+    # The credit is what was imported into the store, escaped (a source line is data too).
+    record_source(store, "boundaries", "Example boundaries <b>", "OGL v3", "wards.geojson")
+    fmap = maps.area_map(areas, "carers", assets, tiles=None,
+                         attribution=attribution_text(store, tiles=False))
     page = _render(fmap)
     assert "Zebedee" not in page
     for coordinate in ("53.4123457", "-2.3198761", "53.41234", "-2.31987"):
@@ -239,7 +251,7 @@ def test_area_map_html_is_private_escaped_and_attributed(small_store) -> None:
         assert "<img" not in value and "onerror=alert(1)>" not in value
     assert 'href="javascript:' not in page and "href=\\\"javascript" not in page
     credit = json.loads(re.search(r'addAttribution\(("(?:[^"\\]|\\.)*")\)', page).group(1))
-    assert html.escape(trafford.ATTRIBUTION) in credit
+    assert html.escape("Example boundaries <b> (OGL v3).") in credit and "Trafford" not in credit
     assert "fewer than 8" in page
     assert "openstreetmap" not in page.lower().replace("openstreetmap contributors", "")
 

@@ -63,7 +63,7 @@ def test_endpoints_follow_the_vocabulary():
 
 def test_tie_class_matches_design():
     assert Tie("a", "b", "CARES_FOR").tie_class == "community"
-    assert Tie("a", "b", "SHARED_LIVES").tie_class == "professional"
+    assert Tie("a", "b", "SHARED_LIVES").tie_class == "shared life"
     assert Tie("a", "b", "REFERRED_TO").tie_class == "referral"
     assert Tie("a", "b", "IN_AREA").tie_class == "organisational"
     assert set(vocab.TIE_KINDS.values()) == set(vocab.TIE_CLASSES)

@@ -208,7 +208,7 @@ def test_data_model_names_every_kind_and_scale():
     text = DATA_MODEL.read_text("utf-8")
     for kind in (*vocab.NODE_KINDS, *vocab.TIE_KINDS, *vocab.TIE_CLASSES):
         assert kind in text, kind
-    for level in ("isolated", "service-only", "at risk", "connected"):
+    for level in ("isolated", "service-only", "at risk", "some support", "well connected"):
         assert f"*{level}*" in text, level
     for scale in ("Cohen", "LSNS-6", "Berkman", "UCLA-3"):
         assert scale in text, scale
@@ -244,7 +244,8 @@ def test_deploy_doc_per_area_analysis_runs(tmp_path):
     for name, url in urls.items():
         table = namespace["area_summary"]((name, url))
         assert set(table["area"]) == {name}
-        assert set(table["level"]) <= {"isolated", "service-only", "at risk", "connected"}
+        assert set(table["level"]) <= {"isolated", "service-only", "at risk", "some support",
+                                       "well connected"}
         threshold = privacy.publish_count(1)  # "<8" with the default settings
         assert all(v == "0" or v == threshold or (v.isdigit() and int(v) % 5 == 0)
                    for v in table["people"]), table

@@ -177,3 +177,64 @@ def test_lawful_basis_is_separate_from_consent():
     assert privacy.lawful_basis({"lawful_basis": "public_task"}) == "public_task"
     with pytest.raises(ValueError):
         privacy.lawful_basis({"lawful_basis": "because"})
+
+
+# --- linked tables: one measure at every level of area, several measures over the same people ---
+
+hierarchies = st.tuples(st.integers(2, 4), st.integers(1, 4), st.integers(2, 4)).flatmap(
+    lambda shape: st.tuples(st.just(shape), st.lists(
+        st.one_of(st.integers(0, 4), st.integers(0, 30)),
+        min_size=shape[0] * shape[1] * shape[2], max_size=shape[0] * shape[1] * shape[2])))
+
+
+def _attack_linked(cells: list[list[int]], texts: list[str], n_base: int) -> list[int]:
+    """An independent exact attacker over every published cell at once."""
+    matrix = np.zeros((len(cells), n_base))
+    for k, members in enumerate(cells):
+        matrix[k, members] = 1
+    lo, hi = zip(*(_values_behind(t, CONF) for t in texts), strict=True)
+    cons = LinearConstraint(matrix, np.array(lo, float), np.array(hi, float))
+    bounds = Bounds(np.zeros(n_base), np.full(n_base, BIG))
+    found = []
+    for k, text in enumerate(texts):
+        if text not in ("<8", privacy.SECONDARY_MARK):
+            continue
+        low = milp(matrix[k], constraints=cons, bounds=bounds, integrality=np.ones(n_base))
+        high = milp(-matrix[k], constraints=cons, bounds=bounds, integrality=np.ones(n_base))
+        assert low.success and high.success
+        if round(low.fun) == round(-high.fun):
+            found.append(k)
+    return found
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchies)
+def test_linked_tables_cannot_be_differenced(example):
+    """Wards of LSOAs, several categories with per-area totals and a sum of two categories,
+    all published at once: nothing in [1, 7] is shown and no hidden cell can be recovered."""
+    (wards, lsoas_per_ward, categories), values = example
+    lsoas = [f"L{w}{i}" for w in range(wards) for i in range(lsoas_per_ward)]
+    parent = {lsoa: f"W{lsoa[1]}" for lsoa in lsoas} | {f"W{w}": "LA" for w in range(wards)}
+    level = {lsoa: "lsoa" for lsoa in lsoas} | {f"W{w}": "ward" for w in range(wards)}
+    level["LA"] = "la"
+    counts = pd.DataFrame(np.array(values).reshape(len(lsoas), categories), index=lsoas,
+                          columns=[f"c{j}" for j in range(categories)])
+    extra = {"c0+c1": ["c0", "c1"]}
+    published = privacy.protect_area_counts(counts, parent, level, total="all", extra=extra,
+                                            conf=CONF)
+    position = {(a, c): i for i, (a, c) in enumerate(
+        (a, c) for a in lsoas for c in counts.columns)}
+    under = {a: [a] for a in lsoas}
+    for lsoa in lsoas:
+        under.setdefault(parent[lsoa], []).append(lsoa)
+        under.setdefault("LA", []).append(lsoa)
+    parts = {c: [c] for c in counts.columns} | {"all": list(counts.columns)} | extra
+    cells, texts = [], []
+    for (area, column), text in published.items():
+        cells.append([position[(s, c)] for s in under[area] for c in parts[column]])
+        texts.append(text)
+        truth = int(counts.loc[under[area], parts[column]].to_numpy().sum())
+        lo, hi = _values_behind(text, CONF)
+        assert lo <= truth <= hi
+        assert not (text.isdigit() and 1 <= int(text) < CONF.suppress_below)
+    assert _attack_linked(cells, texts, len(position)) == []

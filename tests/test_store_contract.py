@@ -49,6 +49,8 @@ def sample_nodes() -> list[Node]:
         Node("org:gp", vocab.ORGANISATION, "Park Practice", area="L2",
              props={"org_kind": "gp_practice"}),
         Node("pr:1", vocab.PRACTITIONER, "Link Worker 1", area="L2", props={"role": "link_worker"}),
+        Node("source:1", vocab.SOURCE, "Example boundaries",
+             props={"licence": "OGL v3", "imported": ["boundaries"]}),
     ]
 
 

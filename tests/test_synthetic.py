@@ -121,8 +121,9 @@ def test_people_spread_over_lsoas_by_census_weight() -> None:
     for nodes, _ in synthetic.generate(2_000, 3):
         counts.update(n.area for n in nodes if n.kind == vocab.PERSON)
     assert sum(counts.values()) == 2_000
-    expected = tables.lsoa_weights() * 2_000
-    # Largest-remainder apportionment: every LSOA within one person of its census share.
+    expected = tables.people_weights() * 2_000
+    # Largest-remainder apportionment: every LSOA within one person of its share (census ward
+    # totals spread over the ward's LSOAs by their adults; see test_census_demo.py).
     for code, n in expected.items():
         assert abs(counts.get(code, 0) - n) < 1.0, code
 
@@ -154,13 +155,21 @@ def test_carers_per_ward_match_the_census(sample: dict) -> None:
 
 
 def test_disability_and_health_per_ward_match_the_census(sample: dict) -> None:
-    """Disability and general health come from each person's 2022 ward table, through a latent
-    variable correlated with age (so older people are more often disabled) whose cut points
-    keep the ward's shares. Tolerance: 4 binomial standard errors plus 0.01, because age bands
-    are coarse (the latent is only approximately standard normal)."""
+    """Disability and general health come from each person's LSOA table at the adult rates it
+    implies (indirect standardisation by age), through a latent variable correlated with age
+    (so older people are more often disabled) whose cut points keep those shares; a ward's
+    expected share is its LSOAs' adult rates weighted by the people each holds. Tolerance: 4
+    binomial standard errors plus 0.01, because age bands are coarse (the latent is only
+    approximately standard normal)."""
     tables = sample["tables"]
-    disabled = 1 - tables.disability["none"]
-    bad_health = tables.health["bad"] + tables.health["very_bad"]
+    w = tables.people_weights()
+    dis = tables.adult_shares("disability")
+    hea = tables.adult_shares("health")
+    ward_of = tables.lsoa_ward.loc[w.index]
+    disabled = ((1 - dis["none"]).loc[w.index] * w).groupby(ward_of).sum() / w.groupby(
+        ward_of).sum()
+    bad_health = ((hea["bad"] + hea["very_bad"]).loc[w.index] * w).groupby(ward_of).sum() / (
+        w.groupby(ward_of).sum())
     for ward, n in sample["ward_people"].items():
         for expected, got in ((disabled[ward], sample["ward_disabled"][ward]),
                               (bad_health[ward], sample["ward_bad_health"][ward])):
@@ -310,7 +319,8 @@ def test_census_tables_are_distributions() -> None:
 
 
 def test_malformed_census_file_is_reported(tmp_path: Path) -> None:
-    for name in (census.UNPAID_CARE_WARD, census.DISABILITY_WARD, census.HEALTH_WARD):
+    for name in (census.UNPAID_CARE_WARD, census.DISABILITY_WARD, census.HEALTH_WARD,
+                 census.AGE_LSOA, census.DISABILITY_LSOA, census.HEALTH_LSOA):
         (tmp_path / name).write_bytes((census.CENSUS_DIR / name).read_bytes())
     lsoa = (census.CENSUS_DIR / census.UNPAID_CARE_LSOA).read_text().splitlines()
     lsoa[3] = lsoa[3].rsplit(",", 1)[0] + ",lots"
@@ -337,3 +347,21 @@ def test_invariants_hold_for_any_small_population(people: int, seed: int) -> Non
             assert nodes[tie.src].kind == nodes[tie.dst].kind == vocab.PERSON
     carers = {p.id for p in persons if p.props["carer_hours"] != "none"}
     assert carers == {p.id for p in persons if "carer" in p.props["roles"]}
+
+
+def test_ties_say_how_often_people_are_in_touch() -> None:
+    """Friends, neighbours and relatives elsewhere carry a ``frequency`` (some only a few times a
+    year), households see each other daily and two-adult households are often couples: what
+    the LSNS-6 / SNI estimates read (issue 17)."""
+    freq: Counter[str] = Counter()
+    roles: Counter[str] = Counter()
+    for _nodes, ties in synthetic.generate(800, 5):
+        for t in ties:
+            if t.kind in ("FRIEND", "NEIGHBOUR", "FAMILY"):
+                freq[(t.kind, t.props.get("frequency"))] += 1
+                roles[t.props.get("role")] += 1
+    assert freq[("FRIEND", None)] == freq[("NEIGHBOUR", None)] == freq[("FAMILY", None)] == 0
+    assert freq[("FRIEND", "few_times_a_year")] > 0 and freq[("FRIEND", "weekly")] > 0
+    assert freq[("FAMILY", "daily")] > 0 and roles["spouse"] > 0
+    for (_kind, word), _n in freq.items():
+        assert word in vocab.FREQUENCY_DAYS

@@ -52,6 +52,14 @@ def _everything(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def _home(role: str) -> str:
+    """The page a role lands on after signing in: the first page in the app's menu it may use
+    (a coordinator's worklist where that page exists)."""
+    if "worklist.py" in access.PAGES_FOR_ROLE[role] and (PAGES_DIR / "worklist.py").exists():
+        return "Worklist"
+    return "Map"
+
+
 def _titles(at: AppTest) -> list[str]:
     return [t.value for t in at.title]
 
@@ -98,7 +106,7 @@ def test_sign_in_with_a_real_account(store_url):
     at.text_input(key="sign_in_password").input(PASSWORD)
     at.button[0].click().run()
     assert not at.exception
-    assert _titles(at) == ["Map"]
+    assert _titles(at) == [_home("coordinator")]
     assert any("ann.coordinator" in c.value for c in at.sidebar.caption)
     with AccessDB.for_store(store_url) as db:
         rows = [(e.user, e.action, e.outcome) for e in audit.events(db, action="sign_in")]
@@ -165,7 +173,7 @@ def test_session_limits_are_settings(store_url, monkeypatch):
 
 def test_a_removed_account_is_signed_out_at_once(store_url):
     at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT), role="hub_analyst").run()
-    assert _titles(at) == ["Map"]
+    assert _titles(at) == [_home("hub_analyst")]
     with AccessDB.for_store(store_url) as db:
         db.remove_user("test-hub-analyst")
     at.run()
@@ -176,7 +184,7 @@ def test_a_removed_account_is_signed_out_at_once(store_url):
 @pytest.mark.parametrize("page", PAGE_FILES)
 def test_each_role_reaches_only_its_pages(store_url, role, page):
     at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT), role=role).run()
-    assert _titles(at) == ["Map"]
+    assert _titles(at) == [_home(role)]
     if page not in access.PAGES_FOR_ROLE[role]:
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"views/{page}")
@@ -228,7 +236,7 @@ def test_single_sign_on_maps_the_e_mail_to_an_account(store_url, monkeypatch):
     alice.user.update({"is_logged_in": True, "email": "Alice@Council.example"})
     alice.run()
     assert not alice.exception
-    assert _titles(alice) == ["Map"]
+    assert _titles(alice) == [_home("hub_analyst")]
     with AccessDB.for_store(store_url) as db:
         assert db.authenticate("alice@council.example", "") is None  # no password to guess
         rows = [(e.user, e.outcome) for e in audit.events(db, action="sign_in")]
@@ -293,8 +301,9 @@ def test_an_id_link_with_an_empty_caseload_is_still_denied_and_audited(store_url
 # --- the same rules in a real browser (Chromium via Playwright against `streamlit run`) --------
 
 BROWSER_TITLES = {"map.py": "Map", "person.py": "Person", "gaps.py": "Gaps",
-                  "resilience.py": "Resilience", "data.py": "Data",
-                  "about.py": "About and data sources"}
+                  "resilience.py": "Resilience", "outcomes.py": "Outcomes", "data.py": "Data",
+                  "about.py": "About and data sources", "worklist.py": "Worklist",
+                  "directory.py": "Directory"}
 
 
 @pytest.mark.slow
@@ -348,7 +357,7 @@ def test_roles_and_default_deny_in_a_real_browser(tmp_path):
                 tab.get_by_label("Account name").fill(f"b-{role.replace('_', '-')}")
                 tab.get_by_role("textbox", name="Password").fill(passwords[role])
                 tab.get_by_role("button", name="Sign in").click()
-                wait_ready(tab, "Map")
+                wait_ready(tab, _home(role))
                 nav = tab.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
                 expected = [t for p, t in BROWSER_TITLES.items()
                             if p in access.PAGES_FOR_ROLE[role]]

@@ -9,17 +9,20 @@ from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 from test_maps import CARERS, PEOPLE, build_store
 
-from assetmap.demo import trafford
+from assetmap.graph.store.sources import record_source
 from assetmap.graph.store.sqlite_store import SQLiteStore
+from assetmap.model import Node
 
 APP = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "app.py"
 MAP_PAGE = APP.parent / "views" / "map.py"
 TIMEOUT = 60
+SOURCE = "Example council boundaries"
 
 
 @pytest.fixture
 def demo_store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     store, _ = build_store(tmp_path / "assetmap.db", PEOPLE, CARERS)
+    record_source(store, "boundaries", SOURCE, "OGL v3", "wards.geojson")
     store.close()
     url = f"sqlite:///{tmp_path / 'assetmap.db'}"
     monkeypatch.setenv("ASSETMAP_STORE", url)
@@ -31,12 +34,13 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_app_opens_on_the_map_page(demo_store_url: str) -> None:
-    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT)).run()
+def test_map_page_opens_with_credit_and_vintage(demo_store_url: str) -> None:
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Map"]
     text = _texts(at)
-    assert trafford.ATTRIBUTION in text
+    assert f"{SOURCE} (OGL v3)." in text  # the credit is what was imported
+    assert "Wards as drawn: 2023 boundaries" in text  # the vintage of the areas is labelled
     assert "In words:" in text and "Highest:" in text
     assert "Zebedee" not in text
     assert at.selectbox(key="map_measure").value == "people"
@@ -76,8 +80,22 @@ def test_empty_store_shows_how_to_start(tmp_path: Path, monkeypatch: pytest.Monk
     at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
     assert any("assetmap demo" in i.value for i in at.info)
-    assert trafford.ATTRIBUTION in _texts(at)
+    assert "No data sources recorded" in _texts(at) and "Trafford" not in _texts(at)
     assert len(at.selectbox) == 0
+
+
+def test_people_but_no_boundaries_says_what_to_import(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store with people and areas but no polygons: the page says what to import (it used to
+    crash with "The field tooltip is not available in the data")."""
+    store = SQLiteStore(tmp_path / "bare.db")
+    store.upsert_nodes([Node("W1", "Area", "Ward One", props={"level": "ward"}),
+                        Node("person:1", "Person", "Example One", area="W1")])
+    store.close()
+    monkeypatch.setenv("ASSETMAP_STORE", f"sqlite:///{tmp_path / 'bare.db'}")
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
+    assert not at.exception
+    assert any("assetmap import boundaries" in i.value for i in at.info)
 
 
 def test_bad_store_url_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +112,10 @@ def test_about_page_lists_sources_and_licences(demo_store_url: str) -> None:
     at.switch_page("views/about.py").run()
     assert not at.exception
     assert [t.value for t in at.title] == ["About and data sources"]
-    assert "Open Government Licence v3.0" in str(at.table[0].value)
+    table = at.table[0].value
+    # the sources recorded in the store by what was imported, with their licences
+    assert SOURCE in table["From"].tolist() and "OGL v3" in table["Licence"].tolist()
+    assert not any("Trafford" in str(v) for v in table.to_numpy().ravel())
 
 
 def test_a_link_opens_a_measure_and_level(demo_store_url: str) -> None:
@@ -110,3 +131,14 @@ def test_a_link_opens_a_measure_and_level(demo_store_url: str) -> None:
     at2.run()
     assert not at2.exception
     assert at2.selectbox(key="map_measure").value == "people"
+
+
+def test_people_in_no_area_are_counted_and_warned_about(demo_store_url: str,
+                                                        tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "assetmap.db")
+    store.upsert_nodes([Node(f"person:nowhere{i}", "Person", f"Example {i}") for i in range(9)])
+    store.close()
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("10 people are in none of these wards") for w in warnings), warnings

@@ -4,7 +4,10 @@
 assets, then synthetic provision hosted at real venues (community and peer support groups, a few
 user-led organisations, a carers' centre, a Shared Lives scheme, wellbeing hubs, practitioners),
 then synthetic people LSOA by LSOA, each placed at a real postcode centroid in their LSOA, with
-carer hours from the LSOA's Census 2021 table and disability / general health from their ward's.
+carer hours from the LSOA's Census 2021 table, age bands from the LSOA's own ages, and disability
+/ general health at the adult rates the LSOA's all-age tables imply (indirect standardisation,
+:meth:`census.CensusTables.adult_shares`). People per 2022 ward match the census
+(:meth:`census.CensusTables.people_weights`).
 Memory stays bounded: only one LSOA's people, a fixed-size reservoir of earlier people (for
 family and friends elsewhere) and per-group attendance counts are held at once.
 :func:`populate` writes the whole stream into a store in one transaction.
@@ -93,6 +96,18 @@ FRIENDS_BY_LONELY = (0.6, 1.2, 1.6, 2.0, 2.2)
 #: Taking part in a group at least monthly: Community Life Survey 2021/22 ~ a third of adults in
 #: "civic participation" or a club; modelling choice 0.33, lower for the often lonely.
 ATTEND_RATE = 0.33
+#: How often people are in touch (a tie's ``frequency``; the isolation levels count contact by
+#: it, after LSNS-6 and Cohen's SNI). Modelling choices, leaning on the Community Life Survey
+#: 2021/22 and Understanding Society (most adults see or speak to friends and relatives at
+#: least monthly; the lonely less often): approximate. Values: (words, shares).
+FRIEND_FREQUENCY = (("weekly", "fortnightly", "monthly", "few_times_a_year"),
+                    (0.40, 0.15, 0.30, 0.15))
+FAMILY_ELSEWHERE_FREQUENCY = (("weekly", "fortnightly", "monthly", "few_times_a_year", "yearly"),
+                              (0.35, 0.15, 0.30, 0.15, 0.05))
+NEIGHBOUR_FREQUENCY = (("weekly", "monthly", "few_times_a_year"), (0.55, 0.30, 0.15))
+#: Two adults sharing a household are a couple in about two cases out of three (Census 2021
+#: TS003 household composition: couples are most two-adult households): approximate.
+HOUSEHOLD_COUPLE = 0.65
 #: Referral outcomes (social prescribing): modelling choice.
 REFERRAL_OUTCOMES = {"suggested": 0.25, "referred": 0.30, "attended": 0.30, "declined": 0.15}
 
@@ -553,16 +568,17 @@ def _ucla3(rng: np.random.Generator, lonely: int) -> int:
 
 def _people_in_lsoa(state: _State, lsoa: str, n: int, carer_p: np.ndarray, dis_cut: np.ndarray,
                     health_cut: np.ndarray, pcs_lat: np.ndarray, pcs_lon: np.ndarray,
-                    pcs_code: np.ndarray, rng: np.random.Generator
-                    ) -> tuple[list[Node], list[Tie]]:
-    """Generate ``n`` people living in ``lsoa`` and every tie they start."""
+                    pcs_code: np.ndarray, rng: np.random.Generator,
+                    age_p: np.ndarray | None = None) -> tuple[list[Node], list[Tie]]:
+    """Generate ``n`` people living in ``lsoa`` and every tie they start (``age_p``: the
+    LSOA's adult age-band shares, national shares if not given)."""
     prov, res = state.prov, state.reservoir
     ids = [f"person:s{state.next_person + i + 1:07d}" for i in range(n)]
     state.next_person += n
 
     # Attributes, vectorised. Latent "frailty" correlated with age feeds disability and health
     # through the ward's census cut points (so the ward marginals hold); loneliness leans on it.
-    age = _pick(rng, np.cumsum(AGE_SHARES), n)
+    age = _pick(rng, np.cumsum(AGE_SHARES if age_p is None else age_p), n)
     carer = _pick(rng, np.cumsum(carer_p), n)
     common = 0.55 * _AGE_Z[age] + math.sqrt(1 - 0.55 ** 2) * rng.standard_normal(n)
     spread = math.sqrt(1 - 0.85 ** 2)
@@ -641,6 +657,7 @@ def _people_in_lsoa(state: _State, lsoa: str, n: int, carer_p: np.ndarray, dis_c
     h = 0
     pos = 0
     members: list[list[int]] = []
+    p: int | np.integer[Any]  # a person's row: Python ints here, numpy's from flatnonzero below
     while pos < len(order):
         size = int(sizes[h % len(sizes)])
         chunk = [int(x) for x in order[pos:pos + size]]
@@ -660,6 +677,23 @@ def _people_in_lsoa(state: _State, lsoa: str, n: int, carer_p: np.ndarray, dis_c
 
     ties: list[Tie] = []
     seen: set[tuple[str, str, str]] = set()
+    # How often people are in touch and family roles, from a child generator (spawning draws
+    # nothing from ``rng``, so every other attribute and tie stays as it was).
+    f_rng = rng.spawn(1)[0]
+    how_often = {"FRIEND": FRIEND_FREQUENCY, "NEIGHBOUR": NEIGHBOUR_FREQUENCY}
+
+    def frequency(kind: str, relation: str | None) -> str | None:
+        words: tuple[str, ...]
+        shares: tuple[float, ...]
+        if kind == "FAMILY":
+            if relation == "household":
+                return "daily"
+            words, shares = FAMILY_ELSEWHERE_FREQUENCY
+        elif kind in how_often:
+            words, shares = how_often[kind]
+        else:
+            return None
+        return words[int(_pick(f_rng, np.cumsum(shares)))]
 
     def add(src: str, dst: str, kind: str, **props: Any) -> bool:
         if src == dst:
@@ -669,6 +703,8 @@ def _people_in_lsoa(state: _State, lsoa: str, n: int, carer_p: np.ndarray, dis_c
         if key in seen:
             return False
         seen.add(key)
+        if "frequency" not in props and (often := frequency(kind, props.get("relation"))):
+            props["frequency"] = often
         ties.append(_tie(src, dst, kind, **props))
         return True
 
@@ -684,9 +720,13 @@ def _people_in_lsoa(state: _State, lsoa: str, n: int, carer_p: np.ndarray, dis_c
 
     # FAMILY within households, and some family elsewhere (from the reservoir).
     for group in members:
+        couple = len(group) == 2 and f_rng.random() < HOUSEHOLD_COUPLE
         for i, a in enumerate(group):
             for b in group[i + 1:]:
-                add(ids[a], ids[b], "FAMILY", relation="household")
+                if couple:
+                    add(ids[a], ids[b], "FAMILY", relation="household", role="spouse")
+                else:
+                    add(ids[a], ids[b], "FAMILY", relation="household")
     if len(res):
         for p in social[rng.random(len(social)) < FAMILY_ELSEWHERE_RATE]:
             add(ids[p], res.ids[int(_pick(rng, near_cum))], "FAMILY", relation="elsewhere")
@@ -815,7 +855,8 @@ def _people_in_lsoa(state: _State, lsoa: str, n: int, carer_p: np.ndarray, dis_c
               + 0.03 * (carer == 4) + 0.05 * isolated)
     d_c = _km(c_lat, c_lon, np.asarray(prov.connector_lat), np.asarray(prov.connector_lon))
     conn_cum = np.cumsum(np.exp(-d_c / 2.0))
-    connected = np.flatnonzero(rng.random(n) < conn_p) if prov.connector_ids else []
+    connected: np.ndarray | list[int] = (np.flatnonzero(rng.random(n) < conn_p)
+                                         if prov.connector_ids else [])
     outcomes = tuple(REFERRAL_OUTCOMES)
     out_cum = np.cumsum(tuple(REFERRAL_OUTCOMES.values()))
     for p in connected:
@@ -942,9 +983,14 @@ def generate(people: int, seed: int = 2021) -> Iterator[tuple[list[Node], list[T
 
     lsoa_ids = {n.id for n in area_nodes if n.props.get("level") == "lsoa"}
     by_lsoa = {code: frame for code, frame in pcs.groupby("lsoa_code", sort=True)}
-    weights = tables.lsoa_weights()
-    codes = [c for c in weights.index if c in by_lsoa and c in lsoa_ids]
+    # People per 2022 ward as the census counts them; LSOAs by their adults within each ward.
+    adults = tables.adult_population()
+    codes = [c for c in adults.index if c in by_lsoa and c in lsoa_ids]
+    weights = census.ward_weighted(adults.loc[codes], tables.lsoa_ward, tables.ward_population)
     counts = _apportion(weights.loc[codes].to_numpy(), people)
+    age_p = tables.adult_age_shares()
+    adult_dis = tables.adult_shares("disability")
+    adult_health = tables.adult_shares("health")
     t_feat = np.vstack(prov.t_feat) if prov.t_feat else np.zeros((0, _N_INT + _N_NEED))
     state = _State(
         prov=prov, t_lat=np.asarray(prov.t_lat), t_lon=np.asarray(prov.t_lon),
@@ -955,15 +1001,15 @@ def generate(people: int, seed: int = 2021) -> Iterator[tuple[list[Node], list[T
     for i, (code, n) in enumerate(zip(codes, counts, strict=True)):
         if n == 0:
             continue
-        ward = tables.lsoa_ward[code]
         pc = by_lsoa[code]
         lsoa_rng = np.random.default_rng([seed, 1, i])
         yield _people_in_lsoa(
             state, code, int(n), tables.carer_hours.loc[code, list(vocab.CARER_HOURS)].to_numpy(),
-            _thresholds(tables.disability.loc[ward, list(vocab.DISABILITY)].to_numpy()),
-            _thresholds(tables.health.loc[ward, list(vocab.HEALTH)].to_numpy()),
+            _thresholds(adult_dis.loc[code, list(vocab.DISABILITY)].to_numpy()),
+            _thresholds(adult_health.loc[code, list(vocab.HEALTH)].to_numpy()),
             pc["lat"].to_numpy(dtype=float), pc["lon"].to_numpy(dtype=float),
-            pc["postcode"].to_numpy(dtype=str), lsoa_rng)
+            pc["postcode"].to_numpy(dtype=str), lsoa_rng,
+            age_p.loc[code, list(vocab.AGE_BANDS)].to_numpy())
 
 
 def populate(store: GraphStore, people: int, seed: int = 2021,

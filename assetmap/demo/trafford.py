@@ -13,13 +13,14 @@ import functools
 import re
 import string
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from assetmap import vocab
-from assetmap.geo import haversine_m
+from assetmap.geo import haversine_m, normalise_postcode  # the package's one normaliser
 from assetmap.model import Node, Tie
 
 DATA_DIR: Path = Path(__file__).resolve().parent / "data"
@@ -95,16 +96,6 @@ def postcodes() -> pd.DataFrame:
     still geocode.
     """
     return _postcodes().copy()
-
-
-def normalise_postcode(text: str | None) -> str | None:
-    """A postcode in ONS ``pcds`` form ("m328ry" -> "M32 8RY"), or None if it is not one."""
-    if text is None or (isinstance(text, float) and text != text):
-        return None
-    compact = re.sub(r"[^A-Z0-9]", "", str(text).upper())
-    if not re.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}", compact):
-        return None
-    return f"{compact[:-3]} {compact[-3:]}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -279,9 +270,10 @@ def _tags(text: str, activities: tuple[str, ...] = (), needs: tuple[str, ...] = 
             sorted(found_needs | set(needs)))
 
 
-def _record(layer: str, key: str, kind: str, name: str, lat: float | None, lon: float | None,
-            *, org_kind: str | None = None, text: str = "", activities: tuple[str, ...] = (),
-            needs: tuple[str, ...] = (), **props) -> dict | None:
+def _record(layer: str, key: str, kind: str, name: str | None, lat: float | None,
+            lon: float | None, *, org_kind: str | None = None, text: str = "",
+            activities: tuple[str, ...] = (), needs: tuple[str, ...] = (),
+            **props: Any) -> dict | None:
     """One asset as a plain dict (``None`` where it has no location)."""
     if lat is None or lon is None or lat != lat or lon != lon:
         return None
@@ -524,7 +516,7 @@ def _sport_sites() -> list[dict | None]:
         if first["disability_toilets"] == "Yes":
             access.append("accessible_toilet")
         layer = "leisure_centres" if leisure else "sport_facilities"
-        common = dict(
+        common: dict[str, Any] = dict(
             text=" ".join(types), activities=interests or ("exercise",),
             needs=("physical_activity",), cost=cost, access=access,
             facilities=types, site_id=str(site_id),

@@ -3,7 +3,21 @@
 The access database sits beside the store (``<store>.access.db``; see
 :func:`assetmap.settings.access_db_path`), so it works the same for SQLite and Neo4j stores. It
 holds accounts (argon2 password hashes, never passwords), each coordinator's caseload (person
-ids), the append-only audit log (:mod:`assetmap.governance.audit`) and erasure tombstones.
+ids), the append-only audit log (:mod:`assetmap.governance.audit`), erasure tombstones,
+server-side sessions and sign-in throttles. The file, and the key beside it
+(:mod:`assetmap.governance.keys`), are mode 0600.
+
+Sign-in (:meth:`AccessDB.authenticate`): each attempt is counted, atomically, *before* the
+password is checked, per account and per client; past the limit the attempt is refused unchecked
+and the account (or client) waits, the wait doubling with each lock-out up to
+``LOCKOUT_MINUTES``, so no one can lock anyone out for longer. Every answer costs one argon2
+verification (a dummy hash for unknown or locked accounts), so timing does not tell which
+accounts exist or are locked.
+
+Sessions (:func:`issue_session_token`, :func:`verify_session_token`): an HMAC-signed token naming
+a server-side session row, bound to a fingerprint of the browser, with idle and total expiry and
+revocation on sign-out. It is safe to hand to the browser (a cookie or a query parameter): without
+the server key it cannot be forged, and a copied token fails on another browser's fingerprint.
 
 Roles:
 - ``coordinator``: their own caseload in full; anyone else is "not found" (and audited as denied);
@@ -13,11 +27,16 @@ Roles:
 
 from __future__ import annotations
 
+import contextlib
+import hmac
+import os
 import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterable
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +46,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.errors import AssetmapError, NotFoundError, ValidationError
-from assetmap.governance import audit
+from assetmap.governance import audit, keys
 from assetmap.graph.store import GraphStore
 
 COORDINATOR, HUB_ANALYST, ADMIN = "coordinator", "hub_analyst", "admin"
@@ -37,22 +56,50 @@ ROLE_LABELS: dict[str, str] = {COORDINATOR: "Coordinator", HUB_ANALYST: "Hub ana
 
 #: Which app pages (files in ``ui/views/``) each role may open. Everything else is denied.
 PAGES_FOR_ROLE: dict[str, frozenset[str]] = {
-    COORDINATOR: frozenset({"map.py", "person.py", "gaps.py", "resilience.py", "about.py"}),
-    HUB_ANALYST: frozenset({"map.py", "gaps.py", "resilience.py", "about.py"}),
-    ADMIN: frozenset({"map.py", "person.py", "gaps.py", "resilience.py", "data.py",
-                      "about.py"}),
+    COORDINATOR: frozenset({"worklist.py", "map.py", "person.py", "directory.py", "gaps.py",
+                            "resilience.py", "outcomes.py", "about.py"}),
+    HUB_ANALYST: frozenset({"map.py", "directory.py", "gaps.py", "resilience.py",
+                            "outcomes.py", "about.py"}),
+    ADMIN: frozenset({"map.py", "person.py", "directory.py", "gaps.py", "resilience.py",
+                      "outcomes.py", "data.py", "about.py"}),
 }
 
 MIN_PASSWORD_LENGTH = 12
-#: After this many wrong passwords for one account within LOCKOUT_MINUTES, sign-in is refused
-#: for that account (even with the right password) until the window has passed.
+#: zxcvbn's score (0-4) a password must reach: 3 is "safely unguessable" against online attack
+#: with throttling and offline attack on a slow hash.
+MIN_PASSWORD_SCORE = 3
+#: Sign-in attempts without success allowed per account within LOCKOUT_MINUTES; the next one is
+#: refused unchecked (even with the right password) and the account waits (see backoff).
 MAX_FAILED_SIGN_INS = 5
+#: The same per client (browser address, or "cli"), across every account it tries.
+MAX_CLIENT_FAILURES = 20
 LOCKOUT_MINUTES = 15
+#: The first wait after a lock-out; each further lock-out doubles it, up to LOCKOUT_MINUTES.
+FIRST_LOCKOUT_SECONDS = 60
+LOCKED_REASON = "locked: too many wrong passwords"
+#: Characters that show nothing (zero-width spaces and joiners, BOM, soft hyphen...).
+_INVISIBLE = frozenset("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c"
+                       "\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061"
+                       "\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u3164\ufeff\uffa0")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 _hasher = PasswordHasher()  # argon2id, salted, with the library's (OWASP-level) cost settings
 # Verified against when the account does not exist, so a wrong name costs as long as a wrong
 # password and timing does not reveal which accounts exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_DUMMIES: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made by the current hasher (same cost as a real account's), for equal-time
+    answers to unknown and locked accounts."""
+    if id(_hasher) not in _DUMMIES:
+        _DUMMIES[id(_hasher)] = _hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMIES[id(_hasher)]
+
+
+def _now() -> float:
+    """The clock throttles and sessions use (seconds; tests move it)."""
+    return time.time()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -72,6 +119,22 @@ CREATE TABLE IF NOT EXISTS tombstones (
     tombstone_id TEXT PRIMARY KEY,
     erased_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS throttle (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL DEFAULT 0,
+    window_start REAL NOT NULL,
+    locked_until REAL NOT NULL DEFAULT 0,
+    lockouts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    issued REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    expires REAL NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
 """
 
 
@@ -82,6 +145,8 @@ class User:
     name: str
     role: str
     caseload: frozenset[str] = field(default_factory=frozenset)
+    #: A demo account (made by ``assetmap demo``): refused once real people are in the store.
+    demo: bool = False
 
     @property
     def label(self) -> str:
@@ -96,14 +161,39 @@ class AccessDB:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
+        self._keys: dict[str, bytes] = {}
         try:
-            self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30.0)
+            if not self.path.exists():  # created private, whatever the process umask
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, keys.PRIVATE_MODE))
+            # Autocommit: multi-statement changes take BEGIN IMMEDIATE (see transaction()).
+            self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30.0,
+                                      isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.executescript(SCHEMA)
-            audit.ensure_schema(self.db)
+            audit.ensure_schema(self.db, self.path)
         except sqlite3.DatabaseError as exc:
             raise AssetmapError(f"The access file {self.path} cannot be opened ({exc}).") \
                 from None
+        keys.make_private(self.path)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that holds the database's write lock from its start
+        (BEGIN IMMEDIATE), so read-then-write steps are atomic across threads and processes."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def key(self, purpose: str) -> bytes:
+        """This store's key for one purpose (see :mod:`assetmap.governance.keys`)."""
+        if purpose not in self._keys:
+            self._keys[purpose] = keys.derived_key(self.path, purpose)
+        return self._keys[purpose]
 
     @classmethod
     def for_store(cls, store_url: str | None = None) -> AccessDB:
@@ -129,7 +219,7 @@ class AccessDB:
         if role not in ROLES:
             raise ValidationError(f"Role {role!r} is not one of {', '.join(ROLES)}.",
                                   field="role")
-        hashed = None if password is None else _hasher.hash(check_password(password))
+        hashed = None if password is None else _hasher.hash(check_password(password, name))
         with self.lock:
             try:
                 self.db.execute("INSERT INTO users (name, role, password_hash, created, demo) "
@@ -143,11 +233,11 @@ class AccessDB:
 
     def set_password(self, name: str, password: str) -> None:
         """Replace an account's password."""
-        hashed = _hasher.hash(check_password(password))
+        hashed = _hasher.hash(check_password(password, name))
         with self.lock:
             cur = self.db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
                                   (hashed, name))
-            self.db.commit()
+            self.db.execute("UPDATE sessions SET revoked = 1 WHERE user = ?", (name,))
         if cur.rowcount == 0:
             raise NotFoundError(f"No account called {name!r}.")
 
@@ -171,54 +261,181 @@ class AccessDB:
     def user(self, name: str) -> User:
         """The account ``name`` with its caseload; raises NotFoundError."""
         with self.lock:
-            row = self.db.execute("SELECT name, role FROM users WHERE name = ?",
+            row = self.db.execute("SELECT name, role, demo FROM users WHERE name = ?",
                                   (name,)).fetchone()
             if row is None:
                 raise NotFoundError(f"No account called {name!r}.")
             ids = self.db.execute("SELECT person_id FROM caseload WHERE user = ?",
                                   (name,)).fetchall()
-        return User(row[0], row[1], frozenset(i for (i,) in ids))
+        return User(row[0], row[1], frozenset(i for (i,) in ids), bool(row[2]))
 
-    def authenticate(self, name: str, password: str) -> User | None:
-        """The user if the name and password match, else None (and the failure is audited)."""
+    def authenticate(self, name: str, password: str, client: str = "local") -> User | None:
+        """The user if the name and password match, else None (and the attempt is audited).
+
+        The attempt is counted for the account and for ``client`` (who is asking: a browser's
+        address, "cli"...) before the password is checked, in one write transaction; past
+        either limit it is refused without a check. Every answer runs one argon2 verification.
+        """
+        name = (name or "").strip().lower()
         with self.lock:
             row = self.db.execute("SELECT password_hash FROM users WHERE name = ?",
-                                  ((name or "").strip().lower(),)).fetchone()
+                                  (name,)).fetchone()
         stored = row[0] if row and row[0] else None
-        if row and self.recent_failures(name) >= MAX_FAILED_SIGN_INS:
-            audit.record(self, (name or "").strip().lower(), "sign_in", outcome="denied",
-                         reason="locked: too many wrong passwords")
-            return None
+        allowed = self._count_attempt(name if row else None, client)
         try:
-            _hasher.verify(stored or _DUMMY_HASH, password or "")
-            ok = stored is not None
+            _hasher.verify(stored if (stored and allowed) else _dummy_hash(),
+                           normalise_password(password or ""))
+            ok = stored is not None and allowed
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         if not ok:
             # Only a real account name is written down: a mistyped name may be a password.
-            audit.record(self, (name or "").strip().lower() if row else "(unknown)",
-                         "sign_in", outcome="denied")
+            audit.record(self, name if row else "(unknown)", "sign_in", outcome="denied",
+                         reason=None if allowed else LOCKED_REASON)
             return None
-        user = self.user((name or "").strip().lower())
+        with self.transaction():
+            self.db.execute("UPDATE throttle SET failures = 0, lockouts = 0, locked_until = 0 "
+                            "WHERE key = ?", ("account:" + name,))
+        user = self.user(name)
         audit.record(self, user, "sign_in")
         return user
 
-    def recent_failures(self, name: str) -> int:
-        """Wrong passwords for this account since its last good sign-in, within the lockout
-        window (from the audit log)."""
-        from datetime import UTC, datetime, timedelta
+    def _count_attempt(self, account: str | None, client: str) -> bool:
+        """Count one sign-in attempt for the account (if it exists) and the client, atomically;
+        whether it may be checked (neither is waiting out a lock-out, nor over its limit)."""
+        now = _now()
+        window = LOCKOUT_MINUTES * 60
+        lines = [("client:" + (client or "-"), MAX_CLIENT_FAILURES)]
+        if account is not None:
+            lines.append(("account:" + account, MAX_FAILED_SIGN_INS))
+        allowed = True
+        with self.transaction() as db:
+            for key, limit in lines:
+                db.execute("INSERT OR IGNORE INTO throttle (key, window_start) VALUES (?, ?)",
+                           (key, now))
+                # A quiet window forgets old failures (but not how often it was locked).
+                db.execute("UPDATE throttle SET failures = 0, window_start = ? WHERE key = ? "
+                           "AND window_start <= ? AND locked_until <= ?",
+                           (now, key, now - window, now))
+                failures, locked_until, lockouts = db.execute(
+                    "UPDATE throttle SET failures = failures + (locked_until <= ?) "
+                    "WHERE key = ? RETURNING failures, locked_until, lockouts",
+                    (now, key)).fetchone()
+                if locked_until > now:
+                    allowed = False
+                elif failures > limit:
+                    wait = min(FIRST_LOCKOUT_SECONDS * 2 ** min(lockouts, 20), window)
+                    db.execute("UPDATE throttle SET locked_until = ?, lockouts = lockouts + 1, "
+                               "failures = 0, window_start = ? WHERE key = ?",
+                               (now + wait, now + wait, key))
+                    allowed = False
+        return allowed
 
-        since = (datetime.now(UTC) - timedelta(minutes=LOCKOUT_MINUTES)).isoformat(
-            timespec="seconds")
-        name = (name or "").strip().lower()
+    def recent_failures(self, name: str) -> int:
+        """Sign-in attempts for this account since its last good sign-in, in the current window
+        (0 while it waits out a lock-out, which :meth:`locked_until` tells)."""
         with self.lock:
-            last_ok = self.db.execute(
-                "SELECT MAX(seq) FROM audit WHERE user = ? AND action = 'sign_in' AND "
-                "outcome = 'allowed'", (name,)).fetchone()[0] or 0
-            return int(self.db.execute(
-                "SELECT COUNT(*) FROM audit WHERE user = ? AND action = 'sign_in' AND "
-                "outcome = 'denied' AND reason IS NULL AND at >= ? AND seq > ?",
-                (name, since, last_ok)).fetchone()[0])
+            row = self.db.execute("SELECT failures FROM throttle WHERE key = ?",
+                                  ("account:" + (name or "").strip().lower(),)).fetchone()
+        return int(row[0]) if row else 0
+
+    def locked_until(self, name: str) -> float:
+        """When this account's current lock-out ends (epoch seconds; 0 when not locked)."""
+        with self.lock:
+            row = self.db.execute("SELECT locked_until FROM throttle WHERE key = ?",
+                                  ("account:" + (name or "").strip().lower(),)).fetchone()
+        return float(row[0]) if row and row[0] > _now() else 0.0
+
+    # --- sessions -------------------------------------------------------------------------------
+
+    def issue_session_token(self, user: User, client_fingerprint: str,
+                            conf: _settings.Settings | None = None) -> str:
+        """See :func:`issue_session_token`."""
+        conf = conf or _settings.load()
+        now = _now()
+        session_id = secrets.token_urlsafe(18)
+        expires = now + conf.session_max_hours * 3600
+        with self.transaction() as db:
+            db.execute("INSERT INTO sessions (session_id, user, fingerprint, issued, last_seen, "
+                       "expires) VALUES (?, ?, ?, ?, ?, ?)",
+                       (session_id, user.name, self._fingerprint(client_fingerprint), now, now,
+                        expires))
+            db.execute("DELETE FROM sessions WHERE expires < ? OR revoked = 1", (now - 86400,))
+        return f"v1.{session_id}.{int(expires)}.{self._token_mac(session_id, user.name, expires)}"
+
+    def verify_session_token(self, token: str | None, client_fingerprint: str,
+                             conf: _settings.Settings | None = None,
+                             touch: bool = True) -> User | None:
+        """See :func:`verify_session_token`."""
+        parsed = _parse_token(token)
+        if parsed is None:
+            return None
+        session_id, expires_text, mac = parsed
+        conf = conf or _settings.load()
+        now = _now()
+        with self.lock:
+            row = self.db.execute("SELECT user, fingerprint, issued, last_seen, expires, revoked "
+                                  "FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+        if row is None:
+            return None
+        name, fingerprint, issued, last_seen, expires, revoked = row
+        good = (hmac.compare_digest(self._token_mac(session_id, name, expires), mac)
+                and str(int(expires)) == expires_text
+                and hmac.compare_digest(self._fingerprint(client_fingerprint), fingerprint)
+                and not revoked and now < expires
+                and now - issued < conf.session_max_hours * 3600
+                and now - last_seen < conf.session_idle_minutes * 60)
+        if not good:
+            return None
+        try:
+            user = self.user(name)
+        except NotFoundError:
+            return None
+        if touch:
+            with self.transaction() as db:
+                db.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?",
+                           (now, session_id))
+        return user
+
+    def session_state(self, token: str | None) -> str | None:
+        """Why a token no longer works ("idle", "expired", "revoked"), or None (valid or
+        unknown). For the sign-in screen's notice only; never a reason to accept a token."""
+        parsed = _parse_token(token)
+        if parsed is None:
+            return None
+        with self.lock:
+            row = self.db.execute("SELECT issued, last_seen, expires, revoked FROM sessions "
+                                  "WHERE session_id = ?", (parsed[0],)).fetchone()
+        if row is None:
+            return None
+        conf, now = _settings.load(), _now()
+        if row[3]:
+            return "revoked"
+        return session_expired(row[0], row[1], now, conf) or (
+            "expired" if now >= row[2] else None)
+
+    def revoke_session_token(self, token: str | None) -> bool:
+        """End a session for good (sign-out); True if it existed."""
+        parsed = _parse_token(token)
+        if parsed is None:
+            return False
+        with self.transaction() as db:
+            cur = db.execute("UPDATE sessions SET revoked = 1 WHERE session_id = ?",
+                             (parsed[0],))
+        return cur.rowcount > 0
+
+    def revoke_sessions(self, name: str) -> int:
+        """End every session of one account (a removed account, a new password)."""
+        with self.transaction() as db:
+            cur = db.execute("UPDATE sessions SET revoked = 1 WHERE user = ?", (name,))
+        return int(cur.rowcount)
+
+    def _fingerprint(self, client_fingerprint: str) -> str:
+        return keys.keyed_digest(self.key("session"), "fingerprint", client_fingerprint or "")
+
+    def _token_mac(self, session_id: str, name: str, expires: float) -> str:
+        return keys.keyed_digest(self.key("session"), "token", session_id, name,
+                                 str(int(expires)))
 
     # --- caseloads ----------------------------------------------------------------------------
 
@@ -245,13 +462,14 @@ class AccessDB:
             return self.db.total_changes - before
 
     def forget_person(self, person_id: str) -> str:
-        """After an erasure: drop the person from every caseload and keep only a tombstone id."""
-        tombstone = "erased:" + secrets.token_hex(8)
-        with self.lock:
-            self.db.execute("DELETE FROM caseload WHERE person_id = ?", (person_id,))
-            self.db.execute("INSERT INTO tombstones (tombstone_id, erased_at) VALUES (?, ?)",
-                            (tombstone, audit.utc_now()))
-            self.db.commit()
+        """After an erasure: drop the person from every caseload, keep only a random tombstone
+        id, and put it in place of their id in the audit log (the rows themselves stay)."""
+        tombstone = audit.TOMBSTONE_PREFIX + secrets.token_hex(8)
+        with self.transaction() as db:
+            db.execute("DELETE FROM caseload WHERE person_id = ?", (person_id,))
+            db.execute("INSERT INTO tombstones (tombstone_id, erased_at) VALUES (?, ?)",
+                       (tombstone, audit.utc_now()))
+        audit.pseudonymise(self, person_id, tombstone)
         return tombstone
 
     def tombstones(self) -> list[tuple[str, str]]:
@@ -270,17 +488,69 @@ def check_user_name(name: str) -> str:
     return name
 
 
-def check_password(password: str) -> str:
-    """A password long enough to resist guessing (at least 12 characters)."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def normalise_password(password: str) -> str:
+    """A password as it is hashed and checked: NFKC-normalised, so the same characters typed
+    on another keyboard or system match."""
+    return unicodedata.normalize("NFKC", password or "")
+
+
+def check_password(password: str, name: str | None = None) -> str:
+    """A password that resists guessing, NFKC-normalised: at least 12 characters, not blank,
+    no invisible characters, not containing the account's name, and not common or guessable
+    (zxcvbn score of at least ``MIN_PASSWORD_SCORE``)."""
+    password = normalise_password(password)
+    if any(c in _INVISIBLE or unicodedata.category(c) in ("Cf", "Cc", "Zl", "Zp")
+           for c in password):
+        raise ValidationError("A password cannot hold invisible or control characters.",
+                              field="password")
+    if not password.strip():
+        raise ValidationError("A password cannot be blank or only spaces.", field="password")
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
                               field="password")
+    folded = password.casefold()
+    parts = {p for p in re.split(r"[._@-]", (name or "").casefold()) if len(p) >= 3}
+    if name and (name.casefold() in folded or any(p in folded for p in parts)):
+        raise ValidationError("A password cannot contain the account's name.", field="password")
+    from zxcvbn import zxcvbn
+
+    strength = zxcvbn(password[:100], user_inputs=[name] if name else [])
+    if strength["score"] < MIN_PASSWORD_SCORE:
+        raise ValidationError("That password is too common or easy to guess; use a few "
+                              "unrelated words or a password manager.", field="password")
     return password
 
 
+def _parse_token(token: str | None) -> tuple[str, str, str] | None:
+    parts = (token or "").split(".")
+    if len(parts) != 4 or parts[0] != "v1" or not all(parts[1:]) or len(token or "") > 200:
+        return None
+    return parts[1], parts[2], parts[3]
+
+
+def issue_session_token(access: AccessDB, user: User, client_fingerprint: str,
+                        conf: _settings.Settings | None = None) -> str:
+    """A new signed session token for ``user`` after a successful sign-in, bound to the
+    browser's ``client_fingerprint`` (e.g. its User-Agent and language headers).
+
+    ``v1.<session id>.<expiry>.<HMAC>``: the id names a server-side row (so sign-out revokes
+    it and a removed account ends it), the HMAC uses the store's session key. Safe to put in a
+    cookie or query parameter so a session survives a refresh or a new tab."""
+    return access.issue_session_token(user, client_fingerprint, conf)
+
+
+def verify_session_token(access: AccessDB, token: str | None, client_fingerprint: str,
+                         conf: _settings.Settings | None = None, touch: bool = True
+                         ) -> User | None:
+    """The user a session token belongs to, or None: the signature must check, the session
+    must exist, be unrevoked, within its idle and total time and used from the same browser
+    fingerprint. ``touch`` counts this as activity (resets the idle clock)."""
+    return access.verify_session_token(token, client_fingerprint, conf, touch=touch)
+
+
 def new_password() -> str:
-    """A random password (about 96 bits) for a new or demo account."""
-    return secrets.token_urlsafe(12)
+    """A random password (about 128 bits) for a new or demo account."""
+    return secrets.token_urlsafe(16)
 
 
 # --- the rules --------------------------------------------------------------------------------
@@ -349,6 +619,33 @@ def session_expired(started: float, last_seen: float, now: float,
     return None
 
 
+_REAL_PEOPLE: dict[tuple[str, int], bool] = {}
+
+
+def store_has_real_people(store: GraphStore) -> bool:
+    """Whether any person in the store is not synthetic (remembered per store version)."""
+    try:
+        version = int(store.version())
+    except Exception:
+        version = -1
+    cache_key = (store.url, version)
+    if version < 0 or cache_key not in _REAL_PEOPLE:
+        real = any(not n.props.get("synthetic") for n in store.find(vocab.PERSON))
+        if version < 0:
+            return real
+        if len(_REAL_PEOPLE) > 64:
+            _REAL_PEOPLE.clear()
+        _REAL_PEOPLE[cache_key] = real
+    return _REAL_PEOPLE[cache_key]
+
+
+def demo_refused(user: User | None, store: GraphStore | None) -> bool:
+    """Whether this is a demo account on a store that now holds real (non-synthetic) people:
+    demo accounts' passwords were printed on a terminal, so they never reach real data."""
+    return bool(user is not None and user.demo and store is not None
+                and store_has_real_people(store))
+
+
 def ensure_demo_accounts(access: AccessDB, store: GraphStore,
                          caseload_size: int = 25) -> dict[str, str]:
     """On a demo store with no accounts yet: create a coordinator (with a caseload of synthetic
@@ -358,7 +655,7 @@ def ensure_demo_accounts(access: AccessDB, store: GraphStore,
     """
     if access.users():
         return {}
-    people = []
+    people: list[str] = []
     for node in store.find(vocab.PERSON):
         if not node.props.get("synthetic"):
             raise AssetmapError("Demo accounts are only made for a synthetic demo store.")

@@ -1,19 +1,32 @@
-"""The audit log: one append-only row for every view, export, edit or erasure of a person.
+"""The audit log: one append-only, hash-chained row for every view, export, edit or erasure.
 
 A row says who did what to which person id, when (UTC) and whether it was allowed — never any
-field values. SQLite triggers refuse every UPDATE and DELETE, and assetmap has no code path that
-tries either: the log can only grow.
+field values. SQLite triggers refuse every UPDATE and DELETE (but one: replacing an erased
+person's id with their tombstone), and assetmap has no code path that tries either.
+
+Triggers only stop honest mistakes: someone with the file can drop them. So every row also
+carries ``row_hash`` = HMAC(audit key, previous row's hash + the row's content), with the person
+named in the hashed content by a keyed pseudonym (``person_ref``) rather than their id, so an
+erasure can swap the id for a tombstone without breaking the chain. The newest row's number and
+hash are also kept in a side file (``<access db>.audit-head``). :func:`verify` (``assetmap audit
+--verify``) recomputes the chain and reports an edited, inserted or deleted row, a deleted tail
+and a rewritten head. What it cannot see: someone who holds the key file as well as the
+database can rebuild the whole chain (copy the head elsewhere to catch that; docs/privacy.md).
 """
 
 from __future__ import annotations
 
+import hmac
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from assetmap.errors import ValidationError
+from assetmap.governance import keys
 
 if TYPE_CHECKING:  # pragma: no cover
     from assetmap.governance.access import AccessDB, User
@@ -25,6 +38,9 @@ ACTIONS: tuple[str, ...] = (
 )
 #: Whether it happened.
 OUTCOMES: tuple[str, ...] = ("allowed", "denied", "failed")
+#: The chain's first "previous hash".
+GENESIS = "0" * 64
+TOMBSTONE_PREFIX = "erased:"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -35,15 +51,30 @@ CREATE TABLE IF NOT EXISTS audit (
     person_id TEXT,
     action TEXT NOT NULL,
     outcome TEXT NOT NULL,
-    reason TEXT
+    reason TEXT,
+    person_ref TEXT,
+    prev_hash TEXT,
+    row_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_person ON audit(person_id);
 CREATE INDEX IF NOT EXISTS audit_user ON audit(user);
+"""
+_REF_INDEX = "CREATE INDEX IF NOT EXISTS audit_person_ref ON audit(person_ref)"
+
+TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+WHEN NOT (NEW.seq IS OLD.seq AND NEW.at IS OLD.at AND NEW.user IS OLD.user
+          AND NEW.role IS OLD.role AND NEW.action IS OLD.action AND NEW.outcome IS OLD.outcome
+          AND NEW.reason IS OLD.reason AND NEW.person_ref IS OLD.person_ref
+          AND NEW.prev_hash IS OLD.prev_hash AND NEW.row_hash IS OLD.row_hash
+          AND COALESCE(NEW.person_id LIKE 'erased:%', 0))
 BEGIN SELECT RAISE(ABORT, 'audit rows cannot be changed'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit rows cannot be deleted'); END;
 """
+
+_SELECT = "SELECT seq, at, user, role, person_id, action, outcome, reason"
+_SELECT_CHAIN = _SELECT + ", person_ref, prev_hash, row_hash FROM audit ORDER BY seq"
 
 
 @dataclass(frozen=True)
@@ -69,14 +100,79 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def ensure_schema(db: sqlite3.Connection) -> None:
-    """Create the audit table and its append-only triggers if they are missing."""
+def ensure_schema(db: sqlite3.Connection, access_path: str | Path | None = None) -> None:
+    """Create the audit table, its chain columns and its triggers if they are missing; an older
+    log (before the chain) is chained once, here, from its first row."""
     db.executescript(SCHEMA)
+    have = {r[1] for r in db.execute("PRAGMA table_info(audit)")}
+    missing = [c for c in ("person_ref", "prev_hash", "row_hash") if c not in have]
+    unchained = bool(missing) or db.execute(
+        "SELECT 1 FROM audit WHERE row_hash IS NULL LIMIT 1").fetchone() is not None
+    if unchained and access_path is not None:
+        key = keys.derived_key(access_path, "audit")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for column in missing:
+                db.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT")  # fixed names
+            db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+            db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+            prev = GENESIS
+            for row in db.execute(_SELECT + " FROM audit ORDER BY seq").fetchall():
+                ref = person_ref(key, row[4])
+                digest = _row_hash(key, prev, row, ref)
+                db.execute("UPDATE audit SET person_ref = ?, prev_hash = ?, row_hash = ? "
+                           "WHERE seq = ?", (ref, prev, digest, row[0]))
+                prev = digest
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    elif "audit_no_update" in {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}:
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit_no_update'"
+                         ).fetchone()[0]
+        if "COALESCE" not in sql:  # an older trigger (refused even a tombstone swap)
+            db.execute("DROP TRIGGER audit_no_update")
+    db.execute(_REF_INDEX)
+    db.executescript(TRIGGERS)
+
+
+def person_ref(key: bytes, person_id: str | None) -> str:
+    """A keyed pseudonym of a person id: what the chain hashes, so the id itself can later be
+    swapped for a tombstone. Without the key it cannot be linked back to the id."""
+    return "" if person_id is None else keys.keyed_digest(key, "person", person_id)
+
+
+def _row_hash(key: bytes, prev: str, row: tuple, ref: str) -> str:
+    seq, at, user, role, _pid, action, outcome, reason = row
+    return keys.keyed_digest(key, prev, str(seq), at, user, role, ref, action, outcome,
+                             reason if reason is not None else "\x00")
+
+
+def head_path(access: AccessDB) -> Path:
+    """The side file that keeps the newest row's number and hash."""
+    return Path(access.path).with_name(Path(access.path).name + ".audit-head")
+
+
+def _write_head(access: AccessDB, seq: int, digest: str) -> None:
+    path = head_path(access)
+    try:
+        old = int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        old = 0
+    if seq <= old:  # another process wrote a newer head first
+        return
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, keys.PRIVATE_MODE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{seq} {digest}\n")
+    os.replace(tmp, path)
 
 
 def record(access: AccessDB, user: User | str, action: str, person_id: str | None = None,
            outcome: str = "allowed", reason: str | None = None) -> int:
-    """Append one audit row (who, role, person id, action, UTC time, outcome); return its number.
+    """Append one audit row (who, role, person id, action, UTC time, outcome) to the chain;
+    return its number.
 
     ``reason`` is the user's stated reason (e.g. for a bulk export), never a field value.
     """
@@ -85,28 +181,130 @@ def record(access: AccessDB, user: User | str, action: str, person_id: str | Non
     if outcome not in OUTCOMES:
         raise ValidationError(f"audit outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
     name, role = (user, "-") if isinstance(user, str) else (user.name, user.role)
+    key = access.key("audit")
+    ref = person_ref(key, person_id)
+    with access.lock, access.transaction():
+        if person_id is not None:
+            # An erased person stays erased: a later attempt on their old id is written
+            # under their tombstone, so the id never comes back into the log.
+            erased = access.db.execute(
+                "SELECT person_id FROM audit WHERE person_ref = ? AND person_id LIKE "
+                "'erased:%' LIMIT 1", (ref,)).fetchone()
+            if erased is not None:
+                person_id = erased[0]
+        last = access.db.execute(
+            "SELECT seq, row_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        used = access.db.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        seq = max(int(last[0]) if last else 0, int(used[0]) if used else 0) + 1
+        prev = last[1] if last and last[1] else GENESIS
+        at = utc_now()
+        digest = _row_hash(key, prev, (seq, at, name, role, person_id, action, outcome, reason),
+                           ref)
+        access.db.execute(
+            "INSERT INTO audit (seq, at, user, role, person_id, action, outcome, reason, "
+            "person_ref, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, name, role, person_id, action, outcome, reason, ref, prev, digest))
+    _write_head(access, seq, digest)
+    return seq
+
+
+def pseudonymise(access: AccessDB, person_id: str, tombstone: str) -> int:
+    """After an erasure: replace the person's id with their tombstone in every audit row (the
+    chain hashes a keyed pseudonym, so it still verifies); return how many rows changed."""
+    if not tombstone.startswith(TOMBSTONE_PREFIX):
+        raise ValidationError("a tombstone id starts with 'erased:'")
+    with access.lock, access.transaction():
+        cur = access.db.execute("UPDATE audit SET person_id = ? WHERE person_id = ?",
+                                (tombstone, person_id))
+        return int(cur.rowcount)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What :func:`verify` found: rows checked, and one sentence per problem (empty: intact)."""
+
+    rows: int
+    problems: tuple[str, ...]
+
+    @property
+    def intact(self) -> bool:
+        """Whether the chain, the row numbers and the head all agree."""
+        return not self.problems
+
+
+def verify(access: AccessDB) -> ChainReport:
+    """Recompute the hash chain: every row's hash, every link, no gap in the row numbers, no
+    row missing after the last one, and the head file matching. Reads only."""
+    key = access.key("audit")
+    problems: list[str] = []
     with access.lock:
-        cur = access.db.execute(
-            "INSERT INTO audit (at, user, role, person_id, action, outcome, reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (utc_now(), name, role, person_id, action, outcome, reason))
-        access.db.commit()
-        return int(cur.lastrowid or 0)
+        rows = access.db.execute(_SELECT_CHAIN).fetchall()
+        used = access.db.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        triggers = {r[0] for r in access.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    prev, expected_seq = GENESIS, 1
+    hashes: dict[int, str] = {}
+    for row in rows:
+        seq, pid, ref, prev_hash, digest = row[0], row[4], row[8], row[9], row[10]
+        if seq != expected_seq:
+            problems.append(f"Rows {expected_seq} to {seq - 1} are missing (deleted).")
+        if prev_hash != prev:
+            problems.append(f"Row {seq} does not follow the row before it (a row was deleted, "
+                            "inserted or changed).")
+        if pid is not None and not str(pid).startswith(TOMBSTONE_PREFIX) and \
+                not hmac.compare_digest(person_ref(key, pid), ref or ""):
+            problems.append(f"Row {seq}'s person id was changed.")
+        if not hmac.compare_digest(_row_hash(key, prev_hash or "", row[:8], ref or ""),
+                                   digest or ""):
+            problems.append(f"Row {seq} was changed after it was written.")
+        hashes[seq] = digest or ""
+        prev, expected_seq = digest or "", seq + 1
+    last = rows[-1][0] if rows else 0
+    if used is not None and int(used[0]) > last:
+        problems.append(f"Rows {last + 1} to {int(used[0])} were deleted from the end.")
+    try:
+        head_seq, head_hash = head_path(access).read_text().split()[:2]
+        head = int(head_seq)
+    except FileNotFoundError:
+        head, head_hash = 0, ""
+        if rows:
+            problems.append("The audit head file is missing.")
+    except (OSError, ValueError):
+        head, head_hash = 0, ""
+        problems.append("The audit head file is damaged.")
+    if head:
+        if head > last:
+            problems.append(f"Rows {last + 1} to {head} were deleted from the end.")
+        elif not hmac.compare_digest(hashes.get(head, ""), head_hash):
+            problems.append(f"Row {head} does not match the recorded head (the log was "
+                            "rewritten).")
+    if not {"audit_no_update", "audit_no_delete"} <= triggers:
+        problems.append("The audit log's protective triggers were removed.")
+    return ChainReport(len(rows), tuple(problems))
 
 
 def events(access: AccessDB, person: str | None = None, user: str | None = None,
            since: str | None = None, action: str | None = None,
            limit: int | None = None) -> Iterator[AuditEvent]:
-    """Audit rows, oldest first, optionally for one person id, one user, from a UTC time on."""
-    clauses, params = [], []
-    for column, value in (("person_id", person), ("user", user), ("action", action)):
+    """Audit rows, oldest first, optionally for one person id (or tombstone), one user, one
+    action, from a UTC time on."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if person is not None:
+        # By id, or (an erased person, whose rows now carry a tombstone) by the keyed
+        # pseudonym of that id: only someone holding both the id and the key finds them.
+        clauses.append("(person_id = ? OR person_ref = ?)")
+        params += [person, person_ref(access.key("audit"), person)]
+    for column, value in (("user", user), ("action", action)):
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
     if since is not None:
         clauses.append("at >= ?")
         params.append(_normalise_since(since))
-    sql = "SELECT seq, at, user, role, person_id, action, outcome, reason FROM audit"
+    sql = _SELECT + " FROM audit"
     if clauses:
         sql += " WHERE " + " AND ".join(clauses)
     sql += " ORDER BY seq"

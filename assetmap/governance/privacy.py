@@ -8,8 +8,10 @@ Everything that leaves assetmap (pages, downloads, exports) goes through these f
 
 from __future__ import annotations
 
+import contextvars
 import math
 import random
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,7 +94,7 @@ def mask_point(lat: float, lon: float, rng: random.Random | None = None,
 #: Person props that are never shown on shared maps or in area exports.
 PERSONAL_FIELDS: frozenset[str] = frozenset(
     {"postcode", "lat", "lon", "name", "date_of_birth", "address", "telephone", "email",
-     "nhs_number"}
+     "nhs_number", "contact_notes"}
 )
 
 
@@ -159,8 +161,13 @@ def protect_table(frame: pd.DataFrame, totals: bool = True,
     then wherever a linear programme (the attacker's best tool) still pins a hidden cell to one
     value; if nothing shown is left to hide there, that line's "<N" cells become "*". The rest
     and the totals (from the true counts) are rounded.
+
+    With ``ASSETMAP_SUPPRESSION=round`` the table is protected by :func:`rounding_only`
+    instead (NHS Digital's method: no secondary suppression).
     """
     conf = conf or _settings.load()
+    if conf.suppression == "round":
+        return rounding_only(frame, totals, conf)
     values = frame.fillna(0).astype(int).to_numpy().copy()
     if (values < 0).any():
         raise ValueError("a count cannot be negative")
@@ -210,6 +217,34 @@ def protect_table(frame: pd.DataFrame, totals: bool = True,
             published[i, j] = SECONDARY_MARK
         else:
             published[i, j] = "0" if n == 0 else str(round_count(int(n), conf))
+    index = list(frame.index) + ([TOTAL_LABEL] if totals else [])
+    columns = list(frame.columns) + ([TOTAL_LABEL] if totals else [])
+    return pd.DataFrame(published, index=index, columns=columns)
+
+
+def rounding_only(frame: pd.DataFrame, totals: bool = True,
+                  conf: _settings.Settings | None = None) -> pd.DataFrame:
+    """A table of counts protected by rounding alone, as NHS Digital has published its
+    secondary-care statistics since September 2018 (HES and ECDS, then SRHAD and NCMP): 0 is
+    shown as 0, counts from 1 to threshold-1 as "<N", every other count rounded to the nearest
+    ``round_to``; row and column totals are worked out from the true counts and then rounded, so
+    no secondary suppression is needed (a rounded total cannot give a small cell back exactly).
+    It hides less than :func:`protect_table`'s primary + secondary suppression; see
+    docs/privacy.md for when each fits."""
+    conf = conf or _settings.load()
+    values = frame.fillna(0).astype(int).to_numpy().copy()
+    if (values < 0).any():
+        raise ValueError("a count cannot be negative")
+    grid = values.astype(np.int64)
+    if totals:
+        grid = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=np.int64)
+        grid[:-1, :-1] = values
+        grid[-1, :-1] = values.sum(axis=0)
+        grid[:-1, -1] = values.sum(axis=1)
+        grid[-1, -1] = values.sum()
+    published = np.empty(grid.shape, dtype=object)
+    for (i, j), n in np.ndenumerate(grid):
+        published[i, j] = publish_count(int(n), conf)
     index = list(frame.index) + ([TOTAL_LABEL] if totals else [])
     columns = list(frame.columns) + ([TOTAL_LABEL] if totals else [])
     return pd.DataFrame(published, index=index, columns=columns)
@@ -332,3 +367,506 @@ def _pinned_cells(grid: np.ndarray, primary: np.ndarray, hidden: np.ndarray,
             if round(result.x[2 * m * n + k]) == round(result.x[(2 * m + 1) * n + k]):
                 pinned.append((int(k // c), int(k % c)))
     return pinned
+
+
+# --- distance and count bands (issue 14: directory results, closure explanations) ---------------
+
+#: Upper edges (km) of the distance bands a directory result is shown in; beyond the last, "over".
+DISTANCE_BANDS_KM: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+
+
+def distance_band(km: float | None) -> str:
+    """A distance as a band ("1–2 km"), never the exact figure: an exact distance from a
+    person's postcode, with a place's public location, would narrow down where they live."""
+    if km is None or (isinstance(km, float) and math.isnan(km)):
+        return "distance unknown"
+    if km < 0:
+        raise ValueError("a distance cannot be negative")
+    lower = 0.0
+    for upper in DISTANCE_BANDS_KM:
+        if km < upper:
+            return f"under {upper:g} km" if lower == 0 else f"{lower:g}–{upper:g} km"
+        lower = upper
+    return f"over {lower:g} km"
+
+
+#: Edges of the count bands used to explain a ranking after suppression ("8–20", "21–50", …).
+COUNT_BAND_EDGES: tuple[int, ...] = (20, 50, 100, 200, 500, 1000)
+
+
+def count_band(n: int, conf: _settings.Settings | None = None) -> str:
+    """A count as a band that never reveals a small number: "0", "<8", "8–20", "21–50", …,
+    "over 1000" (the threshold is ``suppress_below``)."""
+    conf = conf or _settings.load()
+    n = int(n)
+    if n < 0:
+        raise ValueError("a count cannot be negative")
+    if n == 0:
+        return "0"
+    t = conf.suppress_below
+    if n < t:
+        return f"<{t}"
+    lower = t
+    for upper in COUNT_BAND_EDGES:
+        if upper < lower:
+            continue
+        if n <= upper:
+            return f"{lower}–{upper}"
+        lower = upper + 1
+    return f"over {COUNT_BAND_EDGES[-1]}"
+
+
+# --- distances shown to people ------------------------------------------------------------------
+
+UNKNOWN_BAND = "distance unknown"
+_DISTANCE_WORDS = re.compile(r"\s*(?:about\s+)?\d+(?:\.\d+)?\s*km(?:\s+away)?", re.IGNORECASE)
+
+
+def stable_masked_point(lat: float, lon: float, person_id: str, key: bytes,
+                        conf: _settings.Settings | None = None) -> tuple[float, float]:
+    """A person's donut-masked point (:func:`mask_point`) that stays the same on every view:
+    the displacement is drawn from a generator seeded by HMAC(key, person id), so repeated
+    views cannot be averaged back to the home, and without the key it cannot be undone."""
+    import hashlib
+    import hmac as _hmac
+
+    seed = _hmac.new(key, b"mask\x1f" + person_id.encode("utf-8"), hashlib.sha256).digest()
+    return mask_point(lat, lon, random.Random(int.from_bytes(seed, "big")), conf)
+
+
+#: Distances shown to a coordinator are measured from a point this far from the home (a ring of
+#: its own, wider than the map's mask): with bands, least squares over every group shown then
+#: lands no nearer the home than ~300 m (measured: 0 of 150 people within 250 m, against 5% for
+#: a 200-800 m ring). The cost: a band can be off by up to a kilometre.
+DISTANCE_ORIGIN_MIN_M = 500.0
+DISTANCE_ORIGIN_MAX_M = 1000.0
+
+
+def distance_origin(lat: float, lon: float, person_id: str, key: bytes,
+                    conf: _settings.Settings | None = None) -> tuple[float, float]:
+    """Where a person's shown distances are measured from: their stable masked point
+    (:func:`stable_masked_point`) on a ring at least ``DISTANCE_ORIGIN_MIN_M`` from home (or
+    the mask settings, if wider)."""
+    conf = conf or _settings.load()
+    ring = conf.model_copy(update={
+        "mask_min_m": max(DISTANCE_ORIGIN_MIN_M, conf.mask_min_m),
+        "mask_max_m": max(DISTANCE_ORIGIN_MAX_M, conf.mask_max_m)}) \
+        if hasattr(conf, "model_copy") else conf
+    return stable_masked_point(lat, lon, person_id, key, ring)
+
+
+def published_suggestions(suggestions: pd.DataFrame, origin: tuple[float, float] | None,
+                          points: Mapping[str, tuple[float, float] | None]) -> pd.DataFrame:
+    """Suggestions as they may be shown or downloaded: a ``distance`` band
+    (:func:`distance_band`) measured from the
+    person's *masked* point ``origin`` to each group's public point, and never a distance to
+    another person (a suggested person gets no distance at all). Exact distances, scores that
+    carry them (score, proximity) and distance words in the reasons are removed."""
+    from assetmap.geo import haversine_m
+
+    out = suggestions.drop(columns=[c for c in ("distance_km", "score", "proximity", "_d")
+                                    if c in suggestions.columns]).copy()
+    bands = []
+    for cid, kind in zip(suggestions["candidate_id"], suggestions["kind"], strict=True):
+        point = points.get(cid)
+        if kind == vocab.PERSON or origin is None or point is None or None in point:
+            bands.append(UNKNOWN_BAND if kind != vocab.PERSON else "")
+        else:
+            bands.append(distance_band(haversine_m(origin[0], origin[1], point[0], point[1])
+                                       / 1000.0))
+    out["distance"] = bands
+    if "reasons" in out.columns:
+        out["reasons"] = out["reasons"].astype(str).map(_strip_distances)
+    return out
+
+
+def _strip_distances(reasons: str) -> str:
+    parts = [p.strip() for p in reasons.split(";")]
+    kept = [_DISTANCE_WORDS.sub("", p).strip() for p in parts]
+    return "; ".join(p for p in kept if p)
+
+
+# --- ids that do not reveal who they are ----------------------------------------------------
+
+_PSEUDONYM_KEY: contextvars.ContextVar[bytes | None] = contextvars.ContextVar(
+    "assetmap_pseudonym_key", default=None)
+#: Record kinds whose names are people's names: their ids are keyed, never plain hashes.
+PERSONAL_KINDS: frozenset[str] = frozenset({vocab.PERSON, vocab.PRACTITIONER})
+
+
+def pseudonym_key(store_url: str) -> bytes:
+    """The store's key for pseudonymous ids (derived from the secret beside its access
+    database; see :mod:`assetmap.governance.keys`)."""
+    from assetmap.governance import keys
+
+    return keys.derived_key(_settings.access_db_path(store_url), "pseudonym")
+
+
+def use_pseudonym_key(store: Any) -> None:
+    """Make the ids :func:`pseudonymous_id` gives in this thread/context keyed by ``store``'s
+    key (the importers call it first)."""
+    _PSEUDONYM_KEY.set(pseudonym_key(store.url))
+
+
+def pseudonymous_id(kind: str, *parts: str, namespace: str | None = None,
+                    key: bytes | None = None) -> str:
+    """An id for a record that has none of its own, from its name and postcode: for a person
+    or practitioner HMAC-SHA256 keyed by the store's secret (the same person gets the same id
+    on every import into that store, but the id cannot be tested against guessed names and
+    postcodes); for groups and organisations (public) the plain stable id. With no key known
+    a person gets a random id (never a plain hash)."""
+    import secrets
+
+    from assetmap.ingest.report import ID_PREFIX, stable_id
+
+    key = key if key is not None else _PSEUDONYM_KEY.get()
+    words = [namespace] if namespace else []
+    words += [str(p).strip().casefold() for p in parts]
+    if kind not in PERSONAL_KINDS:
+        return stable_id(kind, *words)
+    if key is None:
+        return ID_PREFIX[kind] + secrets.token_hex(10)
+    import hashlib
+    import hmac as _hmac
+
+    digest = _hmac.new(key, "\x1f".join([kind, *words]).encode("utf-8", "surrogatepass"),
+                       hashlib.sha256).hexdigest()
+    return ID_PREFIX[kind] + digest[:20]
+
+
+# --- tables published together (linked secondary suppression) -----------------------------------
+
+#: The largest value an attacker may assume for a hidden ("*") count.
+HIDDEN_CEILING = 10**6
+
+
+def published_interval(text: str, conf: _settings.Settings | None = None) -> tuple[int, int]:
+    """What anyone can tell about a true count from its published text: an interval ("0" is
+    0; "<8" is 1-7; "*" is 1 or more; "25" is every count that rounds to 25)."""
+    conf = conf or _settings.load()
+    text = str(text).strip()
+    t = conf.suppress_below
+    if text == "0":
+        return 0, 0
+    if text == f"<{t}":
+        return 1, t - 1
+    if text == SECONDARY_MARK:
+        return 1, HIDDEN_CEILING
+    v = int(text)
+    step = max(1, conf.round_to)
+    behind = [m for m in range(max(t, v - 2 * step), v + 2 * step + 1)
+              if round_count(m, conf) == v]
+    return min(behind), max(behind)
+
+
+def protect_linked(base: Any, cells: Any, *, fixed: Any = (),
+                   conf: _settings.Settings | None = None) -> list[str]:
+    """Publish many counts that share people, so that no hidden one can be worked out exactly.
+
+    ``base`` holds the true counts of disjoint groups of people (e.g. people per smallest area
+    and isolation level); each of ``cells`` is the list of ``base`` indices it adds up (a count
+    per LSOA, per ward, per level, a total...). ``fixed`` are (indices, published text) pairs
+    already published elsewhere (they constrain the attacker and cannot be hidden here).
+
+    Counts of 1 to threshold-1 are "<N"; then, while an exact integer programme (the attacker:
+    every published interval, every cell the sum of its groups, counts whole and >= 0) can pin a
+    hidden cell to one value, another cell summed with it under a common total (or one that
+    contains it) is hidden as "*", smallest first; a "<N" cell with nothing left to hide beside
+    it becomes "*". Deterministic, so every output built from the same counts agrees.
+    Returns the published text of each cell.
+    """
+    conf = conf or _settings.load()
+    base = np.asarray(base, dtype=np.int64)
+    n_cells, n_base = len(cells), len(base)
+    a = np.zeros((n_cells, n_base), dtype=np.int8)
+    for k, members in enumerate(cells):
+        a[k, list(members)] = 1
+    f = np.zeros((len(fixed), n_base), dtype=np.int8)
+    fixed_ranges = []
+    for k, (members, text) in enumerate(fixed):
+        f[k, list(members)] = 1
+        fixed_ranges.append(published_interval(text, conf))
+    truth = a.astype(np.int64) @ base
+    t = conf.suppress_below
+    primary = (truth >= 1) & (truth < t)
+    hidden = primary.copy()
+    star = np.zeros(n_cells, dtype=bool)
+    if n_cells == 0:
+        return []
+    size = a.sum(axis=1).astype(np.int64)
+    overlap = a.astype(np.int32) @ a.T.astype(np.int32)
+    contains = overlap == size[None, :]  # contains[m, j]: cell j lies inside cell m
+    fixed_contains = (f.astype(np.int32) @ a.T.astype(np.int32)) == size[None, :]
+    rounds = 0 if getattr(conf, "suppression", "suppress") == "round" else 4 * n_cells + 10
+    # Hiding more only loosens the attacker's constraints, so a cell once shown to take two
+    # values stays free in every later round: it is never checked again.
+    freed: set[int] = set()
+    for _round in range(rounds):  # "round" mode: primary suppression and rounding only
+        pinned = _pinned_linked(a, f, base, truth, hidden, primary & ~star, fixed_ranges, conf,
+                                freed)
+        if not pinned:
+            break
+        progressed = False
+        touched = np.zeros(n_cells, dtype=bool)  # cells whose system already changed this round
+        for k in pinned:
+            if touched[k]:
+                continue  # a neighbour hidden this round may already free it: check again
+            holders = contains[:, k].copy()
+            holders[k] = False
+            siblings = np.zeros(n_cells, dtype=bool)
+            if holders.any():  # summed with k under a common total
+                siblings |= contains[holders].any(axis=0)
+            if fixed_contains[:, k].any():
+                siblings |= fixed_contains[fixed_contains[:, k]].any(axis=0)
+            siblings &= overlap[:, k] == 0
+            candidates = (siblings | holders) & ~hidden & (truth > 0)
+            candidates[k] = False
+            if candidates.any():
+                j = min(np.flatnonzero(candidates), key=lambda i: (truth[i], i))
+                hidden[j] = True
+                progressed = True
+                # One hidden cell per pinned cell per round, not one per round: each round costs
+                # a full integer-programming check, so fixing every pinned cell at once keeps
+                # `analyse` to a few rounds (a cell that shares a margin with j is re-checked).
+                touched |= overlap[:, j] > 0
+                touched |= (contains[:, j] | contains[j, :])
+                continue
+            if primary[k] and not star[k]:
+                star[k] = True
+                progressed = True
+                touched[k] = True
+                continue
+        if not progressed:
+            # Pinned through a longer chain: hide the smallest shown cell overlapping one.
+            k = pinned[0]
+            near = (overlap[:, k] > 0) & ~hidden & (truth > 0)
+            if not near.any():
+                break
+            hidden[min(np.flatnonzero(near), key=lambda i: (truth[i], i))] = True
+    out = []
+    for k in range(n_cells):
+        if hidden[k] and primary[k] and not star[k]:
+            out.append(f"<{t}")
+        elif hidden[k]:
+            out.append(SECONDARY_MARK)
+        else:
+            out.append("0" if truth[k] == 0 else str(round_count(int(truth[k]), conf)))
+    return out
+
+
+def _pinned_linked(a: np.ndarray, f: np.ndarray, base: np.ndarray, truth: np.ndarray,
+                   hidden: np.ndarray, small: np.ndarray, fixed_ranges: list[tuple[int, int]],
+                   conf: _settings.Settings, freed: set[int] | None = None) -> list[int]:
+    """The hidden cells an exact integer programme pins to one value (see protect_linked).
+
+    ``freed`` holds cells already shown to take two values (skipped, and grown here): every
+    whole solution found frees each cell whose value in it differs from the truth."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    t = conf.suppress_below
+    lo, hi = [], []
+    for k in range(len(truth)):
+        if hidden[k]:
+            rng = (1, t - 1) if small[k] else (1, HIDDEN_CEILING)
+        elif truth[k] == 0:
+            rng = (0, 0)
+        else:
+            rng = published_interval(str(round_count(int(truth[k]), conf)), conf)
+        lo.append(rng[0])
+        hi.append(rng[1])
+    lo += [r[0] for r in fixed_ranges]
+    hi += [r[1] for r in fixed_ranges]
+    matrix = np.vstack([a, f]).astype(float) if len(f) else a.astype(float)
+    constraints = LinearConstraint(matrix, np.array(lo, float), np.array(hi, float))
+    bounds = Bounds(np.zeros(len(base)), np.full(len(base), float(HIDDEN_CEILING)))
+    integral = np.ones(len(base))
+    freed = set() if freed is None else freed
+    undecided = [int(k) for k in np.flatnonzero(hidden) if int(k) not in freed]
+    if not undecided:
+        return []
+    gen = np.random.default_rng(0)
+    values = a.astype(np.int64)
+    for _ in range(8):  # cheap first: any whole solution that moves a cell frees it
+        if not undecided:
+            return []
+        weights = np.zeros(len(truth))
+        weights[undecided] = gen.choice([-1.0, 1.0], len(undecided)) * gen.uniform(
+            1, 2, len(undecided))
+        result = milp(weights @ a, constraints=constraints, bounds=bounds,
+                      integrality=integral)
+        if result.x is None:
+            break
+        x = np.round(result.x).astype(np.int64)
+        freed.update(k for k in undecided if int(values[k] @ x) != truth[k])
+        undecided = [k for k in undecided if k not in freed]
+    pinned = []
+    for k in undecided:
+        if k in freed:
+            continue
+        ends = []
+        for sign in (1.0, -1.0):
+            result = milp(sign * a[k].astype(float), constraints=constraints, bounds=bounds,
+                          integrality=integral)
+            if result.x is None:
+                break
+            x = np.round(result.x).astype(np.int64)
+            # the same solution frees every other undecided cell it moves
+            freed.update(m for m in undecided if int(values[m] @ x) != truth[m])
+            ends.append(round(sign * result.fun))
+            if k in freed:
+                break
+        if k not in freed and len(ends) == 2 and ends[0] == ends[1]:
+            pinned.append(k)
+    return pinned
+
+
+def protect_area_counts(counts: pd.DataFrame, parent_of: Mapping[str, str | None],
+                        level_of: Mapping[str, str | None], *, total: str | None = None,
+                        extra: Mapping[str, list[str]] | None = None,
+                        fixed: Mapping[tuple[str, str], str] | None = None,
+                        conf: _settings.Settings | None = None) -> dict[tuple[str, str], str]:
+    """Publish counts per area at every level at once (LSOA, ward, ... up the ``parent`` links):
+    ``counts`` is smallest area (index) × category (columns) of disjoint groups of people; each
+    area at each level gets each category, ``total`` (all categories) and each ``extra`` column
+    (a sum of named categories), protected together (:func:`protect_linked`), so a ward and its
+    LSOAs, or a level and its total, cannot be differenced. ``fixed`` are (area, column) texts
+    published elsewhere. Returns {(area code, column): published text}."""
+    conf = conf or _settings.load()
+    categories = [str(c) for c in counts.columns]
+    smallest = [str(a) for a in counts.index]
+    position = {(a, c): i for i, (a, c) in enumerate(
+        (a, c) for a in smallest for c in categories)}
+    base = counts.to_numpy(dtype=np.int64).ravel()
+    under: dict[str, list[str]] = {}
+    for a in smallest:
+        seen: set[str] = set()
+        current: str | None = a
+        while current is not None and current not in seen:
+            seen.add(current)
+            under.setdefault(current, []).append(a)
+            current = parent_of.get(current)
+    columns: dict[str, list[str]] = {c: [c] for c in categories}
+    if total:
+        columns[total] = categories
+    for name, parts in (extra or {}).items():
+        columns[name] = [str(p) for p in parts]
+    keys, cells = [], []
+    for area in sorted(under):
+        if level_of.get(area) is None and area not in set(smallest):
+            continue
+        for name, parts in columns.items():
+            keys.append((area, name))
+            cells.append([position[(s, c)] for s in under[area] for c in parts])
+    fixed_cells = []
+    for (area, name), text in (fixed or {}).items():
+        if area in under and name in columns:
+            fixed_cells.append(([position[(s, c)] for s in under[area] for c in columns[name]],
+                                text))
+    if fixed:
+        keep = [i for i, key in enumerate(keys) if key not in fixed]
+        keys = [keys[i] for i in keep]
+        cells = [cells[i] for i in keep]
+    texts = protect_linked(base, cells, fixed=fixed_cells, conf=conf)
+    published = dict(zip(keys, texts, strict=True))
+    published.update(fixed or {})
+    return published
+
+
+#: Prefix of the raw per-area columns that hold one isolation level each (see
+#: :func:`publish_area_measures`).
+LEVEL_PREFIX = "level:"
+#: The Map's isolation measures as sums of isolation levels.
+ISOLATION_MEASURES: dict[str, tuple[str, ...]] = {
+    "isolated": ("isolated",), "at_risk": ("at risk",),
+    "no_community_ties": ("isolated", "service-only"),
+}
+_AREA_CACHE: dict[tuple, dict] = {}
+
+
+def area_tree(areas: pd.DataFrame) -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """(parent of each area, level of each area) from an area frame (``area_code``,
+    ``level``, ``parent``)."""
+    parent = {str(c): (None if p is None or (isinstance(p, float) and math.isnan(p)) else str(p))
+              for c, p in zip(areas["area_code"], areas["parent"], strict=True)}
+    level = {str(c): (None if lv is None or (isinstance(lv, float) and math.isnan(lv))
+                      else str(lv))
+             for c, lv in zip(areas["area_code"], areas["level"], strict=True)}
+    return parent, level
+
+
+def _cached(kind: str, frame: pd.DataFrame, areas: pd.DataFrame, conf: _settings.Settings,
+            build: Any) -> dict:
+    key = (kind, tuple(map(str, frame.index)), tuple(map(str, frame.columns)),
+           frame.to_numpy(dtype=np.int64).tobytes(), tuple(map(str, areas["area_code"])),
+           tuple(map(str, areas["parent"])), conf.suppress_below, conf.round_to)
+    if key not in _AREA_CACHE:
+        if len(_AREA_CACHE) > 64:
+            _AREA_CACHE.clear()
+        _AREA_CACHE[key] = build()
+    return _AREA_CACHE[key]
+
+
+def publish_people_counts(per_area: pd.Series, areas: pd.DataFrame, name: str = "people",
+                          conf: _settings.Settings | None = None) -> dict[tuple[str, str], str]:
+    """One count per smallest area (``per_area``) published at every level at once, so a
+    ward and its LSOAs cannot be differenced: {(area code, name): text}."""
+    conf = conf or _settings.load()
+    frame = per_area.fillna(0).astype(int).to_frame(name)
+    parent, level = area_tree(areas)
+    return _cached("one:" + name, frame, areas, conf,
+                   lambda: protect_area_counts(frame, parent, level, conf=conf))
+
+
+def publish_isolation_counts(per_area_level: pd.DataFrame, areas: pd.DataFrame,
+                             conf: _settings.Settings | None = None
+                             ) -> dict[tuple[str, str], str]:
+    """People per smallest area and isolation level (columns: level names) published at every
+    level at once with each area's ``people`` total (published as
+    :func:`publish_people_counts` publishes it) and the Map's sums of levels
+    (:data:`ISOLATION_MEASURES`): {(area code, level name or measure or "people"): text}."""
+    conf = conf or _settings.load()
+    frame = per_area_level.fillna(0).astype(int)
+    parent, level = area_tree(areas)
+
+    def build() -> dict:
+        people = publish_people_counts(frame.sum(axis=1), areas, conf=conf)
+        extra = {m: [lv for lv in parts if lv in frame.columns]
+                 for m, parts in ISOLATION_MEASURES.items()
+                 if len(parts) > 1 and all(lv in frame.columns for lv in parts)}
+        return protect_area_counts(frame, parent, level, total="people", extra=extra,
+                                   fixed=people, conf=conf)
+
+    return _cached("isolation", frame, areas, conf, build)
+
+
+def publish_area_measures(raw: pd.DataFrame, areas: pd.DataFrame,
+                          conf: _settings.Settings | None = None) -> dict[tuple[str, str], str]:
+    """Every measure of a raw per-smallest-area frame (``people``, flags such as ``carers``,
+    and isolation levels in ``level:`` columns) published at every level at once:
+    {(area code, measure): text}. People and each flag are protected as one count across
+    levels; the isolation measures together with the people total."""
+    conf = conf or _settings.load()
+    published: dict[tuple[str, str], str] = {}
+    level_columns = [c for c in raw.columns if str(c).startswith(LEVEL_PREFIX)]
+    plain = [c for c in raw.columns if c not in level_columns
+             and not (level_columns and c in ISOLATION_MEASURES)]
+    for column in plain:
+        published.update(publish_people_counts(raw[column], areas, str(column), conf))
+    if level_columns:
+        levels = raw[level_columns].rename(columns=lambda c: str(c)[len(LEVEL_PREFIX):])
+        isolation = publish_isolation_counts(levels, areas, conf)
+        for measure, parts in ISOLATION_MEASURES.items():
+            column = parts[0] if len(parts) == 1 else measure
+            for (area, name), text in isolation.items():
+                if name == column:
+                    published[(area, measure)] = text
+    return published
+
+
+def shade_value(text: str) -> float | None:
+    """A published count as a number to colour a map with: None for hidden counts ("<8",
+    "*"), so no area is shaded on a small number."""
+    text = str(text)
+    if text == SECONDARY_MARK or text.startswith("<"):
+        return None
+    return float(text)

@@ -5,8 +5,8 @@
   and every audit row about them — as JSON and CSV. Their exact home (postcode, coordinates) is
   left out unless ``include_location`` is asked for (a copy for the person themself).
 - :func:`erase_person`: the record, its ties and geocodes go from the store, the person goes from
-  every caseload, and only a tombstone id is kept. Audit rows (ids and actions, no field values)
-  stay: the log is append-only.
+  every caseload, and only a random tombstone id is kept. Audit rows (actions, no field values)
+  stay — the log is append-only — but name the person by the tombstone from then on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pandas as pd
 
 from assetmap import vocab
 from assetmap.errors import NotFoundError, ValidationError
-from assetmap.governance import audit, privacy
+from assetmap.governance import audit, keys, privacy
 from assetmap.governance.access import AccessDB, User
 from assetmap.graph.store import GraphStore
 
@@ -56,7 +56,8 @@ def person_record(store: GraphStore, access: AccessDB, person_id: str,
                               "ask for include_location for the person's own copy")
     record["fields"] = {k: v for k, v in sorted(props.items())
                         if include_location or k not in LOCATION_FIELDS}
-    ties, referrals = [], []
+    ties: list[dict[str, Any]] = []
+    referrals: list[dict[str, Any]] = []
     for tie, other in store.neighbours(person_id):
         row = {"kind": tie.kind, "tie_class": vocab.TIE_KINDS.get(tie.kind, ""),
                "direction": "from" if tie.src == person_id else "to",
@@ -67,6 +68,8 @@ def person_record(store: GraphStore, access: AccessDB, person_id: str,
         (referrals if tie.kind == "REFERRED_TO" else ties).append(row)
     record["ties"] = ties
     record["referrals"] = referrals
+    # measures, goals and ratings they gave (issue 18): records about them beside the graph
+    record["measures"] = [r.as_dict() for r in store.records(person_id=person_id)]
     with access.lock:
         record["caseloads"] = [u for (u,) in access.db.execute(
             "SELECT user FROM caseload WHERE person_id = ? ORDER BY user", (person_id,))]
@@ -78,7 +81,7 @@ def _flat_rows(record: dict[str, Any]) -> list[dict[str, str]]:
     """One CSV row per fact: section, item, field, value."""
     rows = []
     for key, value in record.items():
-        if key in ("ties", "referrals", "audit"):
+        if key in ("ties", "referrals", "measures", "audit"):
             for i, item in enumerate(value):
                 for f, v in item.items():
                     rows.append({"section": key, "item": str(i + 1), "field": f,
@@ -116,20 +119,23 @@ def export_person(store: GraphStore, access: AccessDB, person_id: str, directory
     frame = privacy.neutralise_csv(pd.DataFrame(_flat_rows(record),
                                                 columns=["section", "item", "field", "value"]))
     frame.to_csv(csv_path, index=False, quoting=csv.QUOTE_MINIMAL)
+    for path in (json_path, csv_path):
+        keys.make_private(path)
     return [json_path, csv_path]
 
 
 def export_people(store: GraphStore, access: AccessDB, person_ids: list[str],
                   directory: str | Path, by: User | str, reason: str | None) -> list[Path]:
     """Export several people (a bulk export): only with a recorded reason, audited per person."""
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    if not reason:
         audit.record(access, by, "bulk_export", outcome="denied")
         raise ValidationError("A bulk export of people needs a reason (--reason).",
                               field="reason")
-    audit.record(access, by, "bulk_export", reason=reason.strip())
+    audit.record(access, by, "bulk_export", reason=reason)
     paths: list[Path] = []
     for pid in person_ids:
-        paths += export_person(store, access, pid, directory, by, reason=reason.strip())
+        paths += export_person(store, access, pid, directory, by, reason=reason)
     return paths
 
 
@@ -144,8 +150,9 @@ def erase_person(store: GraphStore, access: AccessDB, person_id: str, by: User |
         raise
     with store.transaction():
         store.delete(person_id)  # ties go with the node
-    tombstone = access.forget_person(person_id)
+        store.delete_records(person_id)  # measures, goals and ratings they gave (issue 18)
     audit.record(access, by, "erase", person_id, reason=reason)
+    tombstone = access.forget_person(person_id)  # the audit log now names them by tombstone
     _scrub_sqlite(store)
     return tombstone
 

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assetmap import settings as _settings
 from assetmap import vocab
+from assetmap.batching import batched  # the one batching helper (size: ASSETMAP_BATCH_SIZE)
 from assetmap.errors import AssetmapError, ValidationError
 from assetmap.graph.store import GraphStore
 from assetmap.model import Node, Tie
 
 #: At most this many rejections are kept in the report (all are counted).
 MAX_KEPT_REJECTIONS = 10_000
-#: Records per batch written to the store.
-BATCH_SIZE = 5_000
+#: Changed records kept as the report's sample diff.
+MAX_SAMPLES = 5
 
 #: Id prefix per node kind (Areas use their ONS code as their id, unprefixed).
 ID_PREFIX: dict[str, str] = {
@@ -64,6 +65,15 @@ class ImportReport:
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[Rejection] = field(default_factory=list)
     unmapped: int = 0
+    #: Merge counts (see assetmap.ingest.merge): records new to the store, changed, unchanged.
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    #: field name -> how many records it changed in (names only, never values).
+    field_changes: dict[str, int] = field(default_factory=dict)
+    #: up to MAX_SAMPLES (where, changed field names) pairs: the sample diff.
+    samples: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def reject(self, where: str, field_name: str, reason: str, file: str | None = None) -> None:
         """Count one rejected record and keep its description (up to MAX_KEPT_REJECTIONS)."""
@@ -76,11 +86,34 @@ class ImportReport:
         if len(self.notes) < MAX_KEPT_REJECTIONS:
             self.notes.append(Rejection(file or self.source, where, field_name, reason))
 
+    def count_changes(self, where: str, fields: list[str]) -> None:
+        """Count one changed record's field names and keep it as a sample (names, no values)."""
+        for f in fields:
+            self.field_changes[f] = self.field_changes.get(f, 0) + 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append((where, list(fields)))
+
+    def changes_line(self) -> str:
+        """ "N new, M changed (fields), K unchanged" — field names only, most changed first."""
+        line = f"{self.new:,} new, {self.changed:,} changed"
+        if self.field_changes:
+            top = sorted(self.field_changes.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+            line += " (" + ", ".join(f"{k} {v:,}" for k, v in top) + \
+                (", …" if len(self.field_changes) > 8 else "") + ")"
+        return line + f", {self.unchanged:,} unchanged"
+
+    def sample_diff(self) -> list[str]:
+        """A few changed records, each as "where: field, field" (names only, never values)."""
+        return [f"{where}: {', '.join(fields)}" for where, fields in self.samples]
+
     def summary(self) -> str:
         """One line a coordinator can read: what was read, written and rejected."""
         verb = "would write" if self.dry_run else "wrote"
         line = (f"{self.importer} import of {Path(self.source).name}: read {self.read:,}, "
-                f"{verb} {self.written:,}, rejected {self.rejected:,}")
+                f"{verb} {self.written:,}")
+        if self.new or self.changed or self.unchanged:
+            line += f" ({self.changes_line()})"
+        line += f", rejected {self.rejected:,}"
         if self.unmapped:
             line += f", {self.unmapped:,} without a location"
         if self.notes:
@@ -99,13 +132,18 @@ class ImportReport:
             for status, items in (("rejected", self.rejections), ("note", self.notes)):
                 for r in items:
                     out.writerow([status, r.file, r.where, r.field, r.reason])
+            for where, fields in self.samples:  # the sample diff: field names, never values
+                out.writerow(["changed", self.source, where, ", ".join(fields),
+                              "these fields changed"])
         return path
 
     def to_dict(self) -> dict[str, Any]:
         """The counts and the summary line, for the UI and JSON output."""
         return {"importer": self.importer, "source": self.source, "dry_run": self.dry_run,
                 "read": self.read, "written": self.written, "rejected": self.rejected,
-                "unmapped": self.unmapped, "summary": self.summary()}
+                "unmapped": self.unmapped, "new": self.new, "changed": self.changed,
+                "unchanged": self.unchanged, "field_changes": dict(self.field_changes),
+                "sample_diff": self.sample_diff(), "summary": self.summary()}
 
 
 def stable_id(kind: str, *key: Any) -> str:
@@ -141,19 +179,6 @@ def check_file(path: str | Path, limit: int | None = None) -> Path:
             f"The file {path.name} is {size:,} bytes, over the import limit of {limit:,} bytes "
             "(set ASSETMAP_IMPORT_MAX_BYTES to raise it).", record=path.name)
     return path
-
-
-def batched(items: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
-    """Lists of up to ``size`` (default BATCH_SIZE) items, streamed."""
-    size = size or BATCH_SIZE
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def write_nodes(store: GraphStore, located: Iterable[tuple[str, Node]], report: ImportReport,

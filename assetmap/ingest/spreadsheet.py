@@ -13,27 +13,28 @@ import csv
 import hashlib
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from assetmap import vocab
 from assetmap.errors import NotFoundError, ValidationError
+from assetmap.geo import normalise_postcode
+from assetmap.governance.privacy import pseudonymous_id, use_pseudonym_key
 from assetmap.graph.store import GraphStore
-from assetmap.ingest.postcodes import PostcodeLookup, as_lookup, normalise_postcode
+from assetmap.ingest.limits import bounded_rows, check_archive
+from assetmap.ingest.merge import Incoming, Placer, bulk, is_clear, merge_nodes, merge_ties
+from assetmap.ingest.postcodes import PostcodeLookup, as_lookup, stored_lookup
 from assetmap.ingest.report import (
+    ID_PREFIX,
     ImportReport,
     Progress,
-    batched,
     check_file,
     detect_encoding,
-    prefixed_id,
-    stable_id,
-    write_nodes,
-    write_ties,
 )
-from assetmap.model import Node, Tie, check_endpoints
+from assetmap.model import MAX_ID_LENGTH, Node, Tie, check_endpoints
 
 TIES = "ties"
 #: Words a user may give for what a file holds -> node kind (or "ties").
@@ -90,6 +91,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "kind": ("kind", "tie", "tie_kind", "relationship", "type"),
     "since": ("since", "start", "start_date"),
     "frequency": ("frequency", "how_often"),
+    "via": ("via", "met_at", "met_through"),
+    "weight": ("weight", "strength"),
     "date": ("date",),
     "by": ("by", "referred_by"),
     "source": ("source",),
@@ -110,7 +113,8 @@ KIND_FIELDS: dict[str, set[str]] = {
                          "access", "website", "email", "phone", "description", "synthetic"},
     vocab.PRACTITIONER: {"id", "name", "first_name", "surname", "postcode", "lat", "lon",
                          "area", "role", "synthetic"},
-    TIES: {"src", "dst", "kind", "since", "frequency", "status", "date", "by", "source"},
+    TIES: {"src", "dst", "kind", "since", "frequency", "status", "date", "by", "source", "via",
+           "role", "weight"},
 }
 
 _CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -143,13 +147,14 @@ class ColumnMapping:
     kind: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
+    namespace: str | None = None
 
 
 def load_mapping(mapping: str | Path | dict | ColumnMapping | None) -> ColumnMapping:
     """Read a mapping (YAML file, dict or ColumnMapping).
 
-    The YAML is either ``{kind: people, sheet: Sheet1, columns: {"Client Ref": id, ...}}`` or a
-    plain ``{"Client Ref": id, ...}``.
+    The YAML is either ``{kind: people, sheet: Sheet1, namespace: north, columns: {"Client
+    Ref": id, ...}}`` or a plain ``{"Client Ref": id, ...}``.
     """
     import yaml
 
@@ -170,7 +175,7 @@ def load_mapping(mapping: str | Path | dict | ColumnMapping | None) -> ColumnMap
     if "columns" in data:
         columns = data["columns"]
     else:
-        columns = {k: v for k, v in data.items() if k not in ("kind", "sheet")}
+        columns = {k: v for k, v in data.items() if k not in ("kind", "sheet", "namespace")}
     if not isinstance(columns, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in columns.items()):
         raise ValidationError("The mapping's columns must map column names to field names.")
@@ -180,8 +185,9 @@ def load_mapping(mapping: str | Path | dict | ColumnMapping | None) -> ColumnMap
             raise ValidationError(
                 f"The mapping names an unknown field {target!r}; fields are: "
                 f"{', '.join(sorted(known))}.")
-    kind, sheet = data.get("kind"), data.get("sheet")
-    return ColumnMapping(kind=kind, columns={_key(k): v for k, v in columns.items()}, sheet=sheet)
+    kind, sheet, namespace = data.get("kind"), data.get("sheet"), data.get("namespace")
+    return ColumnMapping(kind=kind, columns={_key(k): v for k, v in columns.items()}, sheet=sheet,
+                         namespace=None if namespace is None else str(namespace))
 
 
 def map_header(header: list[str], mapping: ColumnMapping) -> list[str | None]:
@@ -203,7 +209,7 @@ def resolve_kind(kind: str | None, path: Path, fields: list[str | None]) -> str:
     """The node kind (or "ties") a file holds: from the option, the file name or the headers."""
     if kind:
         word = kind.strip()
-        if word in vocab.NODE_KINDS and word != vocab.AREA:
+        if word in vocab.NODE_KINDS and word not in (vocab.AREA, vocab.SOURCE):
             return word
         if word.lower() in KIND_WORDS:
             return KIND_WORDS[word.lower()]
@@ -265,6 +271,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]
 
     import openpyxl
 
+    check_archive(path)  # sizes inside the zip, before anything is decompressed
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
@@ -287,6 +294,7 @@ def read_rows(path: str | Path, report: ImportReport, sheet: str | None = None
         rows = _xlsx_rows(path, sheet)
     else:
         rows = _csv_rows(path, report)
+    rows = bounded_rows(rows, path)  # row count and cell length limits (settings)
     header: list[str] | None = None
     for _, cells in rows:
         if any(c.strip() for c in cells):
@@ -299,7 +307,7 @@ def read_rows(path: str | Path, report: ImportReport, sheet: str | None = None
 
     def body() -> Iterator[tuple[int, list[str]]]:
         for line, cells in rows:
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():  # a blank row (one C-level join, not a loop)
                 continue
             yield line, cells
 
@@ -315,13 +323,22 @@ class _Bad(Exception):
         self.reason = reason
 
 
-def _choice(field_name: str, text: str) -> str:
+@lru_cache(maxsize=4_096)
+def _choice_value(field_name: str, text: str) -> str | None:
     allowed = _CHOICE_FIELDS[field_name]
     for candidate in (text.strip().lower(), _key(text)):
         if candidate in allowed:
             return candidate
-    shown = ", ".join(allowed[:8]) + (", …" if len(allowed) > 8 else "")
-    raise _Bad(field_name, f"{field_name} is not one of the known values ({shown})")
+    return None
+
+
+def _choice(field_name: str, text: str) -> str:
+    value = _choice_value(field_name, text)
+    if value is None:
+        allowed = _CHOICE_FIELDS[field_name]
+        shown = ", ".join(allowed[:8]) + (", …" if len(allowed) > 8 else "")
+        raise _Bad(field_name, f"{field_name} is not one of the known values ({shown})")
+    return value
 
 
 def _bool(field_name: str, text: str) -> bool:
@@ -335,6 +352,33 @@ def _bool(field_name: str, text: str) -> bool:
 
 def _words(text: str) -> list[str]:
     return [w.strip() for w in _SPLIT.split(text) if w.strip()]
+
+
+@lru_cache(maxsize=16_384)
+def _list_cell(what: str, text: str) -> tuple[list[str], bool]:
+    """(known canonical values, sorted; whether some word was not known) for a list cell.
+
+    Cells repeat the same few combinations, so the answer is cached per (field, text)."""
+    found: list[str | None]
+    if what == "interests":
+        found = [_canonical_interest(w) for w in _words(text)]
+    elif what == "needs":
+        found = [_canonical_need(w) for w in _words(text)]
+    else:
+        allowed = vocab.PERSON_ROLES if what == "roles" else vocab.ACCESS_FEATURES
+        found = [k if (k := _key(w)) in allowed else None for w in _words(text)]
+    return sorted({c for c in found if c}), None in found
+
+
+_LIST_NOTES = {
+    "interests": "an interest was not recognised and was left out",
+    "activities": "an activity was not recognised and was left out",
+    "needs": "a need was not recognised and was left out",
+    "roles": "a role is not one of " + ", ".join(vocab.PERSON_ROLES) + "; it was left out",
+    "access": "an access feature is not one of " + ", ".join(vocab.ACCESS_FEATURES)
+              + "; it was left out",
+}
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def _location(values: dict[str, str]) -> tuple[float | None, float | None]:
@@ -358,91 +402,135 @@ def _location(values: dict[str, str]) -> tuple[float | None, float | None]:
     return lat, lon
 
 
+#: A file's column field -> the stored field a ``<clear>`` cell in it clears.
+_CLEAR_TARGET = {"first_name": "name", "surname": "name", "lat": "location", "lon": "location",
+                 "consent_suggest": "consent", "consent_map": "consent"}
+
+
+def namespaced_id(kind: str, raw: str, namespace: str | None = None) -> str:
+    """A file's id made into an assetmap id, namespaced by ``namespace`` when one is given:
+    ``17`` -> ``person:17`` or, with namespace ``north``, ``person:north:17``. An id that
+    already holds a ``:`` is taken as a full assetmap id."""
+    raw = raw.strip()
+    if ":" in raw or kind == vocab.AREA:
+        return raw
+    return ID_PREFIX[kind] + (f"{namespace}:" if namespace else "") + raw
+
+
+@lru_cache(maxsize=65_536)
+def _postcode(text: str) -> str | None:
+    return normalise_postcode(text)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one file's rows can hold, worked out once so each row does only what it needs."""
+
+    kind: str
+    choice_fields: tuple[str, ...] = ()
+    bool_fields: tuple[str, ...] = ()
+    text_fields: tuple[str, ...] = ()
+    consent: bool = False
+
+    @classmethod
+    def for_fields(cls, kind: str, fields: Iterable[str | None]) -> _Plan:
+        present = [f for f in fields if f]
+        person = kind == vocab.PERSON
+        return cls(kind, tuple(f for f in present if f in _CHOICE_FIELDS),
+                   tuple(f for f in present if f in _BOOL_FIELDS),
+                   () if person else tuple(f for f in present if f in _TEXT_FIELDS),
+                   any(f.startswith("consent") for f in present))
+
+
+_TEXT_FIELDS = ("meets", "website", "email", "phone", "description")
+
+
 def _node_from_row(kind: str, values: dict[str, str], report: ImportReport, where: str,
-                   postcodes: PostcodeLookup | None) -> Node:
+                   postcodes: PostcodeLookup | None, namespace: str | None = None,
+                   plan: _Plan | None = None) -> Node:
+    """The record a row gives, holding only the fields the row carries (merge keeps the rest).
+
+    Vocabulary checks happen here with cached look-ups, so the row is not validated twice; a
+    bad list word or a bad postcode is dropped with a note and the rest of the row is kept."""
+    if plan is None:
+        plan = _Plan.for_fields(kind, values)
     person = kind == vocab.PERSON
-    name = values.get("name", "")
-    if not name and (values.get("first_name") or values.get("surname")):
-        name = " ".join(p for p in (values.get("first_name", ""), values.get("surname", "")) if p)
-    raw_id = values.get("id", "")
+    get = values.get
+    name = get("name", "")
+    if not name and ("first_name" in values or "surname" in values):
+        name = " ".join(p for p in (get("first_name", ""), get("surname", "")) if p)
+    raw_id = get("id", "")
     postcode = None
-    if values.get("postcode"):
-        postcode = normalise_postcode(values["postcode"])
+    raw_pc = get("postcode")
+    if raw_pc:
+        postcode = _postcode(raw_pc)
         if postcode is None:
-            raise _Bad("postcode", "the postcode is not in a valid UK postcode format")
+            report.note(where, "postcode", "the postcode is not in a valid UK postcode format; "
+                        "the record was kept without it (unplaced)")
     if raw_id:
-        node_id = prefixed_id(kind, raw_id)
+        node_id = namespaced_id(kind, raw_id, namespace)
     elif name:
-        node_id = stable_id(kind, name, postcode or "")
+        key = postcode or (raw_pc or "").replace(" ", "").upper()
+        node_id = pseudonymous_id(kind, name, key, namespace=namespace)
     else:
         raise _Bad("name", "the row has neither an id nor a name")
-    lat, lon = _location(values)
-    area = values.get("area") or None
+    if len(node_id) > MAX_ID_LENGTH or _CONTROL.search(node_id):
+        raise _Bad("id", f"the id is longer than {MAX_ID_LENGTH} characters or holds a "
+                   "control character")
+    if "lat" in values or "lon" in values:
+        lat, lon = _location(values)
+    else:
+        lat = lon = None
+    area = get("area")
+    if area is not None and (len(area) > MAX_ID_LENGTH or _CONTROL.search(area)):
+        raise _Bad("area", "the area code is not a valid id")
     props: dict[str, Any] = {}
     if postcode:
         props["postcode"] = postcode
         if postcodes is not None and (lat is None or area is None):
-            entry, problem = postcodes.check(postcode)
+            entry, problem = postcodes.check(postcode, kind)
             if problem:
                 report.note(where, "postcode", problem)
             if entry is not None and entry.lat is not None:
                 if lat is None:
                     lat, lon = entry.lat, entry.lon
                 area = area or entry.lsoa
-    for f, text in values.items():
-        if not text:
-            continue
-        if f in _CHOICE_FIELDS:
-            props[f] = _choice(f, text)
-        elif f in _BOOL_FIELDS:
-            props[f] = _bool(f, text)
-    consent = {use: props.pop(f"consent_{use}") for use in vocab.CONSENT_USES
-               if f"consent_{use}" in props}
-    if "consent" in props:
-        both = props.pop("consent")
-        consent = {use: consent.get(use, both) for use in vocab.CONSENT_USES}
-    if consent:
+    for f in plan.choice_fields:
+        if f in values:
+            props[f] = _choice(f, values[f])
+    for f in plan.bool_fields:
+        if f in values:
+            props[f] = _bool(f, values[f])
+    if plan.consent and ("consent_suggest" in props or "consent_map" in props
+                         or "consent" in props):
+        consent = {use: props.pop(f"consent_{use}") for use in vocab.CONSENT_USES
+                   if f"consent_{use}" in props}
+        if "consent" in props:
+            both = props.pop("consent")
+            consent = {use: consent.get(use, both) for use in vocab.CONSENT_USES}
         props["consent"] = consent
-    if kind == vocab.PERSON and values.get("roles"):
-        roles = []
-        for w in _words(values["roles"]):
-            k = _key(w)
-            if k not in vocab.PERSON_ROLES:
-                raise _Bad("roles", "a role is not one of " + ", ".join(vocab.PERSON_ROLES))
-            roles.append(k)
-        props["roles"] = sorted(set(roles))
-    interest_field = "interests" if person else "activities"
-    words = _words(values.get("interests", "")) + _words(values.get("activities", ""))
-    if words:
-        found = [_canonical_interest(w) for w in words]
-        if None in found:
-            report.note(where, interest_field, "an interest was not recognised and was left out")
-        props[interest_field] = sorted({c for c in found if c})
-    if values.get("needs"):
-        found = [_canonical_need(w) for w in _words(values["needs"])]
-        if None in found:
-            report.note(where, "needs", "a need was not recognised and was left out")
-        props["needs"] = sorted({c for c in found if c})
-    if values.get("access"):
-        access = []
-        for w in _words(values["access"]):
-            k = _key(w)
-            if k not in vocab.ACCESS_FEATURES:
-                raise _Bad("access", "an access feature is not one of "
-                           + ", ".join(vocab.ACCESS_FEATURES))
-            access.append(k)
-        props["access"] = sorted(set(access))
-    if not person:
-        for f in ("meets", "website", "email", "phone", "description"):
-            if values.get(f):
-                props[f] = values[f]
-    node = Node(node_id, kind, name, area, lat, lon, props)
-    try:
-        node.validate()
-    except ValidationError as exc:
-        f = exc.field or "row"
-        raise _Bad(f, str(exc) if not person else f"{f} is not valid for a person") from None
-    return node
+    if person and "roles" in values:
+        props["roles"] = _list_prop("roles", "roles", values["roles"], report, where)
+    if "interests" in values or "activities" in values:
+        interest_field = "interests" if person else "activities"
+        text = "; ".join(v for v in (get("interests"), get("activities")) if v)
+        props[interest_field] = _list_prop("interests", interest_field, text, report, where)
+    if "needs" in values:
+        props["needs"] = _list_prop("needs", "needs", values["needs"], report, where)
+    if "access" in values and not person:
+        props["access"] = _list_prop("access", "access", values["access"], report, where)
+    for f in plan.text_fields:
+        if f in values:
+            props[f] = values[f]
+    return Node(node_id, kind, name, area, lat, lon, props)
+
+
+def _list_prop(what: str, field_name: str, text: str, report: ImportReport,
+               where: str) -> list[str]:
+    known, unknown = _list_cell(what, text)
+    if unknown:
+        report.note(where, field_name, _LIST_NOTES[field_name])
+    return list(known)
 
 
 def _hash_key(*parts: str) -> int:
@@ -452,10 +540,13 @@ def _hash_key(*parts: str) -> int:
 
 
 class _Resolver:
-    """Finds the store id a tie end names: as given, or with a kind prefix (person:…)."""
+    """Finds the store id a tie end names: as given, or with a kind prefix (``person:…``) and
+    the file's namespace (``person:north:…``); ``north:17`` names record 17 of namespace
+    north."""
 
-    def __init__(self, store: GraphStore):
+    def __init__(self, store: GraphStore, namespace: str | None = None):
         self.store = store
+        self.namespace = namespace
         self.cache: dict[str, str | None] = {}
 
     def kind_of(self, node_id: str) -> str | None:
@@ -469,8 +560,12 @@ class _Resolver:
         return self.cache[node_id]
 
     def resolve(self, raw: str, kinds: frozenset[str]) -> tuple[str, str] | None:
-        candidates = [raw] + ([] if ":" in raw else
-                              [prefixed_id(k, raw) for k in sorted(kinds) if k != vocab.AREA])
+        ordered = [k for k in sorted(kinds) if k != vocab.AREA]
+        candidates = [raw]
+        if self.namespace and ":" not in raw:
+            candidates += [f"{ID_PREFIX[k]}{self.namespace}:{raw}" for k in ordered]
+        candidates += [ID_PREFIX[k] + raw for k in ordered
+                       if not raw.startswith(ID_PREFIX[k])]
         for cand in candidates:
             kind = self.kind_of(cand)
             if kind is not None:
@@ -493,8 +588,9 @@ def _tie_from_row(values: dict[str, str], resolver: _Resolver) -> Tie:
             raise _Bad(f, f"the tie's {f} names a record that is not in the store")
         ends.append(found)
     (src, src_kind), (dst, dst_kind) = ends
-    props = {f: values[f] for f in ("since", "frequency", "status", "date", "by", "source")
-             if values.get(f)}
+    props: dict[str, Any] = {f: values[f] for f in ("since", "frequency", "status", "date",
+                                                    "by", "source") if values.get(f)}
+    props.update(_tie_extras(values, resolver))
     tie = Tie(src, dst, kind, props)
     try:
         tie.validate()
@@ -504,22 +600,62 @@ def _tie_from_row(values: dict[str, str], resolver: _Resolver) -> Tie:
     return tie
 
 
-def _placed(records: Iterator[tuple[str, Node]], store: GraphStore
-            ) -> Iterator[tuple[str, Node]]:
-    """Give records with a location but no area the smallest saved area that holds them."""
+def _tie_extras(values: dict[str, str], resolver: _Resolver) -> dict[str, object]:
+    """A tie's ``via`` (the group or organisation where two people met, resolved like an
+    end), ``role`` (on FAMILY ties, what the other end is to the source: "spouse", "child"…)
+    and ``weight`` (a positive number) — what the isolation levels and weighted community
+    detection read (issue 17)."""
+    out: dict[str, object] = {}
+    if values.get("via"):
+        found = resolver.resolve(values["via"], vocab.ASSET_KINDS)
+        if found is None:
+            raise _Bad("via", "the tie's via names no group or organisation in the store")
+        out["via"] = found[0]
+    if values.get("role"):
+        out["role"] = values["role"].strip().lower().replace(" ", "_").replace("-", "_")
+    if values.get("weight"):
+        try:
+            weight = float(values["weight"])
+        except ValueError:
+            weight = float("nan")
+        if not weight > 0 or weight == float("inf"):
+            raise _Bad("weight", "the tie's weight is not a positive number")
+        out["weight"] = weight
+    return out
+
+
+def _placer(store: GraphStore) -> Placer | None:
+    """A function that gives records with a location but no area the smallest saved area that
+    holds them (None when the store has no area boundaries)."""
+    if store.count(vocab.AREA) == 0:
+        return None  # no boundaries: nothing to place by (and no geopandas to load)
     from assetmap.ingest.boundaries import load_area_geometries
     from assetmap.ingest.postcodes import place_points
 
     areas = load_area_geometries(store)
     if areas is None or len(areas) == 0:
-        yield from records
-        return
-    for batch in batched(records):
-        todo = [n for _, n in batch if n.area is None and n.lat is not None]
-        for node, area in zip(todo, place_points([(n.lat, n.lon) for n in todo], areas),
+        return None
+
+    def place(nodes: list[Node]) -> None:
+        for node, area in zip(nodes, place_points([(n.lat, n.lon) for n in nodes], areas),
                               strict=True):
             node.area = area
-        yield from batch
+
+    return place
+
+
+_NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+
+def check_namespace(namespace: str | None) -> str | None:
+    """A name that namespaces a file's ids (letters, digits, ``_ . -``; up to 40), or None."""
+    if namespace is None or namespace == "":
+        return None
+    if not _NAMESPACE.match(namespace):
+        raise ValidationError(
+            "A namespace is 1 to 40 letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit.")
+    return namespace
 
 
 def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = None, *,
@@ -527,17 +663,22 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
                        sheet: str | None = None, dry_run: bool = False,
                        postcodes: PostcodeLookup | str | Path | None = None,
                        progress: Progress | None = None,
-                       limit_bytes: int | None = None) -> ImportReport:
-    """Import one CSV or XLSX sheet of people, groups, organisations, practitioners or ties.
+                       limit_bytes: int | None = None,
+                       namespace: str | None = None) -> ImportReport:
+    """Merge one CSV or XLSX sheet of people, groups, organisations, practitioners or ties.
 
     ``kind`` is taken from the option, the mapping, the file name or the headers; ``postcodes``
-    (a lookup or its CSV) places rows that give a postcode but no location. Returns the report;
+    (a lookup or its CSV) places rows that give a postcode but no location; ``namespace`` (or
+    the mapping's ``namespace:``) prefixes the file's ids so two files' ids cannot collide. A row
+    changes only the fields it carries; a ``<clear>`` cell clears one. Returns the report;
     raises ValidationError (nothing written) when the file as a whole cannot be read.
     """
     path = check_file(path, limit_bytes)
     cfg = load_mapping(mapping)
-    lookup = as_lookup(postcodes)
+    namespace = check_namespace(namespace or cfg.namespace)
+    lookup = as_lookup(postcodes) or stored_lookup(store)  # else the lookup the store keeps
     report = ImportReport("spreadsheet", str(path), dry_run=dry_run)
+    use_pseudonym_key(store)  # ids made from a name and postcode are keyed, never plain hashes
     header, rows = read_rows(path, report, sheet or cfg.sheet)
     fields = map_header(header, cfg)
     kind = resolve_kind(kind or cfg.kind, path, fields)
@@ -555,31 +696,48 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
             "to it in a mapping file.")
     width = len(header)
     use = [(i, f) for i, f in enumerate(fields) if f is not None and f in allowed]
-    resolver = _Resolver(store) if kind == TIES else None
+    resolver = _Resolver(store, namespace) if kind == TIES else None
     seen: set[int] = set()
+    person = kind == vocab.PERSON
+    plan = _Plan.for_fields(kind, [f for _, f in use])
 
-    def records() -> Iterator[tuple[str, Any]]:
+    def clear_target(f: str) -> str:
+        if f in ("interests", "activities"):
+            return "interests" if person else "activities"
+        return _CLEAR_TARGET.get(f, f)
+
+    def records() -> Iterator[Any]:
         for line, cells in rows:
             report.read += 1
             if progress is not None and report.read % 10_000 == 0:
                 progress(report.read)
-            where = f"line {line}"
-            while len(cells) > width and not cells[-1].strip():
-                cells.pop()
             if len(cells) != width:
-                report.reject(where, "row", f"the row has {len(cells)} cells but the header has "
-                              f"{width}")
-                continue
-            values = {f: cells[i].strip() for i, f in use if cells[i].strip()}
+                while len(cells) > width and not cells[-1].strip():
+                    cells.pop()
+                if len(cells) != width:
+                    report.reject(f"line {line}", "row", f"the row has {len(cells)} cells but "
+                                  f"the header has {width}")
+                    continue
+            values = {f: c for i, f in use if (c := cells[i].strip())}
+            clears: frozenset[str] = frozenset()
+            if "<" in "".join(values.values()):
+                gone = {f for f, c in values.items() if is_clear(c)}
+                if gone:
+                    clears = frozenset(clear_target(f) for f in gone)
+                    values = {f: c for f, c in values.items() if f not in gone}
+            where = f"line {line}"
             try:
                 if kind == TIES:
-                    rec = _tie_from_row(values, resolver)
-                    a, b = sorted((rec.src, rec.dst)) if rec.kind in vocab.SYMMETRIC_TIES \
-                        else (rec.src, rec.dst)
-                    key = _hash_key(a, b, rec.kind)
+                    assert resolver is not None  # made for a ties file
+                    tie = _tie_from_row(values, resolver)
+                    a, b = sorted((tie.src, tie.dst)) if tie.kind in vocab.SYMMETRIC_TIES \
+                        else (tie.src, tie.dst)
+                    key = _hash_key(a, b, tie.kind)
+                    out: Any = (where, tie)
                 else:
-                    rec = _node_from_row(kind, values, report, where, lookup)
-                    key = _hash_key(rec.id)
+                    rec = _node_from_row(kind, values, report, where, lookup, namespace, plan)
+                    key = hash(rec.id)  # 64-bit: a false duplicate in 1M rows is ~1 in 10^7
+                    out = Incoming(where, rec, clears)
             except _Bad as bad:
                 report.reject(where, bad.field, bad.reason)
                 continue
@@ -588,18 +746,14 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
                               "the same record appears earlier in this file")
                 continue
             seen.add(key)
-            yield where, rec
+            yield out
 
-    stream = records() if kind == TIES else _placed(records(), store)
-    if dry_run:
-        for _ in stream:
-            report.written += 1
-        return report
-    with store.transaction():
+    place = _placer(store) if kind != TIES else None
+    with bulk(), store.transaction():
         if kind == TIES:
-            write_ties(store, stream, report)
+            merge_ties(store, records(), report, dry_run=dry_run)
         else:
-            write_nodes(store, stream, report)
+            merge_nodes(store, records(), report, dry_run=dry_run, place=place)
     if progress is not None:
         progress(report.read)
     return report

@@ -1,10 +1,6 @@
-"""Area maps: people counted by area (published through :mod:`assetmap.governance.privacy`) and
-assets.
-
-Two steps, no Streamlit here: :func:`people_by_area` turns the people in a store (or a networkx
-graph) into one row per ward or LSOA with raw counts (for use inside the app only) and published
-counts ("<8", rounded to 5); :func:`area_map` draws the published counts as a choropleth with the
-public assets (groups and organisations) as toggled layers. People are never drawn as points.
+"""Area maps: drawing only. :func:`area_map` draws the published counts that
+:func:`assetmap.counts.people_by_area` computed as a choropleth, with the public assets (groups
+and organisations) as toggled layers. People are never drawn as points. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -13,7 +9,6 @@ import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +21,26 @@ from branca.element import JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from assetmap import settings as _settings
 from assetmap import vocab
-from assetmap.governance import privacy
+
+# Counting lives in assetmap.counts; these names stay importable from here for callers.
+from assetmap.counts import (  # noqa: F401
+    MEASURES,
+    Measure,
+    _number,
+    area_frame,
+    available_measures,
+    count_people,
+    counts_at_level,
+    isolation_counts,
+    people_by_area,
+    person_frame,
+    published_table,
+    raw_counts,
+    roll_up,
+    share_of_people,
+    summary_text,
+)
 
 OSM_ATTRIBUTION = "Map tiles © OpenStreetMap contributors (ODbL)"
 
@@ -47,46 +59,6 @@ LOCAL_CSS: tuple[tuple[str, str], ...] = (
 #: d3 v3 draws branca's colour-scale legend.
 LOCAL_D3: tuple[str, str] = ("d3", "d3-3.5.5/d3.min.js")
 
-
-@dataclass(frozen=True)
-class Measure:
-    """One thing counted per area: its key, a label for menus and a noun for sentences."""
-
-    key: str
-    label: str
-    noun: str
-    description: str
-
-
-#: Every measure the map can shade by, in menu order. "people" counts everyone.
-MEASURES: dict[str, Measure] = {m.key: m for m in (
-    Measure("people", "People", "people", "everyone recorded in the area"),
-    Measure("carers", "Unpaid carers", "carers",
-            "people with the carer role or who give unpaid care each week"),
-    Measure("carers_50h", "Carers giving 50+ hours a week", "carers giving 50+ hours",
-            "unpaid carers giving 50 or more hours of care a week"),
-    Measure("disabled", "Disabled (day-to-day activities limited)", "disabled people",
-            "people whose day-to-day activities are limited a lot or a little"),
-    Measure("bad_health", "Bad or very bad health", "people in bad health",
-            "people whose general health is bad or very bad"),
-    Measure("lonely", "Lonely often or always", "people lonely often or always",
-            "people who feel lonely often or always"),
-    Measure("older", "Aged 75 and over", "people aged 75+", "people aged 75 and over"),
-    Measure("personal_budget", "With a personal budget", "people with a personal budget",
-            "people who hold a personal budget"),
-    # Structural isolation (from the graph, see assetmap.graph.analysis.isolation): pass ``extra``.
-    Measure("no_community_ties", "No community ties (isolated or service-only)",
-            "people with no community ties",
-            "people with no family, friend, neighbour or group tie"),
-    Measure("isolated", "Isolated (no ties at all)", "isolated people",
-            "people with no community ties and no services"),
-    Measure("at_risk", "At risk (one community tie)", "people at risk of isolation",
-            "people whose community ties hang on one person or one group"),
-)}
-
-_FLAG_KEYS: tuple[str, ...] = tuple(k for k in MEASURES if k != "people")
-_PROP_KEYS: tuple[str, ...] = ("carers", "carers_50h", "disabled", "bad_health", "lonely",
-                               "older", "personal_budget")
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito) for asset layers.
 _LAYER_COLOURS: tuple[str, ...] = (
@@ -116,228 +88,6 @@ LAYER_LABELS: dict[str, str] = {
     "childrens_centres": "Children's centres", "leisure_centres": "Leisure centres",
     "sport_facilities": "Sport facilities", "green_spaces": "Green spaces and allotments",
 }
-
-
-# --- people by area ---------------------------------------------------------------------------
-
-
-def _person_flags(area: str | None, props: Mapping[str, Any]) -> tuple:
-    roles = props.get("roles") or ()
-    hours = props.get("carer_hours")
-    return (
-        area,
-        "carer" in roles or hours not in (None, "none"),
-        hours == "50_or_more",
-        props.get("disability") in ("limited_a_lot", "limited_a_little"),
-        props.get("health") in ("bad", "very_bad"),
-        props.get("lonely") == "often_always",
-        props.get("age_band") in ("75-84", "85+"),
-        props.get("personal_budget") is True,
-    )
-
-
-def person_frame(source: Any) -> pd.DataFrame:
-    """One row per person: their ``area`` and a True/False column per measure (no identifiers).
-
-    ``source`` is a GraphStore or a networkx graph; names, ids and locations are never read out.
-    """
-    if isinstance(source, nx.Graph):
-        rows = [_person_flags(d.get("area"), d) for _, d in source.nodes(data=True)
-                if d.get("kind") == vocab.PERSON]
-    else:
-        rows = [_person_flags(n.area, n.props) for n in source.find(vocab.PERSON)]
-    frame = pd.DataFrame.from_records(rows, columns=["area", *_PROP_KEYS])
-    return frame.astype({k: bool for k in _PROP_KEYS})
-
-
-def area_frame(source: Any) -> pd.DataFrame:
-    """Every Area node as ``area_code``, ``area_name``, ``level``, ``parent``."""
-    if isinstance(source, nx.Graph):
-        rows = [(i, d.get("name") or i, d.get("level"), d.get("parent"))
-                for i, d in source.nodes(data=True) if d.get("kind") == vocab.AREA]
-    else:
-        rows = [(n.id, n.name or n.id, n.props.get("level"), n.props.get("parent"))
-                for n in source.find(vocab.AREA)]
-    return pd.DataFrame.from_records(rows, columns=["area_code", "area_name", "level", "parent"])
-
-
-def roll_up(areas: pd.DataFrame, level: str) -> dict[str, str]:
-    """Map every area code to the code of the area at ``level`` that holds it (or itself).
-
-    Follows Area nodes' ``parent`` links (LSOA -> ward -> borough); areas with no ancestor at
-    that level are left out.
-    """
-    level_of = dict(zip(areas["area_code"], areas["level"], strict=True))
-    parent_of = dict(zip(areas["area_code"], areas["parent"], strict=True))
-    result: dict[str, str] = {}
-    for code in level_of:
-        seen: set[str] = set()
-        current: str | None = code
-        while current is not None and current not in seen:
-            if level_of.get(current) == level:
-                result[code] = current
-                break
-            seen.add(current)
-            current = parent_of.get(current)
-    return result
-
-
-def raw_counts(people: pd.DataFrame) -> pd.DataFrame:
-    """Raw counts per person ``area`` (the smallest area): ``people`` and one column per
-    True/False measure column present. An aggregate: it holds no one's record."""
-    flags = [k for k in _FLAG_KEYS if k in people.columns]
-    known = people.dropna(subset=["area"])
-    grouped = known.groupby("area")[flags].sum().astype(int)
-    grouped.insert(0, "people", known.groupby("area").size())
-    grouped.attrs["unknown_area"] = int(len(people) - len(known))
-    return grouped
-
-
-def isolation_counts(isolated: pd.DataFrame) -> pd.DataFrame:
-    """Raw counts per area of the structural isolation levels from
-    :func:`assetmap.graph.analysis.isolation.isolated_people` (needs its ``area`` and ``level``)."""
-    from assetmap.graph.analysis import circles
-
-    flags = pd.DataFrame({
-        "area": isolated["area"].to_numpy(),
-        "no_community_ties": isolated["level"].isin(
-            [circles.ISOLATED, circles.SERVICE_ONLY]).to_numpy(),
-        "isolated": (isolated["level"] == circles.ISOLATED).to_numpy(),
-        "at_risk": (isolated["level"] == circles.AT_RISK).to_numpy(),
-    })
-    return raw_counts(flags).drop(columns="people")
-
-
-def counts_at_level(raw: pd.DataFrame, areas: pd.DataFrame, level: str = "ward",
-                    conf: _settings.Settings | None = None) -> pd.DataFrame:
-    """Roll :func:`raw_counts` up to every area of ``level`` and add published columns.
-
-    For each measure ``m`` present: ``m`` (raw count, for use inside the app only),
-    ``m_published`` (text: "0", "<8", "25") and ``m_masked`` (a number for colouring; NaN
-    where suppressed). ``attrs["unplaced"]`` counts people in no area of that level.
-    """
-    conf = conf or _settings.load()
-    ancestor = roll_up(areas, level)
-    target = areas.loc[areas["level"] == level, ["area_code", "area_name"]]
-    keys = [k for k in MEASURES if k in raw.columns]
-    mapped = raw.index.to_series().map(ancestor)
-    placed = raw[mapped.notna().to_numpy()]
-    grouped = placed.groupby(mapped.dropna().to_numpy())[keys].sum()
-    out = target.merge(grouped, how="left", left_on="area_code", right_index=True)
-    for key in keys:
-        counts = out[key].fillna(0).astype(int)
-        out[key] = counts
-        out[f"{key}_published"] = counts.map(lambda n: privacy.publish_count(n, conf))
-        out[f"{key}_masked"] = counts.map(lambda n: privacy.masked_count(n, conf)).astype(float)
-    out = out.sort_values("area_code").reset_index(drop=True)
-    total = int(raw["people"].sum()) if "people" in raw.columns else 0
-    placed_people = int(placed["people"].sum()) if "people" in placed.columns else 0
-    out.attrs["unplaced"] = total - placed_people + int(raw.attrs.get("unknown_area", 0))
-    out.attrs["level"] = level
-    return out
-
-
-def count_people(people: pd.DataFrame, areas: pd.DataFrame, level: str = "ward",
-                 conf: _settings.Settings | None = None) -> pd.DataFrame:
-    """Raw and published counts per area of ``level`` from a :func:`person_frame`
-    (:func:`raw_counts` then :func:`counts_at_level`)."""
-    return counts_at_level(raw_counts(people), areas, level, conf)
-
-
-def available_measures(areas: pd.DataFrame) -> list[str]:
-    """The measures an area frame holds, in menu order."""
-    return [k for k in MEASURES if f"{k}_published" in areas.columns]
-
-
-def _default_boundaries(level: str) -> gpd.GeoDataFrame | None:
-    from assetmap.demo import trafford
-
-    try:
-        return trafford.boundaries(level)
-    except ValueError:
-        return None
-
-
-def people_by_area(source: Any, level: str = "ward", *,
-                   extra: pd.DataFrame | None = None,
-                   boundaries: gpd.GeoDataFrame | None = None,
-                   conf: _settings.Settings | None = None) -> gpd.GeoDataFrame:
-    """People per area of ``level`` (see :func:`counts_at_level`) with each area's boundary.
-
-    ``source`` is a GraphStore or a networkx graph. ``extra`` adds raw counts per smallest
-    area from elsewhere (e.g. :func:`isolation_counts`). Boundaries default to Trafford's
-    (:func:`assetmap.demo.trafford.boundaries`); areas with no boundary get no geometry.
-    """
-    areas = area_frame(source)
-    raw = raw_counts(person_frame(source))
-    if extra is not None:
-        unknown = raw.attrs.get("unknown_area", 0)
-        extra = extra.drop(columns=[c for c in extra.columns if c in raw.columns])
-        raw = raw.join(extra, how="outer").fillna(0).astype(int)
-        raw.attrs["unknown_area"] = unknown
-    counts = counts_at_level(raw, areas, level, conf)
-    if boundaries is None:
-        boundaries = _default_boundaries(level)
-    if boundaries is None:
-        geometry = gpd.GeoSeries([None] * len(counts), crs="EPSG:4326")
-        return gpd.GeoDataFrame(counts, geometry=geometry, crs="EPSG:4326")
-    shapes = boundaries[["area_code", "geometry"]].to_crs("EPSG:4326")
-    merged = counts.merge(shapes, how="left", on="area_code")
-    gdf = gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
-    gdf.attrs.update(counts.attrs)
-    return gdf
-
-
-def published_table(areas: pd.DataFrame, measures: Sequence[str] | None = None) -> pd.DataFrame:
-    """The counts that may leave the app: area code and name and one published column per
-    measure (text such as "<8" or "25"), headed by the measure's label. No raw counts."""
-    keys = list(measures or available_measures(areas))
-    table = areas[["area_code", "area_name"]].copy()
-    for key in keys:
-        table[MEASURES[key].label] = areas[f"{key}_published"].to_numpy()
-    return table.rename(columns={"area_code": "Area code", "area_name": "Area"})
-
-
-def _number(published: str) -> str:
-    return f"{int(published):,}" if published.isdigit() else published
-
-
-def share_of_people(areas: pd.DataFrame, measure: str) -> pd.Series:
-    """The measure as a percentage of the area's people, from published (rounded) counts only;
-    NaN where either count is suppressed or the area has no one."""
-    people = areas["people_masked"].where(areas["people_masked"] > 0)
-    return (100.0 * areas[f"{measure}_masked"] / people).round(1)
-
-
-def summary_text(areas: pd.DataFrame, measure: str, place: str = "",
-                 share: bool = False) -> str:
-    """A text alternative to the map, from published counts only ("Highest: Sale Central, 120
-    unpaid carers; ..."); with ``share``, ranked by the percentage of the area's people."""
-    noun = MEASURES[measure].noun
-    shown = areas.assign(_share=share_of_people(areas, measure))
-    shown = shown.dropna(subset=[f"{measure}_masked"])
-    shown = shown[shown[f"{measure}_masked"] > 0]
-    suppressed = int(areas[f"{measure}_masked"].isna().sum())
-    suffix = f" {place}" if place else ""
-    key = "_share" if share else f"{measure}_masked"
-    if shown.empty:
-        text = f"No{suffix} area has 8 or more {noun} to show."
-    else:
-        ordered = shown.sort_values([key, "area_name"], ascending=[False, True])
-        top, low = ordered.iloc[0], ordered.iloc[-1]
-
-        def amount(row: pd.Series) -> str:
-            count = _number(row[f"{measure}_published"])
-            return f"{row['_share']:g}% ({count} {noun})" if share else count
-
-        text = (f"Highest{' share' if share else ''}: {top['area_name']}{suffix}, about "
-                f"{amount(top)}{'' if share else ' ' + noun}.")
-        if len(ordered) > 1:
-            text += f" Lowest shown: {low['area_name']}{suffix}, about {amount(low)}."
-    if suppressed:
-        text += (f" {suppressed} area{'s' if suppressed != 1 else ''} with fewer than 8 "
-                 f"{'are' if suppressed != 1 else 'is'} not shown.")
-    return text
 
 
 # --- assets ---------------------------------------------------------------------------------
@@ -508,11 +258,11 @@ class _Legend(JSCSSMixin):
         self.colormap = colormap
         self.default_js = [(LOCAL_D3[0], d3_url)]
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
         """Render the colormap on the map, then point its d3 link at ``d3_url``."""
         self.colormap._parent = self._parent
         self.colormap.render(**kwargs)
-        figure = self.get_root()
+        figure: Any = self.get_root()  # a folium Figure (it has a header)
         for name, url in self.default_js:
             figure.header.add_child(JavascriptLink(url), name=name)
 
@@ -556,7 +306,8 @@ def _colormap(values: pd.Series, caption: str) -> cm.LinearColormap:
     if vmax <= vmin:
         vmax = vmin + 1.0
     # Reversed viridis: light for few, dark for many (colour-blind safe, prints in grey).
-    colours = list(reversed(cm.linear.viridis.colors))
+    linear: Any = cm.linear  # branca adds its colour schemes at run time (no static attribute)
+    colours = list(reversed(linear.viridis.colors))
     ticks = sorted({vmin, (vmin + vmax) / 2, vmax})
     return cm.LinearColormap(colours, vmin=vmin, vmax=vmax, caption=caption,
                              tick_labels=[round(t) for t in ticks])
@@ -619,10 +370,9 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
     """
     if measure not in MEASURES:
         raise ValueError(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
-    if attribution is None:
-        from assetmap.demo import trafford
-
-        attribution = trafford.ATTRIBUTION
+    # The credit comes from the caller: the sources recorded in the store
+    # (assetmap.graph.store.sources.attribution_text); never a fixed area's.
+    attribution = attribution or ""
     fmap = folium.Map(tiles=None, prefer_canvas=True, height=height, control_scale=True,
                       zoom_start=12, zoom_snap=0.25)
     base = assets_base.rstrip("/") if assets_base is not None else None
@@ -634,10 +384,15 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
         folium.TileLayer(tiles, name="Street map", control=False).add_to(fmap)
     label = MEASURES[measure].label
     share = share and measure != "people"
+    # Area names change between boundary years: the legend says which year's areas these are.
+    vintage = str(areas.attrs.get("vintage") or "")
+    per = f"per area, {vintage}" if vintage else "per area"
     if share:
-        colormap = _colormap(share_of_people(areas, measure), f"{label}, % of people")
+        colormap = _colormap(share_of_people(areas, measure),
+                             f"{label}, % of people ({vintage})" if vintage
+                             else f"{label}, % of people")
     else:
-        colormap = _colormap(areas[f"{measure}_masked"], f"{label} per area (rounded to 5)")
+        colormap = _colormap(areas[f"{measure}_masked"], f"{label} {per} (rounded to 5)")
     data = _area_features(areas, measure, share)
 
     def style(feature: dict) -> dict:
@@ -646,17 +401,20 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
         return {"fillColor": fill, "fillOpacity": 0.7, "color": "#444444", "weight": 1,
                 "dashArray": "4 3" if value is None else None}
 
-    choropleth = folium.GeoJson(
-        data, name=html.escape(label), style_function=style,
-        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-        control=True,
-    )
-    choropleth.add_to(fmap)
-    if base is None:
-        colormap.add_to(fmap)
-    else:
-        _Legend(colormap, f"{base}/{LOCAL_D3[1]}").add_to(fmap)
+    if data["features"]:
+        # A tooltip on a layer with no features fails ("The field tooltip is not available in
+        # the data"): with no boundaries there is no choropleth and no legend, only the assets.
+        choropleth = folium.GeoJson(
+            data, name=html.escape(label), style_function=style,
+            highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
+            control=True,
+        )
+        choropleth.add_to(fmap)
+        if base is None:
+            colormap.add_to(fmap)
+        else:
+            _Legend(colormap, f"{base}/{LOCAL_D3[1]}").add_to(fmap)
     if assets is not None and not assets.empty:
         wanted = list(layers) if layers is not None else sorted(assets["layer"].unique())
         for i, layer in enumerate(wanted):
@@ -681,6 +439,12 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
             "fewer than 8 (not shown)")
     _MapNote(sources, note, "#ffffff" if tiles is None else "#dddddd").add_to(fmap)
     bounded = areas[areas.geometry.notna()] if "geometry" in areas else areas.iloc[0:0]
+    if not len(bounded) and assets is not None and not assets.empty:
+        minx, miny = float(assets["lon"].min()), float(assets["lat"].min())
+        maxx, maxy = float(assets["lon"].max()), float(assets["lat"].max())
+        fmap.location = [(miny + maxy) / 2, (minx + maxx) / 2]
+        fmap.options["zoom"] = _fit_zoom(minx, miny, maxx, maxy,
+                                         height if isinstance(height, int) else 600)
     if len(bounded):
         minx, miny, maxx, maxy = bounded.total_bounds
         # Start centred on the areas at a zoom that fits them (a view, not fitBounds, so the

@@ -29,16 +29,18 @@ CLASS_COLOURS: dict[str, str] = {
     vocab.PROFESSIONAL: "#0072B2",  # blue
     vocab.REFERRAL: "#E69F00",  # orange
     vocab.ORGANISATIONAL: "#999999",  # grey
+    vocab.SHARED_LIFE: "#CC79A7",  # reddish purple
 }
 CLASS_LABELS: dict[str, str] = {
     vocab.COMMUNITY: "Community (family, friends, groups)",
     vocab.PROFESSIONAL: "Professional (GP, social worker, paid support)",
     vocab.REFERRAL: "Referral (social prescribing)",
     vocab.ORGANISATIONAL: "Organisational (who runs or works where)",
+    vocab.SHARED_LIFE: "Shared life (a Shared Lives household)",
 }
 #: Which class colours an edge when two nodes share ties of several classes.
-_CLASS_PRIORITY: tuple[str, ...] = (vocab.COMMUNITY, vocab.PROFESSIONAL, vocab.REFERRAL,
-                                    vocab.ORGANISATIONAL)
+_CLASS_PRIORITY: tuple[str, ...] = (vocab.COMMUNITY, vocab.SHARED_LIFE, vocab.PROFESSIONAL,
+                                    vocab.REFERRAL, vocab.ORGANISATIONAL)
 #: Node kind -> (shape, colour). Shapes tell kinds apart without colour.
 KIND_STYLE: dict[str, tuple[str, str]] = {
     vocab.PERSON: ("dot", "#56B4E9"),

@@ -12,16 +12,19 @@ from pathlib import Path
 import streamlit as st
 
 from assetmap.governance import access
-from assetmap.ui import auth, common
+from assetmap.ui import a11y, auth, common
 
 PAGES_DIR = Path(__file__).with_name("views")
 
 #: (file in views/, title, icon); the first present one is the default page.
 PAGES: tuple[tuple[str, str, str], ...] = (
+    ("worklist.py", "Worklist", ":material/checklist:"),  # a coordinator's home
     ("map.py", "Map", ":material/map:"),
     ("person.py", "Person", ":material/person:"),
+    ("directory.py", "Directory", ":material/search:"),
     ("gaps.py", "Gaps", ":material/table_chart:"),
     ("resilience.py", "Resilience", ":material/hub:"),
+    ("outcomes.py", "Outcomes", ":material/monitoring:"),
     ("data.py", "Data", ":material/upload_file:"),
     ("about.py", "About and data sources", ":material/info:"),
 )
@@ -30,6 +33,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 def main() -> None:
     """Set up the page, check who is signed in, and run the chosen page they may use."""
     st.set_page_config(page_title="assetmap", page_icon=":material/map:", layout="wide")
+    a11y.apply()  # captions at AA contrast on every page (issue 14)
     user = auth.current_user()
     if user is None:
         # Every page's address shows the sign-in screen too, so a link someone was sent

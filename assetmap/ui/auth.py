@@ -6,12 +6,22 @@ through Streamlit's ``st.login`` when ``ASSETMAP_AUTH=oidc`` and the Streamlit s
 ``[auth]`` section (the signed-in e-mail must also be an assetmap account, which gives the role).
 Sessions end after ``ASSETMAP_SESSION_IDLE_MINUTES`` without a click and
 ``ASSETMAP_SESSION_MAX_HOURS`` in all.
+
+A signed-in session is a server-checked token (:func:`assetmap.governance.access.
+issue_session_token`), bound to a fingerprint of the browser's headers and verified on every
+run, so replaying a Streamlit session id from elsewhere does not carry a sign-in; sign-out
+revokes it. When the idle time passes, a timer in the page blanks it and reloads to the sign-in
+screen, without waiting for the next click. Demo accounts are refused once the store holds any
+real (non-synthetic) person.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -27,6 +37,10 @@ USER_KEY = "_assetmap_user"
 STARTED_KEY = "_assetmap_signed_in_at"
 SEEN_KEY = "_assetmap_seen_at"
 NOTICE_KEY = "_assetmap_sign_in_notice"
+#: The signed session token (verified against the access database on every run).
+TOKEN_KEY = "_assetmap_session_token"
+DEMO_REFUSED = ("Demo accounts cannot be used once real people are in the store; ask an "
+                "administrator for an account of your own.")
 
 SIGN_IN_TITLE = "Sign in"
 NOT_ALLOWED = "This page is not part of your role. Choose another page from the menu."
@@ -55,37 +69,87 @@ def oidc_configured() -> bool:
 
 
 def _end_session(notice: str | None = None) -> None:
-    for key in (USER_KEY, STARTED_KEY, SEEN_KEY):
+    for key in (USER_KEY, STARTED_KEY, SEEN_KEY, TOKEN_KEY):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
 
 
+def _header(headers: object, name: str) -> str:
+    try:
+        value = headers.get(name)  # type: ignore[attr-defined]
+    except Exception:
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def client_fingerprint() -> str:
+    """What binds a session token to this browser: a digest of the headers it sends with
+    every connection (User-Agent, Accept-Language). A replayed session from another client
+    program or browser does not match."""
+    headers: Any
+    try:
+        headers = st.context.headers
+    except Exception:
+        headers = {}
+    text = "\x1f".join(_header(headers, h) for h in ("User-Agent", "Accept-Language"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def client_id() -> str:
+    """Who is asking, for sign-in throttling: the browser's address (or "unknown")."""
+    try:
+        ip = st.context.ip_address
+    except Exception:
+        ip = None
+    return f"ip:{ip}" if isinstance(ip, str) and ip else "ip:unknown"
+
+
 def start_session(user: User) -> None:
-    """Mark this browser session as signed in as ``user`` (after the password or SSO check)."""
+    """Mark this browser session as signed in as ``user`` (after the password or SSO check):
+    a new signed, server-side session token bound to this browser."""
     now = time.time()
+    st.session_state[TOKEN_KEY] = access_db().issue_session_token(user, client_fingerprint())
     st.session_state[USER_KEY] = user.name
     st.session_state[STARTED_KEY] = now
     st.session_state[SEEN_KEY] = now
 
 
+def _store_or_none():
+    from assetmap.ui import common
+
+    try:
+        return common.get_store()
+    except Exception:
+        return None
+
+
 def current_user() -> User | None:
     """The signed-in user, read afresh from the access database (so a removed account or a
-    changed caseload counts at once), or None; ends sessions past their idle or total time."""
+    changed caseload counts at once), or None; ends sessions past their idle or total time,
+    and any whose token does not verify (forged, revoked, from another browser)."""
     name = st.session_state.get(USER_KEY)
-    if not name:
+    token = st.session_state.get(TOKEN_KEY)
+    if not name and not token:
         return _oidc_user() if oidc_configured() else None
     now = time.time()
     why = _access.session_expired(float(st.session_state.get(STARTED_KEY, 0)),
                                   float(st.session_state.get(SEEN_KEY, 0)), now)
+    try:
+        db = access_db()
+        why = why or db.session_state(token)
+        user = None if why else db.verify_session_token(token, client_fingerprint())
+    except AssetmapError:
+        user = None
     if why is not None:
         _end_session("You were signed out after a while without activity; sign in again."
                      if why == "idle" else "Your session has ended; sign in again.")
         return None
-    try:
-        user = access_db().user(str(name))
-    except (NotFoundError, AssetmapError):
+    if user is None or (name and user.name != name):
         _end_session()
+        return None
+    if _access.demo_refused(user, _store_or_none()):
+        _end_session(DEMO_REFUSED)
         return None
     st.session_state[SEEN_KEY] = now
     return user
@@ -127,9 +191,13 @@ def sign_in_screen() -> None:
         password = st.text_input("Password", type="password", key="sign_in_password")
         submitted = st.form_submit_button("Sign in")
     if submitted:
-        user = access_db().authenticate(name, password)
+        user = access_db().authenticate(name, password, client=client_id())
         if user is None:
-            st.error("That account name and password do not match.")
+            st.error("That account name and password do not match (after several tries, "
+                     "wait a minute and try again).")
+            return
+        if _access.demo_refused(user, _store_or_none()):
+            st.error(DEMO_REFUSED)
             return
         start_session(user)
         st.rerun()
@@ -143,10 +211,42 @@ def require_user(roles: Iterable[str] | None = None) -> User:
     if user is None:
         sign_in_screen()
         st.stop()
+    idle_guard()
     if roles is not None and user.role not in set(roles):
         st.error(NOT_ALLOWED)
         st.stop()
     return user
+
+
+#: Runs in the page: when the idle time passes with no contact with the server, the page's
+#: content is removed at once and the browser reloads to the sign-in screen.
+IDLE_SCRIPT = """<script>
+(function () {
+  var w = window.parent && window.parent !== window ? window.parent : window;
+  if (w.__assetmapIdle) { w.clearTimeout(w.__assetmapIdle); }
+  w.__assetmapIdle = w.setTimeout(function () {
+    var doc = w.document;
+    doc.body.innerHTML = '<main style="font-family:sans-serif;padding:2rem">' +
+      '<h1>Signed out</h1><p>You were signed out after a while without activity.</p></main>';
+    w.location.reload();
+  }, %(ms)d);
+})(); /* %(nonce)s */
+</script>"""
+
+
+def idle_script(conf: _settings.Settings | None = None, nonce: str = "") -> str:
+    """The idle timer for the page, set to the idle limit (a fresh nonce restarts it)."""
+    conf = conf or _settings.load()
+    return IDLE_SCRIPT % {"ms": int(conf.session_idle_minutes * 60_000),
+                          "nonce": json.dumps(nonce)[1:-1].replace("*/", "")}
+
+
+def idle_guard() -> None:
+    """Put the idle timer in the page (restarted on every run, i.e. every contact with the
+    server, which is also what the server counts as activity)."""
+    nonce = f"{time.time():.3f}"
+    with st.sidebar:
+        st.html(idle_script(nonce=nonce), unsafe_allow_javascript=True)
 
 
 def require_page(page: str) -> User:
@@ -161,6 +261,7 @@ def require_page(page: str) -> User:
 def sign_out() -> None:
     """End the session (audited), and the single sign-on session too if there is one."""
     name = st.session_state.get(USER_KEY)
+    access_db().revoke_session_token(st.session_state.get(TOKEN_KEY))
     if name:
         try:
             audit.record(access_db(), access_db().user(str(name)), "sign_out")

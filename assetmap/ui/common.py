@@ -4,6 +4,7 @@ on the store's version, one-sentence errors and the data attribution footer."""
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -15,10 +16,14 @@ from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.errors import AssetmapError
 from assetmap.graph.store import GraphStore, open_store
+
+if TYPE_CHECKING:  # no import at run time: access imports this module's neighbours
+    from assetmap.governance.access import User
 from assetmap.render import maps
 
-EMPTY_STORE_MESSAGE = ("No one in this area yet — run `assetmap demo` to build the Trafford demo "
-                       "area, or import your own data.")
+EMPTY_STORE_MESSAGE = ("No one in this store yet — import your own data (`assetmap import "
+                       "boundaries`, then `assetmap import spreadsheet`), or run `assetmap demo` "
+                       "to build the demo area.")
 
 
 def store_url() -> str:
@@ -49,7 +54,8 @@ def people_by_area(url: str, version: int, level: str,
 
     ``with_isolation`` adds the structural isolation measures (builds the graph: slower)."""
     extra = isolation_counts(url, version) if with_isolation else None
-    return maps.people_by_area(_open(url), level, extra=extra)
+    return maps.people_by_area(_open(url), level, extra=extra,
+                               boundaries=boundaries(url, version, level))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -136,11 +142,56 @@ def show_error(exc: BaseException) -> None:
                  "again.")
 
 
-def attribution() -> str:
-    """The data and map credits every page shows."""
-    from assetmap.demo import trafford
+@st.cache_data(show_spinner=False, max_entries=8)
+def _attribution(url: str, version: int) -> str:
+    from assetmap.graph.store.sources import attribution_text
 
-    return f"{trafford.ATTRIBUTION} {maps.OSM_ATTRIBUTION}."
+    return attribution_text(_open(url))
+
+
+def attribution() -> str:
+    """The data and map credits every page shows: the sources recorded in the store by what was
+    imported (:mod:`assetmap.graph.store.sources`), never a fixed area's."""
+    try:
+        return _attribution(store_url(), get_store().version())
+    except Exception:  # a store that cannot be read credits nothing but the map tiles
+        return f"{maps.OSM_ATTRIBUTION}."
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def sources_table(url: str, version: int) -> pd.DataFrame:
+    """The data sources recorded in the store, for the About and Data pages (one row each)."""
+    from assetmap.graph.store.sources import MAP_TILES, sources
+
+    rows = [{"Data": r["data"] or r["imported"], "From": r["source"], "Licence": r["licence"],
+             "Imported": r["date"]} for r in sources(_open(url))]
+    rows.append({"Data": "Street map tiles (optional background)", "From": MAP_TILES,
+                 "Licence": "ODbL", "Imported": ""})
+    return pd.DataFrame(rows, columns=["Data", "From", "Licence", "Imported"])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def boundaries(url: str, version: int, level: str | None) -> gpd.GeoDataFrame:
+    """The store's boundaries at ``level`` (None: every level), from the one provider,
+    :func:`assetmap.graph.store.areas.areas`, cached per store version; empty when none."""
+    from assetmap.graph.store.areas import areas
+
+    return areas(_open(url), level)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def boundary_levels(url: str, version: int) -> list[str]:
+    """The levels the store has boundaries for, finest first."""
+    from assetmap.graph.store.areas import area_levels
+
+    return area_levels(_open(url))
+
+
+def no_boundaries(level: str | None = None) -> None:
+    """Say what to import when the store has no boundaries to draw (instead of a map)."""
+    from assetmap.graph.store.areas import import_hint
+
+    st.info(import_hint(level))
 
 
 def footer() -> None:
@@ -155,8 +206,12 @@ def footer() -> None:
 @st.cache_resource(show_spinner="Reading the network…", max_entries=2)
 def graph(url: str, version: int) -> nx.MultiDiGraph:
     """The whole store as a networkx graph, built once per store version and shared read-only
-    (the store's content, not any one user's view: pages filter what a user may see)."""
-    return _open(url).to_networkx()
+    (the store's content, not any one user's view: pages filter what a user may see). After a
+    write, the previous version's graph is patched with what the write touched (copy on write,
+    :func:`assetmap.graph.analysis.snapshot.live_graph`), never read again whole."""
+    from assetmap.graph.analysis.snapshot import live_graph
+
+    return live_graph(_open(url))
 
 
 @st.cache_resource(show_spinner="Finding who is isolated…", max_entries=2)
@@ -195,7 +250,7 @@ def _people_options(url: str, version: int) -> pd.DataFrame:
     return frame.sort_values(["label", "person_id"], kind="stable").reset_index(drop=True)
 
 
-def selectable_people(store: GraphStore, user: object | None = None) -> pd.DataFrame:
+def selectable_people(store: GraphStore, user: User | None = None) -> pd.DataFrame:
     """The people this user may open on the Person page: ``person_id`` and ``label`` (display
     name and area), sorted; only those
     :func:`assetmap.governance.access.can_view_person` allows (a coordinator's caseload, an admin

@@ -1,19 +1,57 @@
-"""Start the Streamlit app on a store (no Streamlit import here: it runs as its own process)."""
+"""Start the Streamlit app on a store (no Streamlit import here: it runs as its own process).
+
+``serve`` runs Streamlit as a child in its own process group and forwards SIGTERM, SIGINT and
+SIGHUP to the whole group, so stopping ``assetmap serve`` stops the app (and on Linux the child
+is also told to stop if the parent dies without a chance to forward anything). The child starts
+through this module (``python -m assetmap.ui.launch``), which first:
+
+- removes session ids from every log line (Streamlit names its sessions in DEBUG lines; a
+  session id is a bearer credential for a live websocket session) and keeps the log at INFO or
+  above;
+- adds frame-blocking and other security headers to every HTTP response (Streamlit has no
+  setting for response headers): ``X-Frame-Options: SAMEORIGIN``, ``Content-Security-Policy:
+  frame-ancestors 'self'``, ``X-Content-Type-Options: nosniff``, ``Referrer-Policy:
+  no-referrer``. SAMEORIGIN, not DENY: the app's own maps and network views are same-origin
+  frames;
+- deletes upload folders left by an earlier run (:func:`assetmap.ui.views.data.sweep_uploads`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 APP = Path(__file__).with_name("app.py")
+#: How long the app gets to stop after a signal before it is killed.
+STOP_GRACE_SECONDS = 10.0
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "frame-ancestors 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_SESSION_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+REDACTED = "[session]"
 
 
 def serve_command(port: int = 8501, host: str = "localhost") -> list[str]:
-    """The command line that runs the app (headless, no usage statistics sent anywhere)."""
+    """The command line that runs the app (headless, no usage statistics sent anywhere, logs
+    at INFO at most verbose, through this module's hardening entry point; uploads no larger
+    than ``ASSETMAP_IMPORT_MAX_BYTES``)."""
+    from assetmap import settings
+
+    upload_mb = max(1, settings.load().import_max_bytes // 1024**2)
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "assetmap.ui.launch", "run", str(APP),
         "--server.port", str(port),
         "--server.address", host,
         "--server.headless", "true",
@@ -21,14 +59,176 @@ def serve_command(port: int = 8501, host: str = "localhost") -> list[str]:
         "--global.developmentMode", "false",
         "--client.toolbarMode", "viewer",
         "--server.enableStaticServing", "true",
+        "--server.enableXsrfProtection", "true",
+        "--logger.level", "info",
+        "--server.maxUploadSize", str(upload_mb),
     ]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: its own session (process group), and on Linux a SIGTERM
+    when the parent dies, so no orphan keeps serving the port."""
+    os.setsid()
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def serve(store_url: str, port: int = 8501, host: str = "localhost") -> int:
-    """Run the app on ``store_url`` until interrupted; return the app's exit code."""
+    """Run the app on ``store_url`` until it stops or this process is told to stop (the
+    signal goes to the app's whole process group); return the app's exit code."""
     env = dict(os.environ, ASSETMAP_STORE=store_url)
     print(f"assetmap: serving {store_url} at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
+    child = subprocess.Popen(serve_command(port, host), env=env,  # noqa: S603 - our own argv
+                             preexec_fn=_die_with_parent if os.name == "posix" else None)
+    return supervise(child)
+
+
+def supervise(child: subprocess.Popen) -> int:
+    """Wait for the child; a SIGTERM, SIGINT or SIGHUP here is passed to its process group,
+    which gets STOP_GRACE_SECONDS to stop before it is killed."""
+    stopping: list[int] = []
+
+    def forward(signum: int, _frame: Any) -> None:
+        stopping.append(signum)
+        _signal_group(child, signum)
+
+    previous: dict[int, Callable | int | None] = {}
+    for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            previous[signum] = signal.signal(signum, forward)
     try:
-        return subprocess.call(serve_command(port, host), env=env)
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                code = child.wait(timeout=STOP_GRACE_SECONDS if stopping else None)
+                break
+            except subprocess.TimeoutExpired:
+                _signal_group(child, signal.SIGKILL)
+            except KeyboardInterrupt:
+                forward(signal.SIGINT, None)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if child.poll() is None:
+            _signal_group(child, signal.SIGKILL)
+            child.wait()
+    return 0 if stopping else code
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.name == "posix":
+            os.killpg(child.pid, signum)
+        else:  # pragma: no cover
+            child.send_signal(signum)
+
+
+# --- in the child ----------------------------------------------------------------------------
+
+
+def redact(text: str) -> str:
+    """A log line with every session id (a UUID) replaced by "[session]"."""
+    return _SESSION_ID.sub(REDACTED, text)
+
+
+def install_log_redaction() -> None:
+    """From now on, every log record this process makes has session ids removed (a record
+    factory, so it covers Streamlit's own loggers and handlers too)."""
+    old = logging.getLogRecordFactory()
+    if getattr(old, "_assetmap_redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = old(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:
+            return record
+        if _SESSION_ID.search(message):
+            record.msg, record.args = redact(message), ()
+        return record
+
+    factory._assetmap_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+class SecurityHeaders:
+    """ASGI middleware: every HTTP response gets SECURITY_HEADERS (unless already set)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message.get("type") == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {bytes(k).lower() for k, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.lower().encode(), value.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install_security_headers() -> None:
+    """Every HTTP response of this process's Streamlit server carries SECURITY_HEADERS: as an
+    ASGI middleware on Streamlit's Starlette app (Streamlit >= 1.5x), or by Tornado's default
+    headers on older servers."""
+    try:
+        from streamlit.web.server.starlette import starlette_app
+    except ImportError:  # pragma: no cover - a Tornado-based Streamlit
+        starlette_app = None  # type: ignore[assignment]  # an optional import
+    if starlette_app is not None and not getattr(
+            starlette_app.create_streamlit_middleware, "_assetmap_headers", False):
+        from starlette.middleware import Middleware
+
+        original = starlette_app.create_streamlit_middleware
+
+        def create_streamlit_middleware() -> list:
+            return [Middleware(SecurityHeaders), *original()]
+
+        create_streamlit_middleware._assetmap_headers = True  # type: ignore[attr-defined]
+        starlette_app.create_streamlit_middleware = create_streamlit_middleware
+    with contextlib.suppress(ImportError):
+        from tornado import web
+
+        if getattr(web.RequestHandler.clear, "_assetmap_headers", False):
+            return
+        plain_clear = web.RequestHandler.clear
+
+        def clear(self: web.RequestHandler) -> None:
+            plain_clear(self)
+            for name, value in SECURITY_HEADERS.items():
+                self.set_header(name, value)
+
+        clear._assetmap_headers = True  # type: ignore[attr-defined]
+        web.RequestHandler.clear = clear  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child's entry point: harden, then hand over to Streamlit's own command line."""
+    install_log_redaction()
+    install_security_headers()
+    from assetmap.governance.keys import private_umask
+
+    private_umask()
+    with contextlib.suppress(Exception):
+        from assetmap.ui.uploads import sweep_uploads
+
+        sweep_uploads(everything=True)
+    from streamlit.web import cli as streamlit_cli
+
+    sys.argv = ["streamlit", *(sys.argv[1:] if argv is None else argv)]
+    return int(streamlit_cli.main() or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover - the app's own process
+    sys.exit(main())

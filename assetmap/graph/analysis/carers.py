@@ -16,6 +16,7 @@ import pandas as pd
 
 from assetmap import vocab
 from assetmap.graph.analysis import circles as _c
+from assetmap.model import NEED_BITS, ROLE_BITS
 
 NO_SUPPORT = "carer without carers' support"
 NO_BACKUP = "one carer and no back-up"
@@ -77,6 +78,41 @@ def carer_support_gaps(G: nx.MultiDiGraph) -> pd.DataFrame:
                          "carer_id": carer,
                          "reasons": f"only {_name(G, carer)} cares for them; no second carer, "
                                     "Shared Lives or paid support to step in"})
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    if df.empty:
+        return df
+    return df.sort_values(["gap", "person_id"], kind="stable").reset_index(drop=True)
+
+
+def carer_gaps_snapshot(snap: Any) -> pd.DataFrame:
+    """:func:`carer_support_gaps` over a :class:`~assetmap.graph.analysis.snapshot.Snapshot`
+    from the shared tie counts: the same rows and order; ``carer_hours`` and ``reasons``
+    left empty (read and worded only where shown)."""
+    import numpy as np
+
+    tc = snap.counts
+    n = len(snap.ids)
+    person = snap.is_person
+    roles_carer = (snap.bits["roles"] & ROLE_BITS["carer"]) != 0
+    support = snap.is_asset & ~snap.closed & (
+        ((snap.bits["needs"] & NEED_BITS["carer_support"]) != 0)
+        | np.array([k in _SUPPORT_KINDS for k in snap.text["org_kind"]], dtype=bool))
+    n64 = np.int64(n)
+    # groups (community ends that are assets) and professional ends, at carers' support
+    keys = np.concatenate([tc.comm_keys, tc.prof_keys])
+    hit = support[keys % n64]
+    supported = np.zeros(n, dtype=bool)
+    supported[keys[hit] // n64] = True
+    is_carer = person & ((tc.cares_for > 0) | roles_carer)
+    no_support = np.flatnonzero(is_carer & ~supported)
+    no_backup = np.flatnonzero(person & (tc.carers == 1) & (tc.backup == 0))
+    rows = []
+    for gap, idx in ((NO_SUPPORT, no_support), (NO_BACKUP, no_backup)):
+        for i in idx.tolist():
+            rows.append({"person_id": snap.ids[i], "name": snap.name[i], "area": snap.area[i],
+                         "gap": gap, "carer_hours": None, "cares_for": int(tc.cares_for[i]),
+                         "carer_id": snap.ids[int(tc.the_carer[i])] if gap == NO_BACKUP
+                         else None, "reasons": None})
     df = pd.DataFrame(rows, columns=COLUMNS)
     if df.empty:
         return df

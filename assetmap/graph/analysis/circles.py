@@ -34,13 +34,17 @@ from typing import Any, ParamSpec, TypeVar
 import networkx as nx
 
 from assetmap import vocab
+from assetmap.graph.analysis import scales as _scales
 
-#: Isolation levels, worst first. A level's index is its rank (lower is more isolated).
+#: Isolation levels, worst first. A level's index is its rank (lower is more isolated). Named
+#: so that nothing claims "connected" on thin evidence: the cut-offs are the published ones of
+#: LSNS-6 and Cohen's SNI (see :func:`level` and :mod:`assetmap.graph.analysis.scales`).
 ISOLATED = "isolated"
 SERVICE_ONLY = "service-only"
 AT_RISK = "at risk"
-CONNECTED = "connected"
-LEVELS: tuple[str, ...] = (ISOLATED, SERVICE_ONLY, AT_RISK, CONNECTED)
+SOME_SUPPORT = "some support"
+WELL_CONNECTED = "well connected"
+LEVELS: tuple[str, ...] = (ISOLATED, SERVICE_ONLY, AT_RISK, SOME_SUPPORT, WELL_CONNECTED)
 LEVEL_RANK: dict[str, int] = {name: i for i, name in enumerate(LEVELS)}
 
 MEMBERSHIP_TIES: frozenset[str] = frozenset({"ATTENDS", "VOLUNTEERS_AT"})
@@ -54,6 +58,7 @@ _ROLE_OF: dict[tuple[str, bool], str] = {
     ("PEER", True): "peer", ("PEER", False): "peer",
     ("CARES_FOR", True): "carer", ("CARES_FOR", False): "cared for",
     ("ATTENDS", True): "group member", ("VOLUNTEERS_AT", True): "volunteer",
+    ("SHARED_LIVES", True): "shared life",
 }
 
 _ROLES_OUT: dict[str, str] = {k: r for (k, out), r in _ROLE_OF.items() if out}
@@ -98,6 +103,11 @@ class Circle:
     #: for a tie between people, the group named in the tie's ``via`` prop, if any).
     through: dict[str, set[str | None]] = field(default_factory=dict)
     linked: set[str] = field(default_factory=set)
+    #: relatives / friends in touch at least monthly (or how often unrecorded): LSNS-6
+    lsns_family: set[str] = field(default_factory=set)
+    lsns_friends: set[str] = field(default_factory=set)
+    #: other end -> Cohen's SNI roles it gives, in touch at least every two weeks
+    sni: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _ends(G: nx.MultiDiGraph, n: str) -> Iterable[tuple[str, str, dict[str, Any], bool]]:
@@ -121,6 +131,8 @@ def circle(G: nx.MultiDiGraph, person_id: str) -> Circle:
     classes = vocab.TIE_KINDS
     person, assets_ = vocab.PERSON, vocab.ASSET_KINDS
     community, professional = vocab.COMMUNITY, vocab.PROFESSIONAL
+    shared_life = vocab.SHARED_LIFE
+    shared_counts = shared_lives_count()
     linked, through = c.linked, c.through
     role_out, role_in = _ROLES_OUT, _ROLES_IN
     for out, adj in ((True, G._succ[person_id]), (False, G._pred[person_id])):
@@ -156,13 +168,57 @@ def circle(G: nx.MultiDiGraph, person_id: str) -> Circle:
                     role = (role_out if out else role_in).get(kind)
                     if role:
                         c.roles.add(role)
-                elif cls == professional and out:
+                    _count_for_scales(c, other, kind, out, attrs, o)
+                elif cls == shared_life and out and shared_counts and okind == person:
+                    # a Shared Lives household: a community tie of its own class (no group)
+                    c.people.add(other)
+                    c.community.add(other)
+                    through.setdefault(other, set()).add(None)
+                    c.roles.add(role_out[kind])
+                    c.backup.add(other)
+                    _count_for_scales(c, other, kind, out, attrs, o)
+                elif cls in (professional, shared_life) and out:
                     if okind in assets_ and o.get("status") == "closed":
                         continue
                     c.professional.add(other)
                     if kind in ("SHARED_LIVES", "PAID_SUPPORT"):
                         c.backup.add(other)
     return c
+
+
+def shared_lives_count() -> bool:
+    """Whether Shared Lives ties count with community ties (the
+    ``ASSETMAP_SHARED_LIVES_COUNTS_AS_COMMUNITY`` setting, on by default)."""
+    from assetmap import settings as _settings
+
+    return _settings.load().shared_lives_counts_as_community
+
+
+def _count_for_scales(c: Circle, other: str, kind: str, out: bool, attrs: dict[str, Any],
+                      o: dict[str, Any]) -> None:
+    """Record one community tie for the LSNS-6 and SNI estimates (by its role and frequency)."""
+    t = _scales.ScaleTie(kind, other, out, attrs.get("role"), attrs.get("frequency"),
+                         o.get("kind") in vocab.ASSET_KINDS and _scales.is_religious(o))
+    days = t.days
+    side = _scales.lsns_side(kind, t.role)
+    if side and (days is None or days <= _scales.LSNS_CONTACT_DAYS):
+        (c.lsns_family if side == "family" else c.lsns_friends).add(other)
+    sni = _scales.sni_role(t)
+    if sni and (days is None or days <= _scales.SNI_CONTACT_DAYS):
+        c.sni.setdefault(other, set()).add(sni)
+
+
+def scale_estimates(c: Circle, without: str | None = None
+                    ) -> tuple[_scales.LSNS6, _scales.SNI]:
+    """The circle's estimated LSNS-6 and SNI (optionally as if ``without`` had gone)."""
+    fam = c.lsns_family - {without}
+    fri = c.lsns_friends - fam - {without}
+    roles: set[str] = set()
+    for other, r in c.sni.items():
+        if other != without:
+            roles |= r
+    people = sum(1 for o in c.sni if o != without and o in c.people)
+    return _scales.lsns6_from_counts(len(fam), len(fri)), _scales.SNI(frozenset(roles), people)
 
 
 def through_one_group(c: Circle, without: str | None = None) -> str | None:
@@ -178,11 +234,14 @@ def through_one_group(c: Circle, without: str | None = None) -> str | None:
 
 
 def level(c: Circle, without: str | None = None) -> str:
-    """The structural isolation level of a circle, optionally as if ``without`` had closed.
+    """The isolation level of a circle, optionally as if ``without`` had closed.
 
     *isolated*: no community tie and no professional tie; *service-only*: professional ties but
     no community tie ("a life, not a service"); *at risk*: exactly one community tie, or every
-    community tie runs through one group; *connected*: anything else.
+    community tie runs through one group, or an estimated LSNS-6 below 12 (Lubben 2006: at
+    risk of isolation); *some support*: LSNS-6 12 or more but low network diversity (Cohen's
+    SNI 1–3 roles, contact at least every two weeks); *well connected*: LSNS-6 12 or more and
+    SNI 4 or more roles. The scales' estimates are in :mod:`assetmap.graph.analysis.scales`.
     """
     community = len(c.community) - (without in c.community)
     if community == 0:
@@ -190,7 +249,8 @@ def level(c: Circle, without: str | None = None) -> str:
         return SERVICE_ONLY if professional else ISOLATED
     if community == 1 or through_one_group(c, without) is not None:
         return AT_RISK
-    return CONNECTED
+    lsns, sni = scale_estimates(c, without)
+    return _scales.level_name(community, 0, False, lsns.total, sni.diversity)
 
 
 def people(G: nx.MultiDiGraph) -> list[str]:

@@ -9,19 +9,24 @@ the ONS direct loneliness question) are shown beside the structural level and ne
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from assetmap import vocab
 from assetmap.graph.analysis import circles as _c
+from assetmap.graph.analysis import scales as _scales
 
 #: Self-reported measures shown beside the structural level (person props of these names).
 SELF_REPORTED: tuple[str, ...] = ("ucla3", "lsns6", "ons4", "lonely")
 
 COLUMNS: list[str] = [
     "person_id", "name", "area", "level", "community_ties", "professional_ties",
-    "groups_attended", "tie_diversity", "family", "friends", *SELF_REPORTED, "reasons",
+    "groups_attended", "tie_diversity", "family", "friends", "lsns6_estimate", "sni_roles",
+    *SELF_REPORTED, "reasons",
 ]
 
 
@@ -34,9 +39,11 @@ def _name(G: nx.MultiDiGraph, n: str) -> str:
 
 
 def explain(G: nx.MultiDiGraph, lvl: str, community: int, professional: int, groups: int,
-            roles: int, only: str | None = None, through: str | None = None) -> str:
+            roles: int, only: str | None = None, through: str | None = None,
+            lsns: int | None = None, sni: int | None = None) -> str:
     """Why a person gets their level, in a coordinator's words (``only``: the one community
-    tie, if there is one; ``through``: the group every tie runs through, if there is one)."""
+    tie, if there is one; ``through``: the group every tie runs through, if there is one;
+    ``lsns``/``sni``: the estimated LSNS-6 total and SNI roles)."""
     if lvl == _c.ISOLATED:
         return "no community ties and no services"
     if lvl == _c.SERVICE_ONLY:
@@ -45,11 +52,19 @@ def explain(G: nx.MultiDiGraph, lvl: str, community: int, professional: int, gro
     if lvl == _c.AT_RISK:
         if community == 1 and only is not None:
             return f"only one community tie ({_name(G, only)})"
-        return f"every community tie runs through one group ({_name(G, through or '?')})"
+        if through is not None or lsns is None:
+            return f"every community tie runs through one group ({_name(G, through or '?')})"
+        return (f"estimated LSNS-6 {lsns} (below 12: at risk of isolation): few relatives or "
+                "friends in touch at least monthly")
     parts = [_plural(community, "community tie")]
     if groups:
         parts.append(_plural(groups, "group"))
     parts.append(_plural(roles, "kind of relationship", "kinds of relationship"))
+    if lsns is not None:
+        parts.append(f"estimated LSNS-6 {lsns}")
+    if sni is not None:
+        parts.append(f"{_plural(sni, 'SNI role')} in touch every two weeks"
+                     + (" (low diversity)" if lvl == _c.SOME_SUPPORT else ""))
     return "; ".join(parts)
 
 
@@ -83,11 +98,14 @@ def isolated_people_plain(G: nx.MultiDiGraph) -> pd.DataFrame:
                            ("groups_attended", len(c.groups)), ("tie_diversity", len(c.roles)),
                            ("family", len(c.family)), ("friends", len(c.friends))):
             cols[col].append(value)
+        lsns, sni = _c.scale_estimates(c)
+        cols["lsns6_estimate"].append(lsns.total)
+        cols["sni_roles"].append(sni.diversity)
         _self_reported(cols, attrs)
         only = next(iter(c.community)) if len(c.community) == 1 else None
         cols["reasons"].append(explain(G, lvl, len(c.community), len(c.professional),
                                        len(c.groups), len(c.roles), only,
-                                       _c.through_one_group(c)))
+                                       _c.through_one_group(c), lsns.total, sni.diversity))
     return _frame(cols)
 
 
@@ -108,11 +126,38 @@ def _distinct_pairs(a: np.ndarray, b: np.ndarray, n_b: int) -> tuple[np.ndarray,
     return keys // n_b, keys % n_b
 
 
+_SNI_CODE: dict[str, int] = {r: i for i, r in enumerate(_scales.SNI_ROLES)}
+
+
+def _scale_codes(kind: str, out: bool, attrs: dict, other: dict) -> tuple[int, int]:
+    """(LSNS-6 side code, SNI role code) of one community tie read from one end, as
+    :func:`circles._count_for_scales` counts it (0 / -1 where it does not count)."""
+    role, freq = attrs.get("role"), attrs.get("frequency")
+    religious = other.get("kind") in vocab.ASSET_KINDS and _scales.is_religious(other)
+    if (role is None or isinstance(role, str)) and (
+            freq is None or isinstance(freq, str | int | float)):
+        return _scale_codes_of(kind, out, role, freq, religious)
+    return _scale_codes_of.__wrapped__(kind, out, role, freq, religious)
+
+
+@functools.lru_cache(maxsize=8192)
+def _scale_codes_of(kind: str, out: bool, role: Any, freq: Any, religious: bool
+                    ) -> tuple[int, int]:
+    t = _scales.ScaleTie(kind, "", out, role, freq, religious)
+    days = t.days
+    side = _scales.lsns_side(kind, t.role)
+    s = (1 if side == "family" else 2) if side and (
+        days is None or days <= _scales.LSNS_CONTACT_DAYS) else 0
+    role = _scales.sni_role(t)
+    r = _SNI_CODE[role] if role and (days is None or days <= _scales.SNI_CONTACT_DAYS) else -1
+    return s, r
+
+
 @_c.whole_graph
 def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
     """One row per person: tie counts, tie diversity, LSNS-6 family/friend split and a level.
 
-    Levels (worst first): isolated, service-only, at risk, connected; see
+    Levels (worst first): isolated, service-only, at risk, some support, well connected; see
     :func:`assetmap.graph.analysis.circles.level`. Rows are sorted worst level first, then by
     id. One pass over the ties into integer arrays, then numpy; identical to
     :func:`isolated_people_plain`, which counts person by person.
@@ -137,8 +182,11 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
     c_role: list[int] = []
     c_route: list[int] = []
     c_tag: list[int] = []  # 0 other, 1 family, 2 friend, 3 membership
+    c_side: list[int] = []  # LSNS-6 (contact at least monthly): 0 none, 1 family, 2 friends
+    c_sni: list[int] = []  # Cohen's SNI role (contact at least every two weeks), or -1
     pr_p: list[int] = []
     pr_o: list[int] = []
+    shared_counts = _c.shared_lives_count()
     for u, nbrs in G._succ.items():
         iu = index[u]
         u_person = is_person[iu]
@@ -161,13 +209,31 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
                         c_role += (roles[role_out[kind]], roles[role_in[kind]])
                         c_route += (route, route)
                         c_tag += (tag, tag)
+                        for out, other in ((True, nodes[v]), (False, nodes[u])):
+                            side, sni = _scale_codes(kind, out, attrs, other)
+                            c_side.append(side)
+                            c_sni.append(sni)
                     elif kind in _c.MEMBERSHIP_TIES and u_person and open_asset[iv]:
                         c_p.append(iu)
                         c_o.append(iv)
                         c_role.append(roles[role_out[kind]])
                         c_route.append(iv)
                         c_tag.append(3)
-                elif cls == vocab.PROFESSIONAL and u_person and not closed_asset[iv]:
+                        side, sni = _scale_codes(kind, True, attrs, nodes[v])
+                        c_side.append(side)
+                        c_sni.append(sni)
+                elif (cls == vocab.SHARED_LIFE and shared_counts and u_person
+                      and is_person[iv]):  # a Shared Lives household (circles.circle)
+                    c_p.append(iu)
+                    c_o.append(iv)
+                    c_role.append(roles[role_out[kind]])
+                    c_route.append(-1)
+                    c_tag.append(0)
+                    side, sni = _scale_codes(kind, True, attrs, nodes[v])
+                    c_side.append(side)
+                    c_sni.append(sni)
+                elif (cls in (vocab.PROFESSIONAL, vocab.SHARED_LIFE) and u_person
+                      and not closed_asset[iv]):
                     pr_p.append(iu)
                     pr_o.append(iv)
     cp, co = np.array(c_p, dtype=np.int64), np.array(c_o, dtype=np.int64)
@@ -192,9 +258,14 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
     through = (community > 0) & (lo == hi) & (lo >= 0)
     first = np.searchsorted(up, np.arange(n))  # where each person's distinct others start
 
-    level = np.where(community == 0,
-                     np.where(professional > 0, 1, 0),
-                     np.where((community == 1) | through, 2, 3))
+    cside, csni = np.array(c_side, dtype=np.int8), np.array(c_sni, dtype=np.int64)
+    lsns_fam = count(cp[cside == 1], co[cside == 1], n)
+    fam_keys = cp[cside == 1] * n + co[cside == 1]
+    fri_sel = (cside == 2) & ~np.isin(cp * n + co, fam_keys)
+    lsns_fri = count(cp[fri_sel], co[fri_sel], n)
+    lsns = 3 * _scales.lsns_items(lsns_fam) + 3 * _scales.lsns_items(lsns_fri)
+    sni_roles = count(cp[csni >= 0], csni[csni >= 0], len(_scales.SNI_ROLES))
+    level = _scales.level_codes(community, professional, through, lsns, sni_roles)
     pidx = np.flatnonzero(is_person)
     people_attrs = [nodes[ids[i]] for i in pidx.tolist()]
     levels = [_c.LEVELS[x] for x in level[pidx].tolist()]
@@ -213,6 +284,8 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
         "tie_diversity": k_roles,
         "family": fam[pidx].tolist(),
         "friends": fri[pidx].tolist(),
+        "lsns6_estimate": lsns[pidx].tolist(),
+        "sni_roles": sni_roles[pidx].tolist(),
     }
     for score in SELF_REPORTED:
         cols[score] = [a.get(score) for a in people_attrs]
@@ -221,6 +294,21 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
         k = k_comm[j]
         only = ids[int(uo[first[i]])] if k == 1 else None
         via = ids[int(lo[i])] if through[i] else None
-        reasons.append(explain(G, levels[j], k, k_prof[j], k_grp[j], k_roles[j], only, via))
+        reasons.append(explain(G, levels[j], k, k_prof[j], k_grp[j], k_roles[j], only, via,
+                               cols["lsns6_estimate"][j], cols["sni_roles"][j]))
     cols["reasons"] = reasons
     return _frame(cols)
+
+
+def isolation_levels(snap: Any) -> pd.DataFrame:
+    """Every person's ``person_id``, ``area`` and ``level`` from a
+    :class:`~assetmap.graph.analysis.snapshot.Snapshot` (the tie counts computed once; no
+    reason strings): what area counts need, equal to those columns of :func:`isolated_people`."""
+    counts = snap.counts
+    pidx = np.flatnonzero(snap.is_person)
+    levels = np.array(_c.LEVELS, dtype=object)[counts.level[pidx]]
+    df = pd.DataFrame({"person_id": [snap.ids[i] for i in pidx.tolist()],
+                       "area": [snap.area[i] for i in pidx.tolist()],
+                       "level": pd.Categorical(levels, categories=list(_c.LEVELS),
+                                               ordered=True)})
+    return df.sort_values(["level", "person_id"], kind="stable").reset_index(drop=True)

@@ -10,6 +10,7 @@ pooling set is a suggestion of people to one another.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -57,6 +58,32 @@ def pooling_opportunities(G: nx.MultiDiGraph, max_km: float | None = None,
         for goal in wants(attrs) | {f"interest:{g}" for g in
                                     vocab.canonical_interests(attrs.get("goals") or [])}:
             by_goal.setdefault(goal, []).append((p, attrs["lat"], attrs["lon"], attrs.get("area")))
+    return _pools(by_goal, max_km, min_size)
+
+
+def pooling_opportunities_snapshot(snap: Any, max_km: float | None = None,
+                                   min_size: int = 3) -> pd.DataFrame:
+    """:func:`pooling_opportunities` over a snapshot (budget, consent, location, interest,
+    need and goal codes are columns there): the same sets in the same order."""
+    max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
+    holders = np.flatnonzero(snap.is_person & (snap.flags["personal_budget"] == 1)
+                             & (snap.flags["consent_suggest"] == 1)
+                             & ~np.isnan(snap.lat) & ~np.isnan(snap.lon))
+    by_goal: dict[str, list[tuple[str, float, float, Any]]] = {}
+    for i in holders.tolist():
+        text = snap.text["goal_text"][i]
+        attrs = {"interests": snap.words(i, "interests"), "needs": snap.words(i, "needs"),
+                 "goals": None if text is None else json.loads(text)}
+        goals = wants(attrs) | {f"interest:{g}" for g in
+                                vocab.canonical_interests(attrs.get("goals") or [])}
+        row = (snap.ids[i], float(snap.lat[i]), float(snap.lon[i]), snap.area[i])
+        for goal in goals:
+            by_goal.setdefault(goal, []).append(row)
+    return _pools(by_goal, max_km, min_size)
+
+
+def _pools(by_goal: dict[str, list[tuple[str, float, float, Any]]], max_km: float,
+           min_size: int) -> pd.DataFrame:
     rows = []
     radius = chord(max_km / 2.0)
     for goal in sorted(by_goal):

@@ -20,7 +20,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
-from shapely.geometry import Point
 
 from assetmap import settings as _settings
 from assetmap import vocab
@@ -29,6 +28,7 @@ from assetmap.governance.privacy import publish_count
 from assetmap.graph.analysis import circles as _c
 from assetmap.graph.analysis.pooling import unit_vectors
 from assetmap.graph.analysis.suggestions import canonical_words
+from assetmap.model import NEED_BITS
 
 COLUMNS: list[str] = ["area_code", "area_name", "need", "people_with_need",
                       "providers_within_reach", "people_without_provider", "median_nearest_km",
@@ -81,15 +81,66 @@ def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
                 and attrs.get("lon") is not None:
             for need in canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in):
                 providers[need].append((attrs["lat"], attrs["lon"]))
+    return _gaps(person_rows, providers, areas, codes, crs, needs, max_km)
+
+
+def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
+                            max_km: float | None = None) -> gpd.GeoDataFrame:
+    """:func:`provision_gaps` over a snapshot (needs, status and locations are columns
+    there): the same rows."""
+    missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
+    if missing:
+        raise ValueError(f"areas needs the columns {', '.join(sorted(missing))}")
+    max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
+    crs = areas.crs or "EPSG:4326"
+    areas = areas.set_crs(crs, allow_override=True)
+    codes = set(areas["area_code"].astype(str))
+    needs = list(vocab.NEEDS)
+    need_bits = snap.bits["needs"]
+    parent = dict(zip(snap.ids, snap.text["parent"], strict=True))
+    index = snap.index
+    placed: dict[Any, str | None] = {}
+
+    def area_of(area: Any) -> str | None:
+        if area not in placed:
+            seen, a = set(), area
+            placed[area] = None
+            while isinstance(a, str) and a not in seen:
+                if a in codes:
+                    placed[area] = a
+                    break
+                seen.add(a)
+                a = parent.get(a) if a in index else None
+        return placed[area]
+
+    who = np.flatnonzero(snap.is_person & (need_bits != 0))
+    need_codes, which = np.unique(need_bits[who], return_inverse=True)
+    words = [sorted(w for w, bit in NEED_BITS.items() if int(c) & bit)
+             for c in need_codes.tolist()]
+    lats = [None if x != x else x for x in snap.lat[who].tolist()]  # NaN -> None
+    lons = [None if x != x else x for x in snap.lon[who].tolist()]
+    areas_ = [area_of(snap.area[i]) for i in who.tolist()]
+    person_rows = [(a, la, lo, list(words[w])) for a, la, lo, w in
+                   zip(areas_, lats, lons, which.ravel().tolist(), strict=True)]
+    providers: dict[str, list[tuple[float, float]]] = {}
+    located = snap.is_asset & ~snap.closed & ~np.isnan(snap.lat) & ~np.isnan(snap.lon)
+    for need in needs:
+        at = np.flatnonzero(located & ((need_bits & NEED_BITS[need]) != 0))
+        providers[need] = list(zip(snap.lat[at].tolist(), snap.lon[at].tolist(), strict=True))
+    return _gaps(person_rows, providers, areas, codes, crs, needs, max_km)
+
+
+def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float]]],
+          areas: gpd.GeoDataFrame, codes: set[str], crs: Any, needs: list[str],
+          max_km: float) -> gpd.GeoDataFrame:
     people = pd.DataFrame(person_rows, columns=["area_code", "lat", "lon", "needs"])
     if len(people):
         unplaced = people["area_code"].isna() & people["lat"].notna() & people["lon"].notna()
         if unplaced.any():
             pts = gpd.GeoDataFrame(
                 index=people.index[unplaced],
-                geometry=[Point(lon, lat) for lat, lon in
-                          zip(people.loc[unplaced, "lat"], people.loc[unplaced, "lon"],
-                              strict=True)],
+                geometry=gpd.points_from_xy(people.loc[unplaced, "lon"].astype(float),
+                                            people.loc[unplaced, "lat"].astype(float)),
                 crs="EPSG:4326").to_crs(crs)
             hit = gpd.sjoin(pts, areas[["area_code", "geometry"]], predicate="within")
             hit = hit[~hit.index.duplicated()]
@@ -149,18 +200,19 @@ def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
     out["median_nearest_km"] = agg["median_nearest_km"].reindex(grid).astype(float).round(3)
     out["flagged"] = (out["people_with_need"] > 0) & (out["providers_within_reach"] == 0)
     out = out.reset_index()
-    out["reasons"] = [_reason(r, max_km) for r in out.itertuples(index=False)]
+    conf = _settings.load()
+    out["reasons"] = [_reason(r, max_km, conf) for r in out.itertuples(index=False)]
     meta = areas[["area_code", "area_name", "geometry"]].assign(
         area_code=areas["area_code"].astype(str))
     out = out.merge(meta, on="area_code", how="left")
     return gpd.GeoDataFrame(out[COLUMNS], geometry="geometry", crs=crs)
 
 
-def _reason(r: Any, max_km: float) -> str:
+def _reason(r: Any, max_km: float, conf: Any = None) -> str:
     need = vocab.label(r.need)
     if r.people_with_need == 0:
         return f"nobody recorded as needing help with {need}"
-    who = f"{publish_count(r.people_with_need)} people need help with {need}"
+    who = f"{publish_count(r.people_with_need, conf)} people need help with {need}"
     if r.providers_within_reach == 0:
         tail = f"no provider within {max_km:g} km"
         if r.median_nearest_km == r.median_nearest_km:  # not NaN
@@ -170,4 +222,4 @@ def _reason(r: Any, max_km: float) -> str:
         return f"{who}; {tail}"
     return (f"{who}; {r.providers_within_reach} provider"
             f"{'' if r.providers_within_reach == 1 else 's'} within {max_km:g} km; "
-            f"{publish_count(r.people_without_provider)} without one near home")
+            f"{publish_count(r.people_without_provider, conf)} without one near home")

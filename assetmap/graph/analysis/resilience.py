@@ -19,6 +19,7 @@ council service, carers' centre or mental health service (:data:`assetmap.vocab.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -27,7 +28,7 @@ from assetmap import vocab
 from assetmap.graph.analysis import circles as _c
 
 SUPPORT_CLASSES: frozenset[str] = frozenset({vocab.COMMUNITY, vocab.PROFESSIONAL,
-                                             vocab.ORGANISATIONAL})
+                                             vocab.ORGANISATIONAL, vocab.SHARED_LIFE})
 IMPACT_COLUMNS: list[str] = ["person_id", "name", "level_before", "level_after",
                              "loses_only_community_tie", "loses_hub_path", "reasons"]
 KEYSTONE_COLUMNS: list[str] = ["asset_id", "name", "kind", "status", "people_tied",
@@ -167,9 +168,14 @@ def _cut_counts(G: nx.MultiDiGraph, ids: list[str], adj: list[list[int]]
     """For every node: people who would lose every path to a hub if it were removed, and
     whether removing it splits its part of the network (Tarjan's low-link, iterative)."""
     nodes = G._node
-    n = len(ids)
-    is_p = [nodes[i].get("kind") == vocab.PERSON for i in ids]
-    is_h = [_c.is_hub(nodes[i]) for i in ids]
+    return _cut_counts_flags([nodes[i].get("kind") == vocab.PERSON for i in ids],
+                             [_c.is_hub(nodes[i]) for i in ids], adj)
+
+
+def _cut_counts_flags(is_p: list[bool], is_h: list[bool], adj: list[list[int]]
+                      ) -> tuple[list[int], list[bool]]:
+    """:func:`_cut_counts` over positions: person and hub flags, adjacency lists."""
+    n = len(adj)
     disc = [-1] * n
     low = [0] * n
     sub_p = [0] * n
@@ -236,8 +242,9 @@ def keystone_assets(G: nx.MultiDiGraph) -> pd.DataFrame:
     """Every open group and organisation ranked by what its closure would do.
 
     Ranked by people losing their only community tie, then people losing every path to a hub,
-    then people whose isolation level drops, then people tied to it (attending, volunteering
-    or supported there; referrals do not count).
+    then whether its closure splits the support network (a cut point), then people whose
+    isolation level drops, then people tied to it (attending, volunteering or supported there;
+    referrals do not count); the id breaks exact ties only.
     """
     _c.check_graph(G)
     ids, adj = support_adjacency(G)
@@ -281,9 +288,11 @@ def keystone_assets(G: nx.MultiDiGraph) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=KEYSTONE_COLUMNS)
     if df.empty:
         return df
-    df = df.sort_values(["lose_only_community_tie", "lose_hub_path", "level_drops",
-                         "people_tied", "asset_id"],
-                        ascending=[False, False, False, False, True],
+    # cut-point structure ranks before the remaining people counts (issue 17): a place whose
+    # closure splits the network comes first among equals; the id only breaks exact ties
+    df = df.sort_values(["lose_only_community_tie", "lose_hub_path", "splits_network",
+                         "level_drops", "people_tied", "asset_id"],
+                        ascending=[False, False, False, False, False, True],
                         kind="stable").reset_index(drop=True)
     df["rank"] = range(1, len(df) + 1)
     return df
@@ -346,4 +355,204 @@ def disconnected_clusters(G: nx.MultiDiGraph, seed: int = 0, min_size: int = 2
                      "members": members, "group_names": gnames,
                      "areas": sorted({a for m in members if (a := nodes[m].get("area"))}),
                      "reasons": f"{what} with no tie to any GP, link worker or hub"})
+    return pd.DataFrame(rows, columns=CLUSTER_COLUMNS)
+
+
+# --- over a columnar snapshot (``assetmap analyse`` and the app's whole-area pages) ------------
+
+def _cut_counts_csr(is_p: list[bool], is_h: list[bool], indptr: list[int], indices: list[int]
+                    ) -> tuple[list[int], list[bool]]:
+    """:func:`_cut_counts_flags` reading the adjacency straight from CSR arrays (no list per
+    node): the same iterative Tarjan low-link, each stack frame a (node, next position)."""
+    n = len(is_p)
+    disc = [-1] * n
+    low = [0] * n
+    sub_p = [int(x) for x in is_p]
+    sub_h = [int(x) for x in is_h]
+    sep_p = [0] * n
+    sep_h = [0] * n
+    sep_nohub_p = [0] * n
+    sep_count = [0] * n
+    comp_p = [0] * n
+    comp_h = [0] * n
+    is_root = [False] * n
+    t = 0
+    for root in range(n):
+        if disc[root] != -1:
+            continue
+        is_root[root] = True
+        members = [root]
+        disc[root] = low[root] = t
+        t += 1
+        stack_v = [root]
+        stack_pos = [indptr[root]]
+        while stack_v:
+            v = stack_v[-1]
+            pos, end = stack_pos[-1], indptr[v + 1]
+            lv = low[v]
+            descended = False
+            while pos < end:
+                w = indices[pos]
+                pos += 1
+                dw = disc[w]
+                if dw == -1:
+                    disc[w] = low[w] = t
+                    t += 1
+                    members.append(w)
+                    stack_pos[-1] = pos
+                    low[v] = lv
+                    stack_v.append(w)
+                    stack_pos.append(indptr[w])
+                    descended = True
+                    break
+                if dw < lv:
+                    lv = dw
+            if descended:
+                continue
+            low[v] = lv
+            stack_v.pop()
+            stack_pos.pop()
+            if stack_v:
+                u = stack_v[-1]
+                if lv < low[u]:
+                    low[u] = lv
+                sub_p[u] += sub_p[v]
+                sub_h[u] += sub_h[v]
+                if lv >= disc[u]:
+                    sep_count[u] += 1
+                    sep_p[u] += sub_p[v]
+                    sep_h[u] += sub_h[v]
+                    if sub_h[v] == 0:
+                        sep_nohub_p[u] += sub_p[v]
+        for m in members:
+            comp_p[m], comp_h[m] = sub_p[root], sub_h[root]
+    lose = [0] * n
+    splits = [False] * n
+    for v in range(n):
+        splits[v] = sep_count[v] >= (2 if is_root[v] else 1)
+        if comp_h[v] == 0:
+            continue
+        rest_p = comp_p[v] - int(is_p[v]) - sep_p[v]
+        rest_h = comp_h[v] - int(is_h[v]) - sep_h[v]
+        lose[v] = sep_nohub_p[v] + (rest_p if rest_h == 0 else 0)
+    return lose, splits
+
+
+def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
+    """:func:`keystone_assets` over a :class:`~assetmap.graph.analysis.snapshot.Snapshot`: the
+    same rows, ranks and order, from the shared tie counts and the support network's CSR
+    adjacency; ``reasons`` left empty (worded only where shown)."""
+    import numpy as np
+
+    from assetmap.graph.analysis.snapshot import _distinct, level_codes, member
+
+    nodes, A = snap.support_graph()
+    lose, splits = _cut_counts_csr(snap.is_person[nodes].tolist(),
+                                   snap.is_hub[nodes].tolist(), A.indptr.tolist(),
+                                   A.indices.tolist())
+    tc = snap.counts
+    n64 = np.int64(len(snap.ids))
+    # every (person, asset) pair where the asset is in the person's community or services
+    ck, pk = tc.comm_keys, tc.prof_keys
+    ck = ck[snap.is_asset[ck % n64]]
+    pk = pk[snap.is_asset[pk % n64]]
+    keys = _distinct(np.concatenate([ck, pk]))
+    p, a = keys // n64, keys % n64
+    in_c = member(keys, ck)
+    in_p = member(keys, pk)
+    comm = tc.community[p] - in_c
+    prof = tc.professional[p] - in_p
+    # without a: the routes left are the same unless a's own entry was its only route
+    own_only = in_c & ~member(p * n64 + a, tc.via_keys)
+    routes = tc.routes[p]
+    has_none = tc.no_route[p]
+    through_after = np.where(own_only, (routes == 2) & ~has_none, tc.through[p] >= 0)
+    lsns, sni = tc.scales
+    after = level_codes(comm, prof, through_after, lsns[p], sni[p] - tc.sni_lost_without(p, a))
+    before = tc.level[p]
+    only = in_c & (tc.community[p] == 1)
+    drops = after < before
+    n = len(snap.ids)
+    depend = np.bincount(a, minlength=n)
+    n_only = np.bincount(a, weights=only, minlength=n).astype(int)
+    n_drops = np.bincount(a, weights=drops, minlength=n).astype(int)
+    rows = []
+    is_asset, status, kinds = snap.is_asset, snap.text["status"], snap.kind
+    for j in np.flatnonzero(is_asset[nodes]).tolist():
+        i = int(nodes[j])
+        rows.append({"asset_id": snap.ids[i], "name": snap.name[i],
+                     "kind": vocab.NODE_KINDS[kinds[i]], "status": status[i],
+                     "people_tied": int(depend[i]), "lose_only_community_tie": int(n_only[i]),
+                     "level_drops": int(n_drops[i]), "lose_hub_path": lose[j],
+                     "splits_network": splits[j], "reasons": None})
+    df = pd.DataFrame(rows, columns=KEYSTONE_COLUMNS)
+    if df.empty:
+        return df
+    # cut-point structure ranks before the remaining people counts (issue 17): a place whose
+    # closure splits the network comes first among equals; the id only breaks exact ties
+    df = df.sort_values(["lose_only_community_tie", "lose_hub_path", "splits_network",
+                         "level_drops", "people_tied", "asset_id"],
+                        ascending=[False, False, False, False, False, True],
+                        kind="stable").reset_index(drop=True)
+    df["rank"] = range(1, len(df) + 1)
+    return df
+
+
+def disconnected_clusters_snapshot(snap: Any, seed: int = 0, min_size: int = 2) -> pd.DataFrame:
+    """:func:`disconnected_clusters` over a snapshot: components from the CSR adjacency
+    (scipy), hub and person checks vectorised; Louvain (networkx, same seed and node order)
+    only on the hub-less parts, so the clusters are the same."""
+    import numpy as np
+    from scipy.sparse.csgraph import connected_components
+
+    nodes, A = snap.support_graph()
+    n_comp, label = connected_components(A, directed=False)
+    hub = np.bincount(label, weights=snap.is_hub[nodes], minlength=n_comp) > 0
+    has_p = np.bincount(label, weights=snap.is_person[nodes], minlength=n_comp) > 0
+    size = np.bincount(label, minlength=n_comp)
+    keep = ~hub & has_p & (size >= min_size)
+    ids = [snap.ids[i] for i in nodes.tolist()]
+    indptr, indices = A.indptr, A.indices
+    clusters: list[list[str]] = []
+    is_person = snap.is_person[nodes]
+    order = np.argsort(label, kind="stable")
+    starts = np.searchsorted(label[order], np.arange(n_comp))
+    for comp_id in np.flatnonzero(keep).tolist():
+        members = order[starts[comp_id]:starts[comp_id] + size[comp_id]].tolist()
+        names = [ids[i] for i in members]
+        if len(members) <= 3:
+            clusters.append(sorted(names))
+            continue
+        # the plain path's depth-first order from the component's first node
+        s = members[0]
+        seen = {s}
+        comp = [s]
+        stack = [s]
+        while stack:
+            v = stack.pop()
+            for w in indices[indptr[v]:indptr[v + 1]].tolist():
+                if w not in seen:
+                    seen.add(w)
+                    comp.append(w)
+                    stack.append(w)
+        H = nx.Graph()
+        H.add_nodes_from(sorted(names))
+        H.add_edges_from((ids[v], ids[w]) for v in comp
+                         for w in indices[indptr[v]:indptr[v + 1]].tolist() if v < w)
+        person_of = {ids[i]: bool(is_person[i]) for i in members}
+        for part in nx.community.louvain_communities(H, seed=seed):
+            if any(person_of[m] for m in part):
+                clusters.append(sorted(part))
+    clusters.sort(key=lambda m: (-len(m), m[0]))
+    index = snap.index
+    rows = []
+    for i, members in enumerate(clusters, start=1):
+        pos = [index[m] for m in members]
+        people = [m for m, j in zip(members, pos, strict=True) if snap.is_person[j]]
+        groups = [j for j in pos if snap.is_asset[j]]
+        gnames = sorted(str(snap.name[g] or snap.ids[g]) for g in groups)
+        rows.append({"cluster": i, "people": len(people), "groups": len(groups),
+                     "members": members, "group_names": gnames,
+                     "areas": sorted({a for j in pos if (a := snap.area[j])}),
+                     "reasons": None})
     return pd.DataFrame(rows, columns=CLUSTER_COLUMNS)

@@ -2,15 +2,18 @@
 
 The score (0..1) is a weighted sum of three factors, each in 0..1:
 
-- **match** (weight 0.5): the share of the person's interests and needs that the candidate meets
-  (a group's activities and needs; another person's shared interests and needs), after mapping
-  every word to the vocabulary's canonical names, synonyms included ("rambling" = walking);
-- **proximity** (0.3): ``1 - km / max_km`` by haversine between home and venue (0 when either
-  location is unknown); anything further than ``max_km`` is left out;
-- **social** (0.2): ``aa / (1 + aa)`` where ``aa`` is the Adamic–Adar index of the pair on the
-  person–group graph (community ties between people, plus people's ATTENDS / VOLUNTEERS_AT ties
-  to groups): people they know who already go, or friends and groups they share, each weighted
-  by ``1 / log(degree)`` so that a tie through a small circle counts for more.
+- **match** (weight 0.4 for groups, 0 for people; ``linkpred.BLEND``): the share of the
+  person's interests and needs that the candidate meets (a group's activities and needs;
+  another person's shared interests and needs), after mapping every word to the vocabulary's
+  canonical names, synonyms included ("rambling" = walking);
+- **proximity** (0.2; 0.67 for people): ``1 - km / max_km`` by haversine between home and
+  venue (0 when either location is unknown); anything further than ``max_km`` is left out;
+- **social** (0.4; 0.33 for people): the heuristic link-prediction score of
+  :mod:`assetmap.graph.analysis.linkpred` on the person–group graph (community ties between
+  people, plus ATTENDS / VOLUNTEERS_AT ties to groups): resource allocation over friends who
+  already go or friends and groups shared, co-membership ("people who go where you go also
+  go…") and a little popularity, with weights chosen by ``benchmarks/eval_suggestions.py`` on
+  hidden ties of real networks. The three blend weights live in ``linkpred.BLEND``.
 
 A candidate needs a match or a social link to be suggested: nearness alone is not a reason.
 Hard filters: the person themself and anything they are already tied to (any tie, referrals
@@ -37,8 +40,13 @@ from assetmap import vocab
 from assetmap.geo import haversine_m
 from assetmap.governance.privacy import has_consent
 from assetmap.graph.analysis import circles as _c
+from assetmap.graph.analysis import linkpred
 
-WEIGHTS: dict[str, float] = {"match": 0.5, "proximity": 0.3, "social": 0.2}
+#: The blend of match, proximity and social for groups and organisations, and for people; kept
+#: (with the social score's own weights) in :mod:`assetmap.graph.analysis.linkpred`, where the
+#: evaluation harness writes them.
+WEIGHTS: dict[str, float] = linkpred.BLEND["group"]
+PERSON_WEIGHTS: dict[str, float] = linkpred.BLEND["person"]
 COLUMNS: list[str] = [
     "candidate_id", "name", "kind", "score", "match", "proximity", "social", "distance_km",
     "matched", "known_there", "reasons",
@@ -66,9 +74,15 @@ def canonical_words(values: Any, vocabulary: Mapping[str, Any], find: Any) -> se
 
 
 def wants(attrs: Mapping[str, Any]) -> set[str]:
-    """A person's interests and needs as tagged canonical words ("interest:walking", ...)."""
+    """A person's interests, needs and goals as tagged canonical words ("interest:walking", ...):
+    a goal counts by the words in it ("find a football group nearby" -> interest:football)."""
     likes = canonical_words(attrs.get("interests"), vocab.INTERESTS, vocab.interests_in)
     needs = canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in)
+    goals = attrs.get("goals")
+    for goal in [goals] if isinstance(goals, str) else goals or []:
+        if isinstance(goal, str):
+            likes |= vocab.interests_in(goal)
+            needs |= vocab.needs_in(goal)
     return {f"interest:{w}" for w in likes} | {f"need:{w}" for w in needs}
 
 
@@ -177,6 +191,7 @@ def suggest_connections(G: nx.MultiDiGraph, person_id: str, k: int = 10,
         raise KeyError(f"no person with id {person_id!r} in this graph")
     max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
     w = {**WEIGHTS, **(weights or {})}
+    wp = {**PERSON_WEIGHTS, **(weights or {})}
     allowed = set(kinds) if kinds is not None else {vocab.GROUP, vocab.ORGANISATION,
                                                      vocab.PERSON}
     me = G._node[person_id]
@@ -185,7 +200,7 @@ def suggest_connections(G: nx.MultiDiGraph, person_id: str, k: int = 10,
     max_cost = max_cost if max_cost is not None else me.get("max_cost")
     needs_access = set(access_needs if access_needs is not None else me.get("access_needs")
                        or [])
-    aa, common = adamic_adar(G, person_id, c)
+    aa, common, via = linkpred.social(G, person_id)
     who = _c.first_name(G, person_id)
 
     rows: list[dict[str, Any]] = []
@@ -196,8 +211,9 @@ def suggest_connections(G: nx.MultiDiGraph, person_id: str, k: int = 10,
         if match == 0 and social_raw == 0:
             return
         prox = 0.0 if km is None else max(0.0, 1.0 - km / max_km) if max_km > 0 else 0.0
-        social = social_raw / (1.0 + social_raw)
-        score = w["match"] * match + w["proximity"] * prox + w["social"] * social
+        social = social_raw  # already 0..1: linkpred's heuristic score
+        b = wp if attrs.get("kind") == vocab.PERSON else w
+        score = b["match"] * match + b["proximity"] * prox + b["social"] * social
         n_common = common.get(cid, 0)
         is_person = attrs.get("kind") == vocab.PERSON
         reasons = []
@@ -221,6 +237,15 @@ def suggest_connections(G: nx.MultiDiGraph, person_id: str, k: int = 10,
             else:
                 reasons.append(f"{n_common} {'person' if n_common == 1 else 'people'} {who} "
                                f"knows {'goes' if n_common == 1 else 'go'}")
+        elif cid in via:  # co-membership: linked three steps away (linkpred's comember)
+            step = G._node[via[cid]]
+            if step.get("kind") != vocab.PERSON:
+                place = step.get("name") or "?"
+                reasons.append(f"knows someone from {place}" if is_person
+                               else f"people who go where {who} goes ({place}) also go here")
+            else:
+                reasons.append(f"knows someone {who} knows" if is_person
+                               else f"friends of people {who} knows go here")
         rows.append({
             "candidate_id": cid, "name": attrs.get("name", ""), "kind": attrs.get("kind"),
             "score": round(score, 6), "match": round(match, 6), "proximity": round(prox, 6),
@@ -259,7 +284,7 @@ def suggest_connections(G: nx.MultiDiGraph, person_id: str, k: int = 10,
             km = _km(me, attrs)
             if km is not None and km > max_km:
                 continue
-            add(pid, attrs, my_wants & wants(attrs), km)
+            add(str(pid), attrs, my_wants & wants(attrs), km)  # ids are text
 
     df = pd.DataFrame(rows, columns=COLUMNS)
     if df.empty:

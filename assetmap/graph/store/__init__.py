@@ -16,6 +16,11 @@ import networkx as nx
 from assetmap.errors import StoreError
 from assetmap.model import Node, Tie
 
+#: One postcode lookup entry as a store keeps it: (postcode in ``pcds`` form, lat, lon, LSOA code,
+#: ward code, terminated).
+PostcodeRecord = tuple[str, float | None, float | None, str | None, str | None, bool]
+
+
 
 @runtime_checkable
 class GraphStore(Protocol):
@@ -83,6 +88,27 @@ class GraphStore(Protocol):
     def close(self) -> None:
         """Release the connection."""
 
+    # person records (issue 18): kept beside the graph, never nodes or ties (assetmap.records)
+    def add_records(self, records: Iterable[Any]) -> int:
+        """Insert or replace :class:`~assetmap.records.PersonRecord` s by id; return the count."""
+
+    def records(self, kind: str | None = None, person_id: str | None = None,
+                subject_ids: Iterable[str] | None = None) -> list[Any]:
+        """Person records (of a kind, of a person, about some subjects), by date then id."""
+
+    def delete_records(self, person_id: str) -> int:
+        """Remove every record a person holds (their erasure); return how many went."""
+
+    # postcode lookup (issue 11): kept beside the graph, never nodes (assetmap.ingest.postcodes)
+    def upsert_postcodes(self, rows: Iterable[PostcodeRecord]) -> int:
+        """Insert or replace lookup entries by postcode; return how many were given."""
+
+    def postcodes(self, outward: str | None = None) -> Iterator[PostcodeRecord]:
+        """The kept lookup (or one postcode district: ``outward`` code), in postcode order."""
+
+    def count_postcodes(self) -> int:
+        """How many postcodes the kept lookup holds."""
+
 
 def open_store(url: str | None = None) -> GraphStore:
     """Open the store a URL names: ``sqlite:///path.db`` (embedded), or ``neo4j://``/``bolt://``.
@@ -99,7 +125,7 @@ def open_store(url: str | None = None) -> GraphStore:
         return SQLiteStore.from_url(url)
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
         try:
-            from assetmap.graph.store.neo4j_store import Neo4jStore  # type: ignore[import-not-found]
+            from assetmap.graph.store.neo4j_store import Neo4jStore
         except ImportError:
             raise StoreError("The Neo4j store is not available in this version of assetmap.") \
                 from None
@@ -113,10 +139,21 @@ def store_summary(store: GraphStore) -> dict:
     """What a store holds: its URL (without credentials), version, and counts by kind."""
     from assetmap import vocab
 
-    url = store.url.split("@", 1)[-1] if "@" in store.url else store.url
-    return {
-        "store": url,
-        "version": store.version(),
-        "nodes": {kind: store.count(kind) for kind in vocab.NODE_KINDS},
-        "ties": {kind: store.count_ties(kind) for kind in vocab.TIE_KINDS},
-    }
+    if hasattr(store, "counts"):  # a server store: every count in one read transaction
+        nodes, ties = store.counts()
+    else:
+        nodes = {kind: store.count(kind) for kind in vocab.NODE_KINDS}
+        ties = {kind: store.count_ties(kind) for kind in vocab.TIE_KINDS}
+    return {"store": public_url(store.url), "version": store.version(), "nodes": nodes,
+            "ties": ties}
+
+
+def public_url(url: str) -> str:
+    """A store URL without its credentials (``neo4j://user:pw@host/db`` -> ``neo4j://host/db``;
+    a bare ``user:pw@host:7687`` -> ``host:7687``): the only form that may be printed, logged, or
+    used to name a file. The package's one credential-stripping rule."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url.rsplit("@", 1)[-1]
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}://{netloc.rsplit('@', 1)[-1]}{slash}{path}"

@@ -7,41 +7,43 @@ held in memory whole. Ids are stable, so copying again updates rather than dupli
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Iterable, Iterator
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
-from assetmap.graph.store import GraphStore, open_store
+from assetmap.batching import batch_size as _setting_batch_size
+from assetmap.batching import batched as _batches
+from assetmap.graph.store import GraphStore, open_store, public_url
 from assetmap.model import Node, Tie
 
-T = TypeVar("T")
 
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
-
-
-def copy_store(src: GraphStore, dst: GraphStore, batch_size: int = 5_000) -> dict[str, Any]:
+def copy_store(src: GraphStore, dst: GraphStore, batch_size: int | None = None
+               ) -> dict[str, Any]:
     """Copy every node, then every tie, from ``src`` into ``dst`` in one transaction on ``dst``
     (it lands whole or not at all); return the counts and seconds taken."""
+    batch_size = _setting_batch_size() if batch_size is None else batch_size
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
     start = time.perf_counter()
     nodes = ties = 0
+    dst.count_postcodes()  # a read outside the transaction: lets Neo4j make its lookup index
     with dst.transaction():
-        for batch in _batches(src.nodes(), batch_size):
-            nodes += dst.upsert_nodes(batch)
-        for batch in _batches(src.ties(), batch_size):
-            ties += dst.upsert_ties(batch)
-    return {"nodes": nodes, "ties": ties, "seconds": round(time.perf_counter() - start, 3),
-            "from": _public_url(src.url), "to": _public_url(dst.url)}
+        for node_batch in _batches(src.nodes(), batch_size):
+            nodes += dst.upsert_nodes(node_batch)
+        for tie_batch in _batches(src.ties(), batch_size):
+            ties += dst.upsert_ties(tie_batch)
+        # person records (measures, goals, ratings) travel too: they are not nodes or ties
+        records = sum(dst.add_records(batch) for batch in _batches(src.records(), batch_size))
+        # the kept postcode lookup too, so later imports into the copy place people (issue 11)
+        postcodes = sum(dst.upsert_postcodes(batch)
+                        for batch in _batches(src.postcodes(), batch_size))
+    return {"nodes": nodes, "ties": ties, "records": records, "postcodes": postcodes,
+            "seconds": round(time.perf_counter() - start, 3),
+            "from": public_url(src.url), "to": public_url(dst.url)}
 
 
-def copy_url(from_url: str, to_url: str, batch_size: int = 5_000) -> dict[str, Any]:
+def copy_url(from_url: str, to_url: str, batch_size: int | None = None) -> dict[str, Any]:
     """Open both stores by URL, copy ``from_url`` into ``to_url``, close them (the CLI verb)."""
     src = open_store(from_url)
     try:
@@ -52,14 +54,6 @@ def copy_url(from_url: str, to_url: str, batch_size: int = 5_000) -> dict[str, A
             dst.close()
     finally:
         src.close()
-
-
-def _public_url(url: str) -> str:
-    # never echo credentials: keep only what follows the last "@" (and the scheme)
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
 
 
 def _node_key(node: Node) -> str:
@@ -95,3 +89,46 @@ def compare_stores(a: GraphStore, b: GraphStore) -> dict[str, list]:
     return {"nodes_only_in_a": sorted(nodes_a), "nodes_only_in_b": sorted(only_b),
             "nodes_differ": sorted(changed), "ties_only_in_a": sorted(ties_a),
             "ties_only_in_b": sorted(ties_only_b), "ties_differ": sorted(ties_changed)}
+
+
+# --- accounts travel on request (issue 16) -------------------------------------------------------
+
+def copy_accounts(from_url: str, to_url: str, *, check_only: bool = False) -> dict[str, Any]:
+    """Copy the access database (accounts, caseloads, audit log, tombstones) and its key from
+    ``from_url``'s place to ``to_url``'s (:func:`assetmap.settings.access_db_path`), so the
+    target keeps the same people signed up and the same audit chain; the source is kept.
+    Refuses, before anything is written, a target whose access database already has accounts
+    (``check_only``: just those checks, so a caller can refuse before copying the graph)."""
+    import shutil
+    import sqlite3
+
+    from assetmap import settings
+    from assetmap.errors import AssetmapError
+    from assetmap.governance import keys
+
+    src, dst = settings.access_db_path(from_url), settings.access_db_path(to_url)
+    if src == dst:
+        return {"accounts": None, "to": str(dst), "same": True}
+    if not src.exists():
+        raise AssetmapError(f"There are no accounts to copy: {public_url(from_url)} has no "
+                            "access database.")
+    if dst.exists():
+        with contextlib.closing(sqlite3.connect(dst)) as db:
+            has_users = db.execute("SELECT name FROM sqlite_master WHERE name = 'users'"
+                                   ).fetchone() and db.execute("SELECT count(*) FROM users"
+                                                               ).fetchone()[0]
+        if has_users:
+            raise AssetmapError(f"{public_url(to_url)} already has accounts; nothing was "
+                                "copied (remove its access database first to replace them).")
+    if check_only:
+        return {"accounts": None, "to": str(dst), "same": False}
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(src)) as a, contextlib.closing(
+            sqlite3.connect(dst)) as b:
+        a.backup(b)  # consistent even while an app server writes to the source
+        accounts = b.execute("SELECT count(*) FROM users").fetchone()[0]
+    if keys.key_path(src).exists():
+        shutil.copyfile(keys.key_path(src), keys.key_path(dst))
+    for path in (dst, keys.key_path(dst)):
+        keys.make_private(path)
+    return {"accounts": int(accounts), "to": str(dst), "same": False}

@@ -13,22 +13,30 @@ block, so an import lands whole or not at all; see ``docs/neo4j.md``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import neo4j
 import networkx as nx
-from neo4j.exceptions import DriverError, IncompleteCommit, Neo4jError
+from neo4j.exceptions import (
+    DriverError,
+    IncompleteCommit,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from assetmap import settings as _settings
 from assetmap import vocab
+from assetmap.batching import batched as _chunks
 from assetmap.errors import DanglingTieError, NotFoundError, StoreError, ValidationError
-from assetmap.graph.store import cypher
+from assetmap.graph.store import cypher, public_url
 from assetmap.graph.store.sqlite_store import canonical_tie
 from assetmap.model import Node, Tie, check_endpoints
 
@@ -44,19 +52,13 @@ def _prop_key_ok(key: str) -> bool:
     return key.isidentifier() and key.isascii() and len(key) <= 64
 
 
-def _dumps(props: dict[str, Any]) -> str:
+def _dumps(props: dict[str, Any] | list[Any]) -> str:
     # ASCII-only JSON: the exact text survives any server's string handling.
     return json.dumps(props, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
 def _loads(text: str | None) -> dict[str, Any]:
     return json.loads(text) if text else {}
-
-
-def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def _record_to_node(rec: Any) -> Node:
@@ -87,7 +89,69 @@ def _needle(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=True)
 
 
-def _store_error(exc: Exception) -> StoreError:
+#: Node fields kept as columns; a prop of one of these names stays in ``props_json`` only.
+_RESERVED = frozenset({"id", "kind", "name", "area", "lat", "lon", "props_json", "location",
+                       "consent_suggest", "consent_map", "derived", "geometry"})
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _native_value(value: Any) -> Any:
+    """A prop as a Neo4j property value (a date, a scalar, a list of one scalar type), or None
+    where Neo4j has no such type (maps, mixed lists): those stay in ``props_json`` only."""
+    if isinstance(value, str):
+        if _ISO_DATE.match(value):
+            try:
+                return _dt.date.fromisoformat(value)
+            except ValueError:
+                return value
+        return value
+    if isinstance(value, bool | float) or (isinstance(value, int)
+                                            and -(2 ** 63) <= value < 2 ** 63):
+        return value
+    if isinstance(value, list) and value:
+        kinds = {bool if isinstance(v, bool) else str if isinstance(v, str)
+                 else float if isinstance(v, int | float) else None for v in value}
+        if len(kinds) == 1 and None not in kinds:
+            return [float(v) for v in value] if kinds == {float} else list(value)
+    return None
+
+
+def native_props(props: dict[str, Any]) -> dict[str, Any]:
+    """The props as native Neo4j properties (lists for interests, needs and roles; booleans;
+    dates), with consent as ``consent_suggest``/``consent_map`` booleans."""
+    out: dict[str, Any] = {}
+    for key, value in props.items():
+        if key in _RESERVED or not _prop_key_ok(key):
+            continue
+        v = _native_value(value)
+        if v is not None:
+            out[key] = v
+    consent = props.get("consent")
+    if isinstance(consent, dict):
+        for use in vocab.CONSENT_USES:
+            if isinstance(consent.get(use), bool):
+                out[f"consent_{use}"] = consent[use]
+    return out
+
+
+def _node_fields(node: Node) -> dict[str, Any]:
+    return {**native_props(node.props), "id": node.id, "kind": node.kind, "name": node.name,
+            "area": node.area, "lat": node.lat, "lon": node.lon,
+            "props_json": _dumps(node.props)}
+
+
+def _tie_fields(props: dict[str, Any]) -> dict[str, Any]:
+    return {**native_props(props), "props_json": _dumps(props)}
+
+
+#: The errors that mean the server could not be reached (or was lost mid-request).
+_UNREACHABLE = (ServiceUnavailable, SessionExpired, OSError)
+
+
+def _store_error(exc: Exception, host: str | None = None) -> StoreError:
+    if host and (isinstance(exc, _UNREACHABLE) or isinstance(exc.__cause__, _UNREACHABLE)):
+        return StoreError(f"could not reach Neo4j at {host}; nothing was written; "
+                          "run the import again")
     code = getattr(exc, "code", None) or type(exc).__name__
     return StoreError(f"The Neo4j server refused the request ({code}); nothing was written.")
 
@@ -121,7 +185,8 @@ class Neo4jStore:
         parts = urlsplit(uri)
         if parts.scheme.lower() not in SCHEMES:
             raise StoreError(f"{parts.scheme!r} is not a Neo4j URL scheme (neo4j://, bolt://).")
-        host = parts.netloc.rsplit("@", 1)[-1]
+        host = public_url(parts.netloc)  # never the credentials
+        self._host = host if ":" in host.rsplit("]", 1)[-1] else f"{host}:7687"
         self.database = database or None
         self.url = f"{parts.scheme}://{host}" + (f"/{self.database}" if self.database else "")
         self.batch_size = batch_size or _settings.load().batch_size
@@ -145,18 +210,65 @@ class Neo4jStore:
         user = unquote(parts.username) if parts.username else env_user
         password = unquote(parts.password) if parts.password is not None else env_password
         query = dict(parse_qsl(parts.query))
-        database = parts.path.strip("/") or query.pop("database", None) or env_database
-        host = parts.netloc.rsplit("@", 1)[-1]
+        database = parts.path.strip("/") or query.pop("database", "") or env_database
+        host = public_url(parts.netloc)  # never the credentials
         bare = f"{parts.scheme}://{host}" + (f"?{urlencode(query)}" if query else "")
         return cls(bare, user=user, password=password, database=database, **kwargs)
 
     def ensure_schema(self) -> None:
-        """Create the constraints and indexes if they are missing (safe to run again)."""
+        """Create the constraints and indexes if they are missing, and bring an older store's
+        records to the native schema (safe to run again; one read when already done)."""
+        try:
+            rows = self._driver.execute_query(cypher.SCHEMA_OF, database_=self.database).records
+        except (DriverError, Neo4jError) as exc:
+            raise _store_error(exc, self._host) from None
+        if rows and (rows[0]["schema"] or 0) >= cypher.SCHEMA_VERSION:
+            self.point_index = None  # made when the schema was (not known without asking)
+            return
         for statement in cypher.schema_statements():
             try:
                 self._driver.execute_query(statement, database_=self.database)
             except (DriverError, Neo4jError) as exc:
-                raise _store_error(exc) from None
+                raise _store_error(exc, self._host) from None
+        try:
+            self._driver.execute_query(cypher.POINT_INDEX, database_=self.database)
+            self.point_index = True
+        except Neo4jError:
+            # a Bolt server without point indexes (some stand-ins): locations are still points,
+            # distance queries scan instead (tests/test_neo4j_native.py runs this fallback)
+            self.point_index = False
+        except DriverError as exc:
+            raise _store_error(exc, self._host) from None
+        self.migrate()
+
+    def migrate(self) -> int:
+        """Rewrite records stored before schema 2 (props only as JSON) with native properties,
+        ``location`` points and area relationships; return how many nodes were rewritten.
+        Idempotent: a store already at schema 2 is left alone."""
+        rows = self._read(cypher.SCHEMA_OF)
+        if rows and (rows[0]["schema"] or 0) >= cypher.SCHEMA_VERSION:
+            return 0
+        nodes = list(self.nodes())
+        ties = list(self.ties())
+        with self.transaction():
+            tx = self._local.tx
+            assert tx is not None  # transaction() holds one
+            if nodes:
+                # same content: the re-derived properties are written without a version bump
+                for chunk in _chunks(nodes, self.batch_size):
+                    tx.run(cypher.UPDATE_NODES, rows=[{"id": n.id, "fields": _node_fields(n)}
+                                                      for n in chunk]).consume()
+                by_kind: dict[str, list[dict[str, Any]]] = {}
+                for t in ties:
+                    by_kind.setdefault(t.kind, []).append(
+                        {"src": t.src, "dst": t.dst, "fields": _tie_fields(t.props)})
+                for kind, kind_rows in by_kind.items():
+                    for tie_chunk in _chunks(kind_rows, self.batch_size):
+                        tx.run(cypher.merge_ties(kind), rows=tie_chunk).consume()
+                self._link_areas(tx, [n.id for n in nodes],
+                                 [n.id for n in nodes if n.kind == vocab.AREA])
+            tx.run(cypher.SET_SCHEMA, schema=cypher.SCHEMA_VERSION).consume()
+        return len(nodes)
 
     # --- running Cypher ---------------------------------------------------------------------------
 
@@ -173,7 +285,7 @@ class Neo4jStore:
             with self._session(write=False) as session:
                 return session.execute_read(lambda t: list(t.run(query, params)))
         except (DriverError, Neo4jError) as exc:
-            raise _store_error(exc) from None
+            raise _store_error(exc, self._host) from None
 
     def _stream(self, query: str, **params: Any) -> Iterator[Any]:
         """Records one at a time (the driver fetches them in batches), never all at once."""
@@ -185,7 +297,7 @@ class Neo4jStore:
             with self._session(write=False) as session:
                 yield from session.run(query, params)
         except (DriverError, Neo4jError) as exc:
-            raise _store_error(exc) from None
+            raise _store_error(exc, self._host) from None
 
     def _write(self, work: Callable[[Any], tuple[T, bool]]) -> T:
         """Run ``work(tx) -> (result, changed)`` in this thread's transaction, or in a managed
@@ -196,7 +308,7 @@ class Neo4jStore:
                 result, changed = work(state.tx)
             except (DriverError, Neo4jError) as exc:
                 state.doomed = True  # the server has aborted the transaction
-                raise _store_error(exc) from None
+                raise _store_error(exc, self._host) from None
             state.dirty = state.dirty or changed
             return result
 
@@ -210,7 +322,7 @@ class Neo4jStore:
             with self._session() as session:
                 return session.execute_write(managed)
         except (DriverError, Neo4jError) as exc:
-            raise _store_error(exc) from None
+            raise _store_error(exc, self._host) from None
 
     def _wrote(self) -> None:
         """Note that the open transaction now holds writes (called just before the first one)."""
@@ -246,7 +358,7 @@ class Neo4jStore:
             tx = session.begin_transaction()
         except (DriverError, Neo4jError) as exc:
             session.close()
-            raise _store_error(exc) from None
+            raise _store_error(exc, self._host) from None
         state.session, state.tx, state.depth = session, tx, 1
         state.writes, state.dirty, state.doomed = 0, False, False
         try:
@@ -268,7 +380,7 @@ class Neo4jStore:
                                  "whether the changes landed before running them again.") \
                     from None
             except (DriverError, Neo4jError) as exc:
-                raise _store_error(exc) from None
+                raise _store_error(exc, self._host) from None
         finally:
             state.session, state.tx, state.depth = None, None, 0
             try:
@@ -282,6 +394,17 @@ class Neo4jStore:
         return int(rows[0]["version"]) if rows else 0
 
     # --- writes -----------------------------------------------------------------------------------
+
+    def _link_areas(self, tx: Any, ids: list[str], area_ids: list[str]) -> None:
+        """Re-derive the IN_AREA / PART_OF relationships of the written records (and of records
+        that name a newly written area), in the writing transaction."""
+        for chunk in _chunks(ids, self.batch_size):
+            tx.run(cypher.UNLINK_AREAS, ids=chunk).consume()
+            tx.run(cypher.LINK_IN_AREA, ids=chunk).consume()
+            tx.run(cypher.LINK_PART_OF, ids=chunk).consume()
+        for chunk in _chunks(area_ids, self.batch_size):
+            tx.run(cypher.LINK_INTO_AREAS, ids=chunk).consume()
+            tx.run(cypher.LINK_CHILD_AREAS, ids=chunk).consume()
 
     def _kinds_of(self, tx: Any, ids: Iterable[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -301,9 +424,7 @@ class Neo4jStore:
                 raise ValidationError(
                     f"record {node.id!r} is given as both a {earlier['kind']} and a {node.kind}.",
                     field="kind", record=node.id)
-            rows[node.id] = {"id": node.id, "kind": node.kind, "name": node.name,
-                             "area": node.area, "lat": node.lat, "lon": node.lon,
-                             "props": _dumps(node.props)}
+            rows[node.id] = {"id": node.id, "kind": node.kind, "fields": _node_fields(node)}
         if not rows:
             return 0
 
@@ -325,6 +446,8 @@ class Neo4jStore:
             updates = [row for row in rows.values() if row["id"] in existing]
             for chunk in _chunks(updates, self.batch_size):
                 tx.run(cypher.UPDATE_NODES, rows=chunk).consume()
+            self._link_areas(tx, list(rows), [r["id"] for r in rows.values()
+                                              if r["kind"] == vocab.AREA])
             return len(rows), True
 
         return self._write(work)
@@ -352,7 +475,7 @@ class Neo4jStore:
                             f"{end!r}, which is not in the store.")
                 check_endpoints(tie, kinds[tie.src], kinds[tie.dst])
                 by_kind.setdefault(kind, []).append(
-                    {"src": src, "dst": dst, "props": _dumps(tie.props)})
+                    {"src": src, "dst": dst, "fields": _tie_fields(tie.props)})
             self._wrote()
             for kind, kind_rows in by_kind.items():
                 for chunk in _chunks(kind_rows, self.batch_size):
@@ -383,6 +506,8 @@ class Neo4jStore:
             deleted = tx.run(cypher.delete_tie(kind), src=s, dst=d).single()["deleted"]
             if deleted:
                 self._wrote()
+                if kind == "IN_AREA":  # the record may still lie in that area by its column
+                    tx.run(cypher.LINK_IN_AREA, ids=[s]).consume()
             return deleted, bool(deleted)
 
         self._write(work)
@@ -432,6 +557,21 @@ class Neo4jStore:
         nodes = (_record_to_node(r) for r in records)
         return (n for n in nodes
                 if all(_prop_matches(n.props, k, v) for k, v in props.items()))
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Nodes by kind and ties by kind, in one read transaction: each a count by label or
+        type (Neo4j answers from its counts store), not a scan (``assetmap info``)."""
+        def work(tx: Any) -> tuple[dict[str, int], dict[str, int]]:
+            nodes = {k: int(tx.run(cypher.count_nodes(k)).single()["n"])
+                     for k in vocab.NODE_KINDS}
+            ties = {k: int(tx.run(cypher.count_ties(k)).single()["n"]) for k in vocab.TIE_KINDS}
+            return nodes, ties
+
+        try:
+            with self._session(write=False) as session:
+                return session.execute_read(work)
+        except (DriverError, Neo4jError) as exc:
+            raise _store_error(exc, self._host) from None
 
     def count(self, kind: str | None = None) -> int:
         """How many nodes (of a kind)."""
@@ -517,3 +657,137 @@ class Neo4jStore:
             for rec in self._read(cypher.GET_NODES, ids=chunk):
                 found[rec["id"]] = _record_to_node(rec)
         return found
+
+    # --- person records: measures, goals and ratings (issue 18) -----------------------------------
+    # Records about people kept beside the graph (AssetmapRecord nodes, never AssetmapNode, tied to
+    # nothing), so they stay out of to_networkx and the counts; see assetmap.records.
+
+    def _record_schema(self) -> None:
+        # Schema changes cannot share a transaction with writes: made once, outside any block.
+        if getattr(self, "_records_ready", False) or self._local.tx is not None:
+            return
+        for statement in cypher.RECORD_SCHEMA:
+            try:
+                self._driver.execute_query(statement, database_=self.database)
+            except (DriverError, Neo4jError) as exc:
+                raise _store_error(exc, self._host) from None
+        self._records_ready = True
+
+    def add_records(self, records: Iterable[Any]) -> int:
+        """Insert or replace person records by id (validated first); return how many."""
+        rows = []
+        for rec in records:
+            rec.validate()
+            rows.append({"id": rec.id, "kind": rec.kind, "person_id": rec.person_id,
+                         "subject_id": rec.subject_id, "date": rec.date,
+                         "data": _dumps(rec.data)})
+        if not rows:
+            return 0
+        self._record_schema()
+
+        def work(tx: Any) -> tuple[int, bool]:
+            self._wrote()
+            for chunk in _chunks(rows, self.batch_size):
+                tx.run(cypher.UPSERT_RECORDS, rows=chunk).consume()
+            return len(rows), True
+
+        return self._write(work)
+
+    def records(self, kind: str | None = None, person_id: str | None = None,
+                subject_ids: Iterable[str] | None = None) -> list[Any]:
+        """Person records (of a kind, of a person, about some subjects), by date then id."""
+        from assetmap.records import PersonRecord
+
+        subjects = sorted(set(subject_ids)) if subject_ids is not None else None
+        if subjects is not None and not subjects:
+            return []
+        self._record_schema()
+        rows = self._read(cypher.RECORDS, kind=kind, person_id=person_id, subject_ids=subjects)
+        return [PersonRecord(id=r["id"], kind=r["kind"], person_id=r["person_id"],
+                             subject_id=r["subject_id"], date=r["date"], data=_loads(r["data"]))
+                for r in rows]
+
+    def delete_records(self, person_id: str) -> int:
+        """Remove every record a person holds (their erasure); return how many went."""
+        self._record_schema()
+
+        def work(tx: Any) -> tuple[int, bool]:
+            deleted = int(tx.run(cypher.DELETE_RECORDS, person_id=person_id).single()["deleted"])
+            if deleted:
+                self._wrote()
+            return deleted, bool(deleted)
+
+        return self._write(work)
+
+    # --- postcode lookup (issue 11) ---------------------------------------------------------------
+    # A lookup imported into the store is kept (AssetmapPostcode nodes, never AssetmapNode, tied to
+    # nothing), so later imports place people by postcode; see assetmap.ingest.postcodes.
+
+    def _postcode_schema(self) -> None:
+        # Schema changes cannot share a transaction with writes: made once, outside any block
+        # (callers read count_postcodes() before opening one, which makes it).
+        if getattr(self, "_postcodes_ready", False) or self._local.tx is not None:
+            return
+        for statement in cypher.POSTCODE_SCHEMA:
+            try:
+                self._driver.execute_query(statement, database_=self.database)
+            except (DriverError, Neo4jError) as exc:
+                raise _store_error(exc, self._host) from None
+        self._postcodes_ready = True
+
+    def upsert_postcodes(self, rows: Iterable[Any]) -> int:
+        """Insert or replace lookup entries (postcode, lat, lon, lsoa, ward, terminated) by
+        postcode; return how many were given."""
+        values = [{"postcode": str(r[0]), "lat": r[1], "lon": r[2], "lsoa": r[3], "ward": r[4],
+                   "terminated": bool(r[5])} for r in rows]
+        if not values:
+            return 0
+        self._postcode_schema()
+
+        def work(tx: Any) -> tuple[int, bool]:
+            self._wrote()
+            for chunk in _chunks(values, self.batch_size):
+                tx.run(cypher.UPSERT_POSTCODES, rows=chunk).consume()
+            return len(values), True
+
+        return self._write(work)
+
+    def postcodes(self, outward: str | None = None) -> Iterator[Any]:
+        """The kept lookup as (postcode, lat, lon, lsoa, ward, terminated), in postcode order;
+        with ``outward`` ("M5"), only that postcode district. Streamed."""
+        self._postcode_schema()
+        return ((r["postcode"], r["lat"], r["lon"], r["lsoa"], r["ward"], bool(r["terminated"]))
+                for r in self._stream(cypher.POSTCODES, outward=outward))
+
+    def count_postcodes(self) -> int:
+        """How many postcodes the kept lookup holds."""
+        self._postcode_schema()
+        return int(self._read(cypher.COUNT_POSTCODES)[0]["n"])
+
+    # --- small queries for small questions (issue 16) ---------------------------------------------
+    # One place's or one point's question, answered by one parameterised read (never a
+    # whole-graph load); the SQLite store answers the same with SQL. See graph/store/cookbook.py.
+
+    def groups_near(self, lat: float, lon: float, km: float) -> list[dict[str, Any]]:
+        """Open groups within ``km`` of (lat, lon), nearest first: ``point.distance`` (the point
+        index) where the server has it, else a bounding box on ``lat``/``lon`` refined here."""
+        from assetmap.graph.store.cookbook import bounding_box, within_km
+
+        if not getattr(self, "_no_point_distance", False):
+            try:
+                rows = self._read(cypher.GROUPS_NEAR_POINT, lat=float(lat), lon=float(lon),
+                                  metres=float(km) * 1000)
+                return [{"id": r["id"], "name": r["name"], "lat": r["lat"], "lon": r["lon"],
+                         "km": float(r["metres"]) / 1000} for r in rows]
+            except StoreError:
+                self._no_point_distance = True  # not on this server: the box from now on
+        rows = self._read(cypher.GROUPS_IN_BOX, **bounding_box(float(lat), float(lon), km))
+        return within_km(rows, float(lat), float(lon), km)
+
+    def place_dependants(self, place_id: str) -> list[dict[str, Any]]:
+        """People tied to one group or organisation (or a group it runs) by ATTENDS or
+        VOLUNTEERS_AT: person_id, place_id, tie_kind."""
+        rows = self._read(cypher.PLACE_DEPENDANTS, id=place_id,
+                          membership=["ATTENDS", "VOLUNTEERS_AT"])
+        return [{"person_id": r["person_id"], "place_id": r["place_id"],
+                 "tie_kind": r["tie_kind"]} for r in rows]

@@ -1,6 +1,10 @@
 """The embedded default store: one SQLite file (WAL, foreign keys on), no server to install.
 
-Nodes and ties are rows keyed by stable ids; kind-specific fields live in a JSON ``props`` column.
+Nodes and ties are rows keyed by stable ids; kind-specific fields live in a JSON ``props`` column,
+and the fields the analysis reads are also real columns (``ANALYSIS_COLUMNS``: status, consent
+flags, packed interest/need/role codes, ...; a tie's ``via``), derived from the props on every
+write so that bulk reads (the analysis snapshot) never decode JSON. Schema version 2 added them;
+opening an older store adds and fills them once (:meth:`SQLiteStore._migrate`, idempotent).
 Every write call is atomic on its own, and :meth:`SQLiteStore.transaction` groups many calls so
 they land together or not at all. All SQL lives in this module and takes parameters only.
 """
@@ -13,7 +17,6 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -21,11 +24,21 @@ from urllib.parse import unquote
 import networkx as nx
 
 from assetmap import vocab
+from assetmap.batching import batch_size as _setting_batch_size
+from assetmap.batching import batched as _chunks
 from assetmap.errors import DanglingTieError, NotFoundError, StoreError, ValidationError
-from assetmap.model import Node, Tie, check_endpoints
+from assetmap.model import (
+    ANALYSIS_COLUMNS,
+    TIE_COLUMNS,
+    Node,
+    Tie,
+    analysis_fields,
+    check_endpoints,
+    fields_fingerprint,
+    tie_fields,
+)
 
-SCHEMA_VERSION = 1
-_CHUNK = 5_000
+SCHEMA_VERSION = 2
 _MAX_PARAMS = 900  # well under SQLite's default limit on host parameters
 _PROP_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMNS = {"name", "area", "kind"}
@@ -57,21 +70,54 @@ CREATE INDEX IF NOT EXISTS ties_dst ON ties (dst, kind);
 CREATE INDEX IF NOT EXISTS ties_kind ON ties (kind);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
 INSERT OR IGNORE INTO meta (key, value) VALUES ('version', '0');
+CREATE TABLE IF NOT EXISTS changes (
+    version INTEGER NOT NULL,
+    what    TEXT NOT NULL,
+    src     TEXT,
+    dst     TEXT,
+    kind    TEXT
+);
+CREATE INDEX IF NOT EXISTS changes_version ON changes (version);
+INSERT OR IGNORE INTO meta (key, value) SELECT 'changes_from', value FROM meta
+    WHERE key = 'version';
 """
 
-_UPSERT_NODE = """
-INSERT INTO nodes (id, kind, name, area, lat, lon, props) VALUES (?, ?, ?, ?, ?, ?, ?)
+#: The change log (what each committed version touched) keeps this many versions; a write that
+#: touches more records than _LOG_LIMIT logs "reload" instead (readers then read afresh).
+_LOG_KEEP = 500
+_LOG_LIMIT = 20_000
+
+#: Schema 2: the analysis columns (type affinity per column) and the tie's ``via``.
+_NODE_COLUMN_TYPES: dict[str, str] = {
+    "status": "TEXT", "org_kind": "TEXT", "level": "TEXT", "parent": "TEXT",
+    "personal_budget": "INTEGER", "user_led": "INTEGER", "consent_suggest": "INTEGER",
+    "consent_map": "INTEGER", "roles": "INTEGER NOT NULL DEFAULT 0",
+    "interests": "INTEGER NOT NULL DEFAULT 0", "needs": "INTEGER NOT NULL DEFAULT 0",
+    "access": "INTEGER NOT NULL DEFAULT 0", "cost": "TEXT", "age_band": "TEXT",
+    "capacity": "REAL", "goal_text": "TEXT",
+}
+assert tuple(_NODE_COLUMN_TYPES) == ANALYSIS_COLUMNS
+_FIELD_MARKS = ", ".join("?" * len(ANALYSIS_COLUMNS))
+_FIELD_NAMES = ", ".join(ANALYSIS_COLUMNS)
+_FIELD_SETS = ", ".join(f"{c} = excluded.{c}" for c in ANALYSIS_COLUMNS)
+
+_UPSERT_NODE = (
+    f"""
+INSERT INTO nodes (id, kind, name, area, lat, lon, props, {_FIELD_NAMES})
+VALUES (?, ?, ?, ?, ?, ?, ?, {_FIELD_MARKS})
 ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, area = excluded.area, lat = excluded.lat, lon = excluded.lon,
-    props = excluded.props
+    props = excluded.props, {_FIELD_SETS}
 WHERE nodes.name IS NOT excluded.name OR nodes.area IS NOT excluded.area
    OR nodes.lat IS NOT excluded.lat OR nodes.lon IS NOT excluded.lon
    OR nodes.props IS NOT excluded.props
-"""
+"""  # noqa: S608 - fixed column names only
+)
 
 _UPSERT_TIE = """
-INSERT INTO ties (src, dst, kind, props) VALUES (?, ?, ?, ?)
-ON CONFLICT (src, dst, kind) DO UPDATE SET props = excluded.props
+INSERT INTO ties (src, dst, kind, props, via, role, days) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (src, dst, kind) DO UPDATE SET props = excluded.props, via = excluded.via,
+    role = excluded.role, days = excluded.days
 WHERE ties.props IS NOT excluded.props
 """
 
@@ -79,7 +125,7 @@ _SUBAREAS = """
 WITH RECURSIVE sub (id) AS (
     SELECT ?
     UNION
-    SELECT n.id FROM nodes AS n JOIN sub ON json_extract(n.props, '$.parent') = sub.id
+    SELECT n.id FROM nodes AS n JOIN sub ON n.parent = sub.id
     WHERE n.kind = 'Area'
 )
 """
@@ -89,17 +135,15 @@ def _dumps(props: dict[str, Any]) -> str:
     return json.dumps(props, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
 def canonical_tie(src: str, dst: str, kind: str) -> tuple[str, str]:
     """The stored direction of a tie: symmetric kinds are stored once, smaller id first."""
     if kind in vocab.SYMMETRIC_TIES and dst < src:
         return dst, src
     return src, dst
+
+
+_TIE_COLUMN_TYPES: dict[str, str] = {"via": "TEXT", "role": "TEXT", "days": "REAL"}
+assert tuple(_TIE_COLUMN_TYPES) == TIE_COLUMNS
 
 
 def _row_to_node(row: Sequence[Any]) -> Node:
@@ -110,10 +154,10 @@ def _row_to_node(row: Sequence[Any]) -> Node:
 class SQLiteStore:
     """A :class:`~assetmap.graph.store.GraphStore` in one SQLite file."""
 
-    def __init__(self, path: str | Path, *, batch_size: int = _CHUNK):
+    def __init__(self, path: str | Path, *, batch_size: int | None = None):
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
-        self.batch_size = batch_size
+        self.batch_size = batch_size or _setting_batch_size()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -124,14 +168,67 @@ class SQLiteStore:
         self._lock = threading.RLock()
         self._depth = 0
         self._dirty = False
+        self._touched: list[tuple[str, str | None, str | None, str | None]] = []
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise StoreError(f"The file {self.path} is not an assetmap store ({exc}).") from None
+
+    def _migrate(self) -> None:
+        """Bring an older store to this schema: add the analysis columns and fill them from the
+        props (also when the packed-code vocabularies changed). Idempotent, one transaction,
+        content and version unchanged."""
+        def state() -> tuple[set[str], set[str], str | None]:
+            node_cols = {r[1] for r in self._db.execute("PRAGMA table_info(nodes)")}
+            tie_cols = {r[1] for r in self._db.execute("PRAGMA table_info(ties)")}
+            row = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'fields_fingerprint'").fetchone()
+            return node_cols, tie_cols, row[0] if row else None
+
+        fingerprint = fields_fingerprint()
+        node_cols, tie_cols, saved = state()
+        if (set(ANALYSIS_COLUMNS) <= node_cols and set(TIE_COLUMNS) <= tie_cols
+                and saved == fingerprint):
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            node_cols, tie_cols, saved = state()  # another process may have migrated meanwhile
+            for col, kind in _NODE_COLUMN_TYPES.items():
+                if col not in node_cols:
+                    self._db.execute(f"ALTER TABLE nodes ADD COLUMN {col} {kind}")
+            for col, kind in _TIE_COLUMN_TYPES.items():
+                if col not in tie_cols:
+                    self._db.execute(f"ALTER TABLE ties ADD COLUMN {col} {kind}")
+            if saved != fingerprint:
+                sets = ", ".join(f"{c} = ?" for c in ANALYSIS_COLUMNS)
+                cur = self._db.execute("SELECT id, kind, props FROM nodes")
+                while rows := cur.fetchmany(self.batch_size):
+                    self._db.executemany(
+                        f"UPDATE nodes SET {sets} WHERE id = ?",  # noqa: S608 - fixed names
+                        [(*analysis_fields(k, json.loads(p)), i) for i, k, p in rows])
+                cur = self._db.execute(
+                    "SELECT src, dst, kind, props FROM ties WHERE props <> '{}'")
+                while rows := cur.fetchmany(self.batch_size):
+                    self._db.executemany(
+                        "UPDATE ties SET via = ?, role = ?, days = ? "
+                        "WHERE src = ? AND dst = ? AND kind = ?",
+                        [(*tie_fields(json.loads(p)), s, d, k) for s, d, k, p in rows])
+            self._db.execute("CREATE INDEX IF NOT EXISTS nodes_parent ON nodes (parent)")
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('fields_fingerprint', ?)",
+                (fingerprint,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -152,6 +249,7 @@ class SQLiteStore:
             if depth == 0:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._dirty = False
+                self._touched = []
             else:
                 self._db.execute(f"SAVEPOINT {savepoint}")
             self._depth += 1
@@ -162,6 +260,7 @@ class SQLiteStore:
                 if depth == 0:
                     self._db.execute("ROLLBACK")
                     self._dirty = False
+                    self._touched = []
                 else:
                     self._db.execute(f"ROLLBACK TO {savepoint}")
                     self._db.execute(f"RELEASE {savepoint}")
@@ -173,10 +272,51 @@ class SQLiteStore:
                         self._db.execute(
                             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
                             "WHERE key = 'version'")
+                        self._log_changes()
+                    self._touched = []
                     self._db.execute("COMMIT")
                     self._dirty = False
                 else:
                     self._db.execute(f"RELEASE {savepoint}")
+
+    def _log_changes(self) -> None:
+        """Record which nodes and ties the committing version touched (for :meth:`changes_since`),
+        and forget versions older than the log keeps."""
+        version = int(self._db.execute(
+            "SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+        touched = set(self._touched)
+        rows = ([(version, "reload", None, None, None)] if len(touched) > _LOG_LIMIT
+                else [(version, *t) for t in touched])
+        self._db.executemany(
+            "INSERT INTO changes (version, what, src, dst, kind) VALUES (?, ?, ?, ?, ?)", rows)
+        oldest = version - _LOG_KEEP
+        if oldest > 0:
+            self._db.execute("DELETE FROM changes WHERE version <= ?", (oldest,))
+            self._db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'changes_from' "
+                "AND CAST(value AS INTEGER) < ?", (str(oldest), oldest))
+
+    def changes_since(self, version: int) -> dict[str, set] | None:
+        """What changed after ``version``: ``nodes`` (ids) and ``ties`` ((src, dst, kind) keys)
+        written or deleted since, to be read again; None when the log cannot say (too old, or
+        a bulk write logged "reload"): read everything afresh."""
+        with self._lock:
+            meta = dict(self._db.execute(
+                "SELECT key, value FROM meta WHERE key IN ('version', 'changes_from')"))
+            current, start = int(meta["version"]), int(meta.get("changes_from", meta["version"]))
+            if version > current or version < start:
+                return None
+            rows = self._db.execute("SELECT what, src, dst, kind FROM changes WHERE version > ?",
+                                    (version,)).fetchall()
+        out: dict[str, set] = {"nodes": set(), "ties": set()}
+        for what, src, dst, kind in rows:
+            if what == "reload":
+                return None
+            if what == "node":
+                out["nodes"].add(src)
+            else:
+                out["ties"].add((src, dst, kind))
+        return out
 
     def version(self) -> int:
         """A counter that goes up with every committed change (cache key for the UI)."""
@@ -205,7 +345,7 @@ class SQLiteStore:
                     node.validate()
                     seen[node.id] = node.kind
                     rows.append((node.id, node.kind, node.name, node.area, node.lat, node.lon,
-                                 _dumps(node.props)))
+                                 _dumps(node.props), *analysis_fields(node.kind, node.props)))
                 existing = self._kinds_of(seen)
                 for node_id, kind in existing.items():
                     if seen[node_id] != kind:
@@ -215,6 +355,8 @@ class SQLiteStore:
                 cur = self._db.executemany(_UPSERT_NODE, rows)
                 if cur.rowcount:
                     self._dirty = True
+                    if len(self._touched) <= _LOG_LIMIT:
+                        self._touched += [("node", r[0], None, None) for r in rows]
                 written += len(rows)
         return written
 
@@ -235,10 +377,12 @@ class SQLiteStore:
                                 f"{end!r}, which is not in the store.")
                     check_endpoints(tie, kinds[tie.src], kinds[tie.dst])
                     src, dst = canonical_tie(tie.src, tie.dst, tie.kind)
-                    rows.append((src, dst, tie.kind, _dumps(tie.props)))
+                    rows.append((src, dst, tie.kind, _dumps(tie.props), *tie_fields(tie.props)))
                 cur = self._db.executemany(_UPSERT_TIE, rows)
                 if cur.rowcount:
                     self._dirty = True
+                    if len(self._touched) <= _LOG_LIMIT:
+                        self._touched += [("tie", r[0], r[1], r[2]) for r in rows]
                 written += len(rows)
         return written
 
@@ -249,6 +393,7 @@ class SQLiteStore:
             if cur.rowcount == 0:
                 raise NotFoundError(f"No record with id {node_id!r}.")
             self._dirty = True
+            self._touched.append(("node", node_id, None, None))
 
     def delete_tie(self, src: str, dst: str, kind: str) -> None:
         """Remove one tie if it exists (symmetric ties in either direction)."""
@@ -258,6 +403,7 @@ class SQLiteStore:
                                    (s, d, kind))
             if cur.rowcount:
                 self._dirty = True
+                self._touched.append(("tie", s, d, kind))
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -389,7 +535,10 @@ class SQLiteStore:
             where.append(f"kind IN ({','.join('?' * len(kind_list))})")
             params += kind_list
         # Only fixed fragments and "?" placeholders are joined here; every value is a parameter.
-        node_sql = prefix + "SELECT id, kind, name, area, lat, lon, props FROM nodes"  # noqa: S608
+        # An Area's boundary (``geometry`` prop) is large and no analysis reads it: left out here.
+        node_sql = prefix + (  # noqa: S608
+            "SELECT id, kind, name, area, lat, lon, CASE WHEN kind = 'Area' "
+            "THEN json_remove(props, '$.geometry') ELSE props END FROM nodes")
         if where:
             node_sql += " WHERE " + " AND ".join(where)
         G = nx.MultiDiGraph()
@@ -407,6 +556,85 @@ class SQLiteStore:
                 attrs.update(kind=kind, tie_class=classes.get(kind, ""))
                 G.add_edge(src, dst, key=kind, **attrs)
         return G
+
+    def analysis_nodes(self, area: str | None = None) -> Iterator[tuple[Any, ...]]:
+        """Every node (in ``area`` or an area inside it) as ``(id, kind, name, area, lat, lon,
+        *ANALYSIS_COLUMNS)`` in id order, streamed from the columns: no JSON is decoded."""
+        sql = f"SELECT id, kind, name, area, lat, lon, {_FIELD_NAMES} FROM nodes"  # noqa: S608
+        params: list[Any] = []
+        if area is not None:
+            sql = _SUBAREAS + sql + (" WHERE (area IN (SELECT id FROM sub) "  # noqa: S608
+                                     "OR id IN (SELECT id FROM sub))")
+            params.append(area)
+        return self._stream(sql + " ORDER BY id", params)
+
+    def analysis_ties(self) -> Iterator[tuple[Any, ...]]:
+        """Every tie as ``(src, dst, kind, via, role, days)``, streamed from the columns."""
+        return self._stream("SELECT src, dst, kind, via, role, days FROM ties")
+
+    def analysis_columns(self, area: str | None = None) -> dict[str, list[Any]]:
+        """Every node's columns (as :meth:`analysis_nodes`, same order) as one list per column,
+        read with SQLite's ``group_concat``: one text per column instead of a tuple per row,
+        which is what makes a 100k-person snapshot quick to build."""
+        # Ids, codes and vocabulary words cannot hold control characters (validated), so
+        # char(30) separates values and char(1) stands for NULL; names and parents, free
+        # text, are read as rows.
+        text_cols = ("id", "kind", "area", "status", "org_kind", "level", "cost", "age_band")
+        num_cols = ("lat", "lon", "capacity")
+        int_cols = ("personal_budget", "user_led", "consent_suggest", "consent_map", "roles",
+                    "interests", "needs", "access")
+        parts = [f"group_concat(coalesce({c}, char(1)), char(30))" for c in text_cols]
+        parts += [f"group_concat(coalesce({c}, 'nan'), char(30))" for c in num_cols]
+        parts += [f"group_concat(coalesce({c}, -1), char(30))" for c in int_cols]
+        inner = f"SELECT name, {', '.join((*text_cols, *num_cols, *int_cols, 'parent', 'goal_text'))} FROM nodes"  # noqa: S608, E501
+        params: list[Any] = []
+        if area is not None:
+            inner = _SUBAREAS + inner + (" WHERE (area IN (SELECT id FROM sub) "  # noqa: S608
+                                         "OR id IN (SELECT id FROM sub))")
+            params.append(area)
+        sql = f"SELECT {', '.join(parts)} FROM ({inner} ORDER BY id)"  # noqa: S608
+        with self._lock:
+            row = self._db.execute(sql, params).fetchone()
+            names = self._db.execute(
+                f"SELECT name, parent, goal_text FROM ({inner} ORDER BY id)",  # noqa: S608
+                params
+            ).fetchall()
+        out: dict[str, list[Any]] = {}
+        for i, col in enumerate((*text_cols, *num_cols, *int_cols)):
+            values = row[i].split("\x1e") if row[i] is not None else []
+            if col in text_cols:
+                values = [None if v == "\x01" else v for v in values]
+            out[col] = values
+        out["name"] = [r[0] for r in names]
+        out["parent"] = [r[1] for r in names]
+        out["goal_text"] = [r[2] for r in names]
+        return out
+
+    def analysis_tie_columns(self, batch: int = 250_000) -> Iterator[dict[str, list[str]]]:
+        """Every tie's ``src``, ``dst``, ``kind``, ``via`` and ``role`` ("" for none) and
+        ``days`` ("nan" for none) as lists, in batches of ``batch`` ties (keyset paging: memory
+        stays bounded at any size)."""
+        last: tuple[str, str, str] | None = None
+        while True:
+            where, params = "", []
+            if last is not None:
+                where, params = "WHERE (src, dst, kind) > (?, ?, ?)", list(last)
+            sql = ("SELECT group_concat(src, char(30)), group_concat(dst, char(30)), "  # noqa: S608
+                   "group_concat(kind, char(30)), group_concat(coalesce(via, ''), char(30)), "
+                   "group_concat(coalesce(role, ''), char(30)), "
+                   "group_concat(coalesce(days, 'nan'), char(30)), "
+                   "count(*) FROM (SELECT src, dst, kind, via, role, days FROM ties "
+                   f"{where} ORDER BY src, dst, kind LIMIT ?)")
+            with self._lock:
+                row = self._db.execute(sql, [*params, batch]).fetchone()
+            if not row[6]:
+                return
+            cols = {name: row[i].split("\x1e")
+                    for i, name in enumerate(("src", "dst", "kind", "via", "role", "days"))}
+            yield cols
+            if row[6] < batch:
+                return
+            last = (cols["src"][-1], cols["dst"][-1], cols["kind"][-1])
 
     def close(self) -> None:
         """Close the connection (further calls fail)."""
@@ -436,3 +664,165 @@ class SQLiteStore:
             for row in rows:
                 found[row[0]] = _row_to_node(row)
         return found
+
+    # --- person records: measures, goals and ratings (issue 18) ----------------------------------
+    # Records about people kept beside the graph (never nodes or ties); see assetmap.records.
+
+    _RECORDS_SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS person_records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+        "person_id TEXT NOT NULL, subject_id TEXT, date TEXT NOT NULL, "
+        "data TEXT NOT NULL DEFAULT '{}') WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS person_records_person ON person_records (person_id)",
+        "CREATE INDEX IF NOT EXISTS person_records_subject ON person_records (kind, subject_id)",
+    )
+
+    def _records_table(self) -> None:
+        if getattr(self, "_records_ready", False):
+            return
+        for statement in self._RECORDS_SCHEMA:
+            self._db.execute(statement)
+        # inside a transaction the table could still be rolled back: only remember it outside
+        self._records_ready = self._depth == 0
+
+    def add_records(self, records: Iterable[Any]) -> int:
+        """Insert or replace person records by id (validated first); return how many."""
+        rows = []
+        for rec in records:
+            rec.validate()
+            rows.append((rec.id, rec.kind, rec.person_id, rec.subject_id, rec.date,
+                         _dumps(rec.data)))
+        with self.transaction():
+            self._records_table()
+            if rows:
+                self._db.executemany(
+                    "INSERT INTO person_records (id, kind, person_id, subject_id, date, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                    "kind = excluded.kind, person_id = excluded.person_id, "
+                    "subject_id = excluded.subject_id, date = excluded.date, "
+                    "data = excluded.data", rows)
+                self._dirty = True
+        return len(rows)
+
+    def records(self, kind: str | None = None, person_id: str | None = None,
+                subject_ids: Iterable[str] | None = None) -> list[Any]:
+        """Person records (of a kind, of a person, about some subjects), by date then id."""
+        from assetmap.records import PersonRecord
+
+        where, params = [], []
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if person_id is not None:
+            where.append("person_id = ?")
+            params.append(person_id)
+        subjects = sorted(set(subject_ids)) if subject_ids is not None else None
+        if subjects is not None:
+            if not subjects:
+                return []
+            where.append("subject_id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(subjects))
+        sql = "SELECT id, kind, person_id, subject_id, date, data FROM person_records"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY date, id"
+        with self._lock:
+            self._records_table()
+            rows = self._db.execute(sql, params).fetchall()
+        return [PersonRecord(id=r[0], kind=r[1], person_id=r[2], subject_id=r[3], date=r[4],
+                             data=json.loads(r[5])) for r in rows]
+
+    def delete_records(self, person_id: str) -> int:
+        """Remove every record a person holds (their erasure); return how many went."""
+        with self.transaction():
+            self._records_table()
+            cur = self._db.execute("DELETE FROM person_records WHERE person_id = ?",
+                                   (person_id,))
+            if cur.rowcount:
+                self._dirty = True
+        return cur.rowcount
+
+    # --- postcode lookup (issue 11) --------------------------------------------------------------
+    # A lookup imported into the store is kept (a table beside the graph, never nodes), so later
+    # imports place people by postcode; see assetmap.ingest.postcodes.
+
+    _POSTCODES_SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS postcodes (postcode TEXT PRIMARY KEY, lat REAL, lon REAL, "
+        "lsoa TEXT, ward TEXT, terminated INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID")
+
+    def _postcodes_table(self) -> None:
+        if getattr(self, "_postcodes_ready", False):
+            return
+        self._db.execute(self._POSTCODES_SCHEMA)
+        # inside a transaction the table could still be rolled back: only remember it outside
+        self._postcodes_ready = self._depth == 0
+
+    def upsert_postcodes(self, rows: Iterable[Any]) -> int:
+        """Insert or replace lookup entries (postcode, lat, lon, lsoa, ward, terminated) by
+        postcode; return how many were given."""
+        values = [(str(r[0]), r[1], r[2], r[3], r[4], int(bool(r[5]))) for r in rows]
+        with self.transaction():
+            self._postcodes_table()
+            if values:
+                cur = self._db.executemany(
+                    "INSERT INTO postcodes (postcode, lat, lon, lsoa, ward, terminated) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (postcode) DO UPDATE SET "
+                    "lat = excluded.lat, lon = excluded.lon, lsoa = excluded.lsoa, "
+                    "ward = excluded.ward, terminated = excluded.terminated "
+                    "WHERE postcodes.lat IS NOT excluded.lat OR postcodes.lon IS NOT excluded.lon "
+                    "OR postcodes.lsoa IS NOT excluded.lsoa OR postcodes.ward IS NOT excluded.ward "
+                    "OR postcodes.terminated IS NOT excluded.terminated", values)
+                if cur.rowcount:
+                    self._dirty = True
+        return len(values)
+
+    def postcodes(self, outward: str | None = None) -> Iterator[Any]:
+        """The kept lookup as (postcode, lat, lon, lsoa, ward, terminated), in postcode order;
+        with ``outward`` ("M5"), only that postcode district. Streamed."""
+        with self._lock:
+            self._postcodes_table()
+        sql = "SELECT postcode, lat, lon, lsoa, ward, terminated FROM postcodes"
+        params: tuple[str, ...] = ()
+        if outward is not None:
+            sql += " WHERE postcode >= ? AND postcode < ?"  # "M5 " up to "M5!": one district
+            params = (f"{outward} ", f"{outward}!")
+        return ((r[0], r[1], r[2], r[3], r[4], bool(r[5]))
+                for r in self._stream(sql + " ORDER BY postcode", params))
+
+    def count_postcodes(self) -> int:
+        """How many postcodes the kept lookup holds."""
+        with self._lock:
+            self._postcodes_table()
+            return int(self._db.execute("SELECT count(*) FROM postcodes").fetchone()[0])
+
+    # --- small queries for small questions (issue 16) -------------------------------------------
+    # The SQLite side of the Neo4j store's small reads (graph/store/cookbook.py).
+
+    _GROUPS_IN_BOX = (
+        "SELECT id, name, lat, lon FROM nodes WHERE kind = 'Group' "
+        "AND coalesce(status, 'active') <> 'closed' AND lat BETWEEN ? AND ? "
+        "AND lon BETWEEN ? AND ?")
+    _PLACE_DEPENDANTS = (
+        "WITH places (id) AS (SELECT ? UNION SELECT t.dst FROM ties AS t "
+        "JOIN nodes AS g ON g.id = t.dst AND g.kind = 'Group' WHERE t.src = ? AND t.kind = 'RUNS') "
+        "SELECT DISTINCT t.src, t.dst, t.kind FROM ties AS t JOIN places AS p ON t.dst = p.id "
+        "JOIN nodes AS n ON n.id = t.src AND n.kind = 'Person' "
+        "WHERE t.kind IN ('ATTENDS', 'VOLUNTEERS_AT') ORDER BY t.src, t.dst, t.kind")
+
+    def groups_near(self, lat: float, lon: float, km: float) -> list[dict[str, Any]]:
+        """Open groups within ``km`` of (lat, lon), nearest first: a bounding box on the
+        indexed columns, refined by great-circle distance."""
+        from assetmap.graph.store.cookbook import bounding_box, within_km
+
+        box = bounding_box(float(lat), float(lon), km)
+        with self._lock:
+            rows = self._db.execute(self._GROUPS_IN_BOX, (box["south"], box["north"],
+                                                          box["west"], box["east"])).fetchall()
+        return within_km(({"id": r[0], "name": r[1], "lat": r[2], "lon": r[3]} for r in rows),
+                         float(lat), float(lon), km)
+
+    def place_dependants(self, place_id: str) -> list[dict[str, Any]]:
+        """People tied to one group or organisation (or a group it runs) by ATTENDS or
+        VOLUNTEERS_AT: person_id, place_id, tie_kind."""
+        with self._lock:
+            rows = self._db.execute(self._PLACE_DEPENDANTS, (place_id, place_id)).fetchall()
+        return [{"person_id": r[0], "place_id": r[1], "tie_kind": r[2]} for r in rows]

@@ -7,20 +7,6 @@ import streamlit as st
 from assetmap import settings as _settings
 from assetmap.ui import auth, common
 
-SOURCES: tuple[tuple[str, str, str], ...] = (
-    ("Ward (2023), LSOA (2021) and borough boundaries", "ONS / Trafford Data Lab",
-     "Open Government Licence v3.0"),
-    ("Postcode centroids and look-ups", "ONS Postcode Directory via Trafford Data Lab",
-     "Open Government Licence v3.0"),
-    ("Census 2021 unpaid care, disability, health and population", "ONS / Trafford Data Lab",
-     "Open Government Licence v3.0"),
-    ("Community assets (GP practices, libraries, places of worship, sports clubs, charities, "
-     "food banks, care homes, pharmacies, mental health services…)",
-     "Trafford Data Lab, NHS, Charity Commission, OpenStreetMap",
-     "Open Government Licence v3.0 / ODbL"),
-    ("Street map tiles (optional background)", "OpenStreetMap contributors", "ODbL"),
-)
-
 
 def render() -> None:
     """Draw the page."""
@@ -36,10 +22,16 @@ def render() -> None:
         f"- People are never drawn at their homes: maps show counts per area.\n"
         f"- Counts from 1 to {conf.suppress_below - 1} are shown as \"<{conf.suppress_below}\"; "
         f"others are rounded to the nearest {conf.round_to}.\n"
-        "- The demo population is synthetic: no real person's data.")
+        "- The demo's population is synthetic: no real person's data.")
     st.subheader("Data sources")
-    st.table({"Data": [s[0] for s in SOURCES], "From": [s[1] for s in SOURCES],
-              "Licence": [s[2] for s in SOURCES]})
+    st.caption("Recorded by each import (boundaries, postcodes, directories, spreadsheets, the "
+               "demo) with the licence and attribution it was given.")
+    try:
+        table = common.sources_table(common.store_url(), common.get_store().version())
+    except Exception as exc:
+        common.show_error(exc)
+    else:
+        st.table(table.set_index("Data"))
     common.footer()
 
 

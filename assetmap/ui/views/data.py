@@ -4,9 +4,7 @@ sources and their licences."""
 
 from __future__ import annotations
 
-import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from assetmap import vocab
 from assetmap.graph.store import GraphStore, store_summary
 from assetmap.ingest.report import ImportReport
 from assetmap.ui import auth, common
+from assetmap.ui.uploads import _UploadOwner, save_upload, sweep_uploads
 
 #: importer key -> (label, file types it reads)
 IMPORTERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -32,6 +31,7 @@ SPREADSHEET_KINDS: tuple[str, ...] = ("auto", vocab.PERSON, vocab.GROUP, vocab.O
 _PENDING = "data_pending"
 _FLASH = "data_flash"
 _UPLOADS = "data_upload_round"
+_OWNER = "data_upload_owner"
 
 
 def guess_importer(file_name: str) -> str:
@@ -43,15 +43,6 @@ def guess_importer(file_name: str) -> str:
         if ext in types:
             return key
     return "spreadsheet"
-
-
-def save_upload(file_name: str, content: bytes) -> Path:
-    """Write an uploaded file into a fresh private temp folder under a safe name; return it."""
-    folder = Path(tempfile.mkdtemp(prefix="assetmap-upload-"))
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(file_name).name).strip("._") or "upload"
-    path = folder / stem[:120]
-    path.write_bytes(content)
-    return path
 
 
 def run_import(store: GraphStore, importer: str, path: Path, *, dry_run: bool,
@@ -81,13 +72,19 @@ def run_import(store: GraphStore, importer: str, path: Path, *, dry_run: bool,
 def _progress_line() -> Callable[[int], None]:
     """A live "rows read" line for long imports (the importer calls it every 10,000 rows)."""
     line = st.empty()
-    return lambda rows: line.caption(f"{rows:,} rows read…")
+
+    def show(rows: int) -> None:
+        line.caption(f"{rows:,} rows read…")
+
+    return show
 
 
 def report_table(report: ImportReport) -> pd.DataFrame:
     """Every rejected record and note of a report: status, file, where, field, reason."""
     rows = [("rejected", r.file, r.where, r.field, r.reason) for r in report.rejections]
     rows += [("note", r.file, r.where, r.field, r.reason) for r in report.notes]
+    rows += [("changed", report.source, where, ", ".join(fields), "these fields changed")
+             for where, fields in getattr(report, "samples", [])]  # merge: names, no values
     frame = pd.DataFrame(rows, columns=["status", "file", "where", "field", "reason"])
     frame["file"] = frame["file"].map(lambda f: Path(str(f)).name)
     return frame
@@ -96,6 +93,7 @@ def report_table(report: ImportReport) -> pd.DataFrame:
 def _discard(pending: dict | None) -> None:
     if pending:
         shutil.rmtree(Path(pending["path"]).parent, ignore_errors=True)
+    st.session_state.pop(_OWNER, None)
 
 
 def _check(store: GraphStore, upload: Any, importer: str, options: dict[str, Any]) -> None:
@@ -104,6 +102,9 @@ def _check(store: GraphStore, upload: Any, importer: str, options: dict[str, Any
     st.session_state.pop(_PENDING, None)
     path = save_upload(upload.name, upload.getvalue())
     try:
+        from assetmap.ingest.limits import check_archive
+
+        check_archive(path)  # any zip (XLSX, zipped Shapefile): sizes before unpacking
         with st.spinner("Checking the file (nothing is written yet)…"):
             report = run_import(store, importer, path, dry_run=True, options=options,
                                 progress=_progress_line())
@@ -111,6 +112,7 @@ def _check(store: GraphStore, upload: Any, importer: str, options: dict[str, Any
         shutil.rmtree(path.parent, ignore_errors=True)
         common.show_error(exc)
         return
+    st.session_state[_OWNER] = _UploadOwner(path.parent)
     st.session_state[_PENDING] = {
         "signature": (upload.file_id, importer, tuple(sorted(options.items()))),
         "path": str(path), "name": upload.name, "importer": importer, "options": options,
@@ -142,6 +144,10 @@ def _uploader(store: GraphStore) -> None:
             "Area level", ["", *vocab.AREA_LEVELS], key=f"data_level_{round_}",
             format_func=lambda k: k or "Tell from the code column")
     pending = st.session_state.get(_PENDING)
+    if pending is not None and not Path(pending["path"]).exists():
+        # Expired (or swept at a restart): the file is gone, so check the upload again.
+        st.session_state.pop(_PENDING, None)
+        pending = None
     signature = (upload.file_id, importer, tuple(sorted(options.items())))
     if pending is None or pending["signature"] != signature:
         _check(store, upload, importer, options)
@@ -199,17 +205,9 @@ def _holdings(store: GraphStore) -> None:
 
 
 def data_sources() -> pd.DataFrame:
-    """The data sources and licences the About page lists (its ``SOURCES`` literal, read without
-    running that page)."""
-    import ast
-
-    tree = ast.parse((Path(__file__).with_name("about.py")).read_text(encoding="utf-8"))
-    for node in tree.body:
-        target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
-        if getattr(target, "id", None) == "SOURCES" and node.value is not None:
-            rows = ast.literal_eval(node.value)
-            return pd.DataFrame(rows, columns=["Data", "From", "Licence"])
-    return pd.DataFrame(columns=["Data", "From", "Licence"])
+    """The data sources and licences recorded in the store by each import (the same table the
+    About page lists; :mod:`assetmap.graph.store.sources`)."""
+    return common.sources_table(common.store_url(), common.get_store().version())
 
 
 def render() -> None:
@@ -222,13 +220,17 @@ def render() -> None:
         kind, text = flash
         (st.success if kind == "success" else st.info)(common.md_escape(text))
     try:
+        sweep_uploads()
         store = common.get_store()
         _uploader(store)
         _holdings(store)
     except Exception as exc:
         common.show_error(exc)
     st.subheader("Data sources and licences")
-    st.dataframe(data_sources(), hide_index=True, width="stretch")
+    try:
+        st.dataframe(data_sources(), hide_index=True, width="stretch")
+    except Exception as exc:
+        common.show_error(exc)
     st.caption("Data you import stays in your store.")
     common.footer()
 

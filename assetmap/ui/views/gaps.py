@@ -5,6 +5,7 @@ goes through :mod:`assetmap.governance.privacy` (1–7 shown as "<8", others rou
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import branca.colormap as cm
 import folium
@@ -18,6 +19,7 @@ from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.governance import privacy
 from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
+from assetmap.graph.store.areas import vintage_label
 from assetmap.render import maps
 from assetmap.reports import counts_by_area
 from assetmap.ui import auth, common
@@ -56,29 +58,48 @@ def published_gaps(gaps: gpd.GeoDataFrame,
 def carer_gaps_by_area(carers: pd.DataFrame, G: nx.MultiDiGraph, level: str,
                        conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Carers' support gaps counted per area of ``level`` and kind of gap, published."""
+    conf = conf or _settings.load()
     counts = counts_by_area(carers, G, level, "gap")
     table = pd.DataFrame({"Area code": counts["area_code"], "Area": counts["area_name"]})
+    # Each kind of gap published at every level of area at once, exactly as ``assetmap
+    # analyse`` publishes it, so this page's LSOA table and a ward table cannot be differenced.
+    areas = maps.area_frame(G)
+    known = carers[carers["area"].isin(set(areas["area_code"]))]
+    per_area = pd.crosstab(known["area"], known["gap"]) if len(known) else pd.DataFrame()
     for gap in counts.columns[2:]:
-        table[gap.capitalize()] = privacy.suppress_counts(counts[gap], conf).to_numpy()
+        column = per_area[gap] if gap in per_area.columns else pd.Series(dtype=int)
+        linked = privacy.publish_people_counts(column, areas, gap, conf)
+        table[gap.capitalize()] = [linked.get((str(code), gap)) or privacy.publish_count(n, conf)
+                                   for code, n in zip(counts["area_code"], counts[gap],
+                                                      strict=True)]
     return table
 
 
 def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
                       conf: _settings.Settings | None = None) -> pd.DataFrame:
-    """Pooling opportunities without anyone's id: what they share, how many (published), the
-    wards their homes are in and how far apart they live."""
+    """Pooling opportunities without anyone's id, and only groups of at least the threshold
+    of people (a smaller group is a handful of identifiable budget holders): what they share,
+    how many (published) and the wards holding at least the threshold of them. Never how far
+    apart their homes are (a distance between people)."""
+    conf = conf or _settings.load()
     areas = maps.area_frame(G)
     up = maps.roll_up(areas, "ward")
     names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
     rows = []
     for r in pool.itertuples(index=False):
+        if int(r.people) < conf.suppress_below:
+            continue
         kind, word = r.goal.split(":", 1)
-        wards = sorted({names.get(up.get(a), "") for a in r.areas} - {""})
+        per_ward: dict[str, int] = {}
+        for member in getattr(r, "members", None) or []:
+            ward = names.get(up.get(G.nodes[member].get("area")) if member in G else None)
+            if ward:
+                per_ward[ward] = per_ward.get(ward, 0) + 1
+        wards = sorted(w for w, n in per_ward.items() if n >= conf.suppress_below)
         rows.append({"Shared": ("need: " if kind == "need" else "") + vocab.label(word),
                      "People with budgets": privacy.publish_count(r.people, conf),
-                     "Wards": ", ".join(wards), "Homes within km": round(r.max_km_apart, 1)})
-    return pd.DataFrame(rows, columns=["Shared", "People with budgets", "Wards",
-                                       "Homes within km"])
+                     "Wards": ", ".join(wards) or "several wards"})
+    return pd.DataFrame(rows, columns=["Shared", "People with budgets", "Wards"])
 
 
 # --- cached per store version (aggregates only) --------------------------------------------------
@@ -86,10 +107,8 @@ def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
 
 @st.cache_data(show_spinner="Finding provision gaps…", max_entries=8)
 def _gaps(url: str, version: int, level: str) -> gpd.GeoDataFrame:
-    from assetmap.demo import trafford
-
-    return published_gaps(provision_gaps(common.graph(url, version),
-                                         trafford.boundaries(level)))
+    bounds = common.boundaries(url, version, level)
+    return published_gaps(provision_gaps(common.graph(url, version), bounds))
 
 
 @st.cache_data(show_spinner="Finding carers without support…", max_entries=8)
@@ -111,7 +130,8 @@ def _gap_map(shown: gpd.GeoDataFrame, need: str) -> None:
     fmap = common.blank_map(MAP_HEIGHT)
     values = shown["_shade"].dropna()
     vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
-    scale = cm.LinearColormap(list(reversed(cm.linear.viridis.colors)), vmin=0, vmax=vmax)
+    linear: Any = cm.linear  # branca adds its colour schemes at run time (no static attribute)
+    scale = cm.LinearColormap(list(reversed(linear.viridis.colors)), vmin=0, vmax=vmax)
     features = []
     for r in shown.to_dict("records"):
         geom = r["geometry"]
@@ -179,14 +199,32 @@ def render() -> None:
         return
     store, version = opened
     url = common.store_url()
-    level = st.radio("Areas", list(LEVELS), format_func=LEVELS.__getitem__, horizontal=True,
-                     key="gaps_level")
     try:
-        gaps = _gaps(url, version, level)
+        present = common.boundary_levels(url, version)
     except Exception as exc:
         common.show_error(exc)
         common.footer()
         return
+    levels = {lv: LEVELS[lv] for lv in LEVELS if lv in present}
+    if not levels:
+        common.no_boundaries()
+        common.footer()
+        return
+    level = st.radio("Areas", list(levels), format_func=levels.__getitem__, horizontal=True,
+                     key="gaps_level")
+    try:
+        gaps = _gaps(url, version, level)
+        vintage = vintage_label(common.boundaries(url, version, level))
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    if gaps.empty:
+        st.info("No provision gaps to show: no one in these areas has a recorded need.")
+        common.footer()
+        return
+    if vintage:
+        st.caption(f"{levels[level]}: {vintage} (names and codes of that year).")
     st.subheader("Provision: area × need")
     needs = sorted(gaps["Need"].unique())
     demand = gaps[gaps["People with the need"] != "0"]

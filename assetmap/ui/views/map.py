@@ -13,7 +13,8 @@ from assetmap.ui import auth, common
 MAP_HEIGHT = 620
 #: Measures that need the graph (isolation levels), computed only when chosen.
 GRAPH_MEASURES: frozenset[str] = frozenset({"no_community_ties", "isolated", "at_risk"})
-LEVELS: dict[str, str] = {"ward": "Wards", "lsoa": "Neighbourhoods (LSOAs)"}
+LEVELS: dict[str, str] = {"ward": "Wards", "lsoa": "Neighbourhoods (LSOAs)", "msoa": "MSOAs",
+                          "locality": "Localities"}
 #: Layers shown at first (when the store has them); the rest are one click away.
 DEFAULT_LAYERS: tuple[str, ...] = (
     "Groups and clubs", "Sports clubs", "GP practices", "Food banks", "Mental health services",
@@ -42,6 +43,19 @@ def render() -> None:
     store, version = opened
 
     url = common.store_url()
+    try:
+        present = common.boundary_levels(url, version)
+    except Exception as exc:
+        common.show_error(exc)
+        common.footer()
+        return
+    # Areas people are counted in: the store's own levels that have boundaries.
+    levels = {lv: LEVELS.get(lv, lv) for lv in ("ward", "lsoa", "msoa", "locality")
+              if lv in present}
+    if not levels:
+        common.no_boundaries()
+        common.footer()
+        return
     # A link can open the page on a measure and level: ?measure=carers&level=lsoa
     wanted_measure = st.query_params.get("measure", "people")
     wanted_level = st.query_params.get("level", "ward")
@@ -53,10 +67,10 @@ def render() -> None:
         format_func=lambda k: maps.MEASURES[k].label,
         help="Each measure counts the people recorded in the area.")
     controls[0].caption(f"Counts {maps.MEASURES[measure].description}.")
-    level = controls[1].radio("Areas", list(LEVELS), key="map_level",
-                              index=list(LEVELS).index(wanted_level)
-                              if wanted_level in LEVELS else 0,
-                              format_func=LEVELS.__getitem__, horizontal=False)
+    level = controls[1].radio("Areas", list(levels), key="map_level",
+                              index=list(levels).index(wanted_level)
+                              if wanted_level in levels else 0,
+                              format_func=levels.__getitem__, horizontal=False)
     share = controls[2].radio("Show as", ["Number", "% of people"], key="map_share",
                               disabled=measure == "people",
                               help="A share of the area's people, from the rounded counts."
@@ -76,10 +90,15 @@ def render() -> None:
     layers = st.multiselect("Show assets", available, default=default, key="map_layers",
                             help="Public groups and organisations; click a point for details.")
 
+    vintage = areas.attrs.get("vintage") or ""
+    if vintage:
+        st.caption(f"{LEVELS.get(level, level)} as drawn: {vintage}. Names and codes are those "
+                   "of that year; figures from other years' areas are not shown under them.")
     assets_base = local_assets_base()
     fmap = maps.area_map(areas, measure, asset_table, layers=layers,
                          tiles="OpenStreetMap" if tiles else None, height=MAP_HEIGHT,
-                         share=share, assets_base=assets_base)
+                         share=share, assets_base=assets_base,
+                         attribution=common.attribution())
     place = "ward" if level == "ward" else ""
     summary = maps.summary_text(areas, measure, place, share=share)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
@@ -90,11 +109,16 @@ def render() -> None:
     st.markdown(f"**In words:** {summary}")
     unplaced = areas.attrs.get("unplaced", 0)
     if unplaced:
-        st.caption(f"{privacy.publish_count(unplaced)} people whose area is not known at this "
-                   "level are left out of the map.")
+        words = LEVELS.get(level, level).lower()
+        st.warning(f"{privacy.publish_count(unplaced)} people are in none of these {words} (no "
+                   "postcode found, outside the imported boundaries, or their neighbourhood "
+                   "nests in no area of this level) and are left out of the map.")
 
     table = maps.published_table(areas)
-    with st.expander(f"Published counts per area ({len(table)} areas)", expanded=False):
+    if vintage:
+        table.insert(2, "Boundaries", vintage)
+    with st.expander(f"Published counts per area ({len(table)} areas"
+                     f"{', ' + vintage if vintage else ''})", expanded=False):
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button("Download CSV (published counts only)",
                            privacy.neutralise_csv(table).to_csv(index=False).encode("utf-8"),

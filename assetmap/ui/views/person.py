@@ -9,6 +9,7 @@ cached in a shared cache; the graph and isolation table are cached per store ver
 
 from __future__ import annotations
 
+import networkx as nx
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
@@ -16,10 +17,13 @@ from streamlit_folium import st_folium
 
 from assetmap import vocab
 from assetmap.governance import referrals
+from assetmap.governance.access import User
 from assetmap.graph.analysis import suggest_connections
+from assetmap.graph.store import GraphStore
 from assetmap.render import maps
 from assetmap.render import network as network_view
 from assetmap.ui import auth, common
+from assetmap.ui.outcomes_ui import outcomes_section
 
 CIRCLE_HEIGHT = 520
 MAP_HEIGHT = 340
@@ -81,7 +85,7 @@ def _search(people: pd.DataFrame) -> list[str]:
     return ids
 
 
-def _choose_person(store: object, user: object) -> str | None:
+def _choose_person(store: GraphStore, user: User | None) -> str | None:
     people = common.selectable_people(store, user=user)
     labels = dict(zip(people["person_id"], people["label"], strict=True))
     wanted = st.query_params.get("person")
@@ -117,7 +121,7 @@ def _choose_person(store: object, user: object) -> str | None:
     return person_id
 
 
-def _audit_view(store: object, user: object, person_id: str) -> None:
+def _audit_view(store: GraphStore, user: User | None, person_id: str) -> None:
     """Log that this user opened this person's record (once per choice, not on every click);
     raises NotFoundError if they may not see them."""
     from assetmap.governance import access
@@ -145,47 +149,70 @@ def _isolation(url: str, version: int, person_id: str) -> None:
     st.table(scores.set_index("Self-reported"))
 
 
-def _suggestions(G: object, person_id: str, kinds: set[str], k: int) -> pd.DataFrame:
+def _suggestions(G: nx.MultiDiGraph, person_id: str, kinds: set[str], k: int) -> pd.DataFrame:
     with st.spinner("Finding connections…"):
         return suggest_connections(G, person_id, k=k, kinds=kinds)
 
 
+def _mask_key() -> bytes:
+    """The store's key for stable masked points (see ``privacy.stable_masked_point``)."""
+    return auth.access_db().key("mask")
+
+
+def _published(G: nx.MultiDiGraph, person_id: str, suggestions: pd.DataFrame) -> pd.DataFrame:
+    """Suggestions as they may be shown or downloaded: distances only as bands, measured from
+    the person's masked point (never their home), none at all to another person, and no
+    score that carries the exact distance (:func:`assetmap.governance.privacy.
+    published_suggestions`). The ranking itself comes from the library."""
+    from assetmap.governance import privacy
+
+    attrs = G.nodes[person_id]
+    origin = None
+    if attrs.get("lat") is not None and attrs.get("lon") is not None:
+        origin = privacy.distance_origin(float(attrs["lat"]), float(attrs["lon"]),
+                                         person_id, _mask_key())
+    points = {cid: (G.nodes[cid].get("lat"), G.nodes[cid].get("lon"))
+              for cid in suggestions["candidate_id"] if cid in G}
+    return privacy.published_suggestions(suggestions, origin, points)
+
+
 def _table(suggestions: pd.DataFrame) -> pd.DataFrame:
+    """A published suggestions frame (:func:`_published`) as the page's table."""
     table = suggestions.assign(rank=range(1, len(suggestions) + 1))[
-        ["rank", "name", "kind", "distance_km", "reasons", "score"]]
+        ["rank", "name", "kind", "distance", "reasons"]]
     return table.rename(columns={"rank": "Rank", "name": "Name", "kind": "Kind",
-                                 "distance_km": "km", "reasons": "Why", "score": "Score"})
+                                 "distance": "How far", "reasons": "Why"})
 
 
-def _suggestion_map(G: object, suggestions: pd.DataFrame, area: str | None) -> None:
-    from assetmap.demo import trafford
+def _suggestion_map(G: nx.MultiDiGraph, suggestions: pd.DataFrame, area: str | None) -> None:
+    from assetmap.graph.store.areas import area_shape
 
-    shape = None
-    if area:
-        lsoas = trafford.boundaries("lsoa")
-        hit = lsoas.loc[lsoas["area_code"] == area, "geometry"]
-        shape = hit.iloc[0] if len(hit) else None
+    # their neighbourhood's outline, from the store's own boundaries (None if not imported)
+    shape = area_shape(common.get_store(), area)
     base = common.leaflet_base()
     fmap = network_view.suggestions_map(suggestions, G, shape, assets_base=base,
                                         local_js=maps.LOCAL_JS, local_css=maps.LOCAL_CSS,
                                         height=MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
               key=f"person_map_{area}")
-    st.caption("Numbered by rank. Their neighbourhood is outlined, never their home. "
-               + common.md_escape(network_view.suggestions_text(suggestions)))
+    words = "; ".join(f"{rank}. {name} ({band})" for rank, (name, band) in enumerate(
+        zip(suggestions["name"], suggestions["distance"], strict=True), start=1))
+    st.caption("Numbered by rank. Their neighbourhood is outlined, never their home; "
+               "distances are bands from a point near it. "
+               + common.md_escape(f"Suggestions by rank: {words}."))
 
 
-def _record_form(store: object, person_id: str, suggestions: pd.DataFrame) -> None:
+def _record_form(store: GraphStore, person_id: str, suggestions: pd.DataFrame) -> None:
     places = suggestions[suggestions["kind"].isin(sorted(vocab.ASSET_KINDS))]
     if places.empty:
         st.caption("No group or organisation to refer to.")
         return
     names = dict(zip(places["candidate_id"], places["name"], strict=True))
     # Numbered by rank with the distance: two places may share a name (e.g. allotments).
-    labels = {cid: f"{rank}. {name}" + ("" if pd.isna(km) else f" ({km:.1f} km)")
-              for rank, (cid, name, km) in enumerate(
+    labels = {cid: f"{rank}. {name}" + (f" ({band})" if band else "")
+              for rank, (cid, name, band) in enumerate(
                   zip(suggestions["candidate_id"], suggestions["name"],
-                      suggestions["distance_km"], strict=True), start=1) if cid in names}
+                      suggestions["distance"], strict=True), start=1) if cid in names}
     with st.form("record_referral"):
         target = st.selectbox("Refer to", list(labels), format_func=labels.__getitem__,
                               key="person_refer_to")
@@ -201,7 +228,7 @@ def _record_form(store: object, person_id: str, suggestions: pd.DataFrame) -> No
             st.rerun()
 
 
-def _referrals(store: object, person_id: str) -> None:
+def _referrals(store: GraphStore, person_id: str) -> None:
     st.subheader("Referrals")
     table = referrals.referrals_for(store, person_id)
     if table.empty:
@@ -209,7 +236,9 @@ def _referrals(store: object, person_id: str) -> None:
         return
     shown = table.rename(columns={"name": "Referred to", "kind": "Kind", "status": "Status",
                                   "date": "Date", "by": "By", "updated": "Updated",
-                                  "updated_by": "Updated by"}).drop(columns="target_id")
+                                  "updated_by": "Updated by", "reason": "Reason",
+                                  "follow_up": "Follow up", "outcome": "Outcome"}
+                         ).drop(columns="target_id")
     st.dataframe(shown, hide_index=True, width="stretch", key="person_referrals")
     common.download_table(shown, "referrals.csv", key="person_referrals_csv")
     names = dict(zip(table["target_id"], table["name"], strict=True))
@@ -275,8 +304,12 @@ def render() -> None:
                 st.caption("Interests and needs: "
                            + common.md_escape(", ".join(vocab.label(str(w)) for w in wants)))
         st.subheader("Suggested connections")
+        st.caption("The score is a heuristic ranking, not a prediction: it weighs how well a "
+                   "place or person matches, how near it is, and who they know there (each "
+                   "factor is shown under Why).")
         st.markdown("**Groups and organisations**")
-        places = _suggestions(G, person_id, set(vocab.ASSET_KINDS), SUGGESTIONS)
+        places = _published(G, person_id,
+                            _suggestions(G, person_id, set(vocab.ASSET_KINDS), SUGGESTIONS))
         if places.empty:
             st.info("No group or organisation within reach matches their interests or needs.")
         else:
@@ -286,14 +319,19 @@ def render() -> None:
             _suggestion_map(G, places, attrs.get("area"))
             _record_form(store, person_id, places)
         st.markdown("**People they might get on with** (who agreed to be suggested)")
-        people = _suggestions(G, person_id, {vocab.PERSON}, PEOPLE_SUGGESTIONS)
+        people = _published(G, person_id,
+                            _suggestions(G, person_id, {vocab.PERSON}, PEOPLE_SUGGESTIONS))
         if people.empty:
             st.caption("No one nearby shares their interests and knows people they know.")
         else:
-            table = _table(people).drop(columns="Kind")
+            table = _table(people).drop(columns=["Kind", "How far"])  # never person to person
             st.dataframe(table, hide_index=True, width="stretch", key="person_people")
             common.download_table(table, "people_suggestions.csv", key="person_people_csv")
+        from assetmap.ui import recording_ui  # issue 14: record ties, notes, referrals
+
+        recording_ui.person_panel(store, user, person_id)
         _referrals(store, person_id)
+        outcomes_section(store, person_id, user, G)  # measures, timeline, ratings (issue 18)
     except Exception as exc:
         common.show_error(exc)
     common.footer()

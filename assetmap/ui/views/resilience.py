@@ -5,6 +5,7 @@ assets ranking. People are mapped only as published counts per neighbourhood."""
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import folium
 import networkx as nx
@@ -49,7 +50,7 @@ def published_keystones(ranking: pd.DataFrame,
     return out
 
 
-def _why(r: object, conf: _settings.Settings) -> str:
+def _why(r: Any, conf: _settings.Settings) -> str:  # r: a ranking row (itertuples)
     """The ranking's reason in published counts (the library's own reasons give raw ones)."""
     def pub(n: int) -> str:
         return privacy.publish_count(int(n), conf)
@@ -99,19 +100,22 @@ def _options(G: nx.MultiDiGraph) -> dict[str, str]:
 
 
 def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> None:
-    from assetmap.demo import trafford
-
     fmap = common.blank_map(MAP_HEIGHT)
-    wards = trafford.boundaries("ward")
-    folium.GeoJson(wards[["area_name", "geometry"]].to_json(), name="Wards",
-                   style_function=lambda _f: {"color": "#777777", "weight": 1,
-                                              "fillColor": "#ffffff", "fillOpacity": 0.6},
-                   tooltip=folium.GeoJsonTooltip(fields=["area_name"], labels=False)
-                   ).add_to(fmap)
-    lsoas = trafford.boundaries("lsoa")
+    url, version = common.store_url(), common.get_store().version()
+    wards = common.boundaries(url, version, "ward")  # the store's own boundaries
+    if not wards.empty:  # a tooltip on an empty layer fails: draw wards only when there are some
+        folium.GeoJson(wards[["area_name", "geometry"]].to_json(), name="Wards",
+                       style_function=lambda _f: {"color": "#777777", "weight": 1,
+                                                  "fillColor": "#ffffff", "fillOpacity": 0.6},
+                       tooltip=folium.GeoJsonTooltip(fields=["area_name"], labels=False)
+                       ).add_to(fmap)
+    lsoas = common.boundaries(url, version, None)
     counts = impact.drop_duplicates("person_id")["person_id"].map(
         lambda p: G.nodes[p].get("area")).value_counts()
-    shown = lsoas[lsoas["area_code"].isin(counts.index)]
+    # Only neighbourhoods where at least the threshold of people would be affected are shaded:
+    # a shaded area with one or two people in it points at them (issue 15).
+    enough = counts[counts.map(lambda n: privacy.masked_count(int(n)) is not None)]
+    shown = lsoas[lsoas["area_code"].isin(enough.index)]
     for r in shown.itertuples(index=False):
         published = privacy.publish_count(int(counts[r.area_code]))
         folium.GeoJson(r.geometry.__geo_interface__,
@@ -136,8 +140,9 @@ def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> 
                         max(p[0] for p in points), max(p[1] for p in points), MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
               key=f"resilience_map_{len(chosen)}_{chosen[0] if chosen else ''}")
-    st.caption("Blue dots: the places closing. Shaded: neighbourhoods where people would be "
-               "affected (counts of 1 to 7 show as \"<8\").")
+    st.caption("Blue dots: the places closing. Shaded: neighbourhoods where at least "
+               f"{_settings.load().suppress_below} people would be affected (smaller numbers "
+               "are not shown on the map).")
 
 
 def render() -> None:
@@ -185,6 +190,9 @@ def render() -> None:
             f"community tie and {privacy.publish_count(hub)} every route to a GP or hub."
             + (f" ({len(chosen)} places, each considered alone.)" if pick == ALL_AT_RISK
                else ""))
+        from assetmap.ui import analyst_ui  # issue 14: who depends on it, chart download
+
+        analyst_ui.closure_panel(G, sorted(chosen), impact, what)
         if impact.empty:
             st.info("No one would lose their only community tie or their route to support.")
         else:
@@ -199,7 +207,10 @@ def render() -> None:
 
             mine = impact["person_id"].map(lambda p: access.can_view_person(user, p))
             listed = listed[mine.to_numpy(dtype=bool)]
-            if listed.empty:
+            if listed.empty and user.role == access.HUB_ANALYST:
+                st.caption("People are listed only for their own coordinators; above, counts "
+                           "in bands.")
+            elif listed.empty:
                 st.caption("None of the people affected are on your caseload.")
             else:
                 st.markdown("**Who would be affected** (people you may see)")
@@ -218,6 +229,7 @@ def render() -> None:
             common.download_table(shown, "assetmap_keystone_assets.csv",
                                   key="resilience_keystones_csv",
                                   label=f"Download CSV (all {len(shown):,})")
+            analyst_ui.keystone_panel(common.keystone_table(url, version))
     except Exception as exc:
         common.show_error(exc)
     common.footer()

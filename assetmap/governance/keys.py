@@ -1,0 +1,89 @@
+"""Server secrets and private files: the one random key each store's governance uses.
+
+One 32-byte secret lives beside the access database (``<access db>.key``, mode 0600), made on
+first use. Everything keyed is derived from it with HMAC-SHA256 and a purpose label, so one file
+backs session tokens, the audit hash chain and pseudonymous ids, and a leak of one derived key
+does not give the others. Lose the file and old session tokens stop working, the audit chain can
+no longer be checked and re-imported people get new ids: back it up with the access database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from pathlib import Path
+
+#: Owner read/write only: the mode of every file assetmap writes that may hold people's data.
+PRIVATE_MODE = 0o600
+#: The umask that makes new files private (and new folders 0700).
+PRIVATE_UMASK = 0o077
+KEY_BYTES = 32
+
+
+def make_private(path: str | Path) -> None:
+    """Set a file (and a SQLite file's ``-wal``, ``-shm`` and ``-journal`` companions, where
+    present) to mode 0600, so other local users cannot read it."""
+    path = Path(path)
+    for candidate in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm",
+                                                                       "-journal"))):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if stat.S_IMODE(candidate.stat().st_mode) != PRIVATE_MODE:
+                os.chmod(candidate, PRIVATE_MODE)
+
+
+def private_umask() -> int:
+    """Make files this process creates from now on private (0600; folders 0700); return the
+    previous umask. The CLI calls it first, so stores, exports and the app's files are private."""
+    return os.umask(PRIVATE_UMASK)
+
+
+def key_path(access_path: str | Path) -> Path:
+    """Where the secret of the access database at ``access_path`` is kept."""
+    access_path = Path(access_path)
+    return access_path.with_name(access_path.name + ".key")
+
+
+def server_secret(access_path: str | Path, *, create: bool = True) -> bytes:
+    """The store's secret (32 random bytes, 0600 beside the access database), made if missing.
+
+    Created with O_EXCL so two processes starting at once agree on one secret."""
+    path = key_path(access_path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if not create:
+            raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+        except FileExistsError:
+            data = path.read_bytes()
+        else:
+            data = secrets.token_bytes(KEY_BYTES)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+    make_private(path)
+    if len(data) < KEY_BYTES:
+        from assetmap.errors import AssetmapError
+
+        raise AssetmapError(f"The key file {path} is damaged (too short); restore it from a "
+                            "backup.")
+    return data
+
+
+def derived_key(access_path: str | Path, purpose: str) -> bytes:
+    """A key for one purpose ("session", "audit", "pseudonym"), derived from the secret."""
+    return hmac.new(server_secret(access_path), b"assetmap/" + purpose.encode("ascii"),
+                    hashlib.sha256).digest()
+
+
+def keyed_digest(key: bytes, *parts: str) -> str:
+    """HMAC-SHA256 of the parts (separated by a unit separator), as hex."""
+    message = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -1,0 +1,264 @@
+"""Link prediction on the person–group graph: who and what a person is likely to join next.
+
+The graph here is undirected and simple: people and open groups/organisations are nodes; a
+community tie between two people, or a person's ATTENDS / VOLUNTEERS_AT tie to a group, is an
+edge. ``k(z)`` is a node's degree on that graph. For a person ``p`` and a candidate ``x`` the
+factors are (each divided by its largest value among ``p``'s candidates, so 0..1):
+
+- **ra2** — resource allocation (Zhou, Lü & Zhang 2009): ``Σ 1/k(z)`` over common neighbours
+  ``z`` (friends who already go to a group; friends and groups two people share);
+- **comember** — co-membership, "people who go where you go also go…": mass diffusion /
+  heat conduction on the three-step paths ``p – z1 – z2 – x`` (Zhou et al. 2010, PNAS 107:4511),
+  ``Σ 1 / (k(z1)^λ · k(z2) · k(x)^(1-λ))``; for a group, ``z1`` is one of ``p``'s groups (or
+  friends) and ``z2`` someone who also goes to ``x``;
+- **popularity** — ``log(1 + k(x)) / log(1 + max k)``, which mostly breaks ties.
+
+``score = w_ra2·ra2 + w_comember·comember + w_popularity·popularity`` with separate weights for
+group and person candidates. The weights (and λ) are **not chosen by hand**: they are the ones
+``benchmarks/eval_suggestions.py`` picks by a grid search on a validation split of real networks
+(Davis, Revere, karate club, Les Misérables, Florentine families), judged on other hidden ties.
+They live in :data:`WEIGHTS` and nowhere else; the suggestions analysis reads them from here.
+The score is a heuristic ranking, not a probability.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Chosen by ``benchmarks/eval_suggestions.py`` (grid search on the validation ties of seeded
+#: 10-fold splits of the real networks, mean MRR); it prints the choice; rerun it to refresh.
+#: "group" weights rank groups and organisations for a person, "person" weights rank people.
+#: ``lam`` is λ above.
+WEIGHTS: dict[str, dict[str, float]] = {
+    "group": {"ra2": 0.25, "comember": 0.5, "popularity": 0.05, "lam": 1.0},
+    "person": {"ra2": 0.5, "comember": 0.25, "popularity": 0.25, "lam": 0.0},
+}
+
+#: How much the three factors of a suggestion weigh, for group and for person candidates
+#: (suggestions.py reads this, nowhere else): the social factor is this module's score;
+#: ``match`` and ``proximity`` are described there. Chosen by the same harness on the synthetic
+#: demo's validation ties (the only network with interests and homes), so they fit the demo's
+#: generator rather than Trafford: replace them once real hidden ties can be scored.
+BLEND: dict[str, dict[str, float]] = {
+    "group": {"match": 0.4, "proximity": 0.2, "social": 0.4},
+    "person": {"match": 0.0, "proximity": 0.6667, "social": 0.3333},
+}
+
+FACTORS: tuple[str, ...] = ("ra2", "comember", "popularity")
+
+Neighbours = Callable[[Hashable], Iterable[Hashable]]
+
+
+@dataclass(slots=True)
+class Factors:
+    """The raw (unnormalised) factors of every candidate two or three steps from a person."""
+
+    ra2: dict[Hashable, float]
+    aa2: dict[Hashable, float]
+    common: dict[Hashable, int]
+    comember: dict[Hashable, float]
+    #: candidate -> the neighbour of ``p`` (a group or friend) that leads there most strongly by
+    #: co-membership, for the reasons a coordinator reads
+    via: dict[Hashable, Hashable]
+
+
+def _degree_of(neighbours: Neighbours) -> Callable[[Hashable], int]:
+    cache: dict[Hashable, int] = {}
+
+    def k(n: Hashable) -> int:
+        d = cache.get(n)
+        if d is None:
+            d = cache[n] = sum(1 for _ in neighbours(n))
+        return d
+    return k
+
+
+def factors(neighbours: Neighbours, p: Hashable, lam: float = 0.5,
+            degree: Callable[[Hashable], int] | None = None) -> Factors:
+    """Raw factors for every node two or three steps from ``p`` (``neighbours(n)`` gives a
+    node's neighbours on the undirected person–group graph)."""
+    k = degree or _degree_of(neighbours)
+    mine = set(neighbours(p))
+    ra2: dict[Hashable, float] = {}
+    aa2: dict[Hashable, float] = {}
+    common: dict[Hashable, int] = {}
+    comember: dict[Hashable, float] = {}
+    best: dict[Hashable, tuple[float, Hashable]] = {}
+    step2: dict[Hashable, float] = {}  # z2 -> Σ over z1 of 1/k(z1)^λ
+    first: dict[Hashable, tuple[float, Hashable]] = {}  # z2 -> its strongest z1
+    for z1 in mine:
+        kz1 = k(z1)
+        if kz1 == 0:
+            continue
+        w1 = 1.0 / kz1 ** lam
+        for x in neighbours(z1):
+            if x == p:
+                continue
+            ra2[x] = ra2.get(x, 0.0) + 1.0 / kz1
+            aa2[x] = aa2.get(x, 0.0) + (1.0 / math.log(kz1) if kz1 > 1 else 0.0)
+            common[x] = common.get(x, 0) + 1
+            step2[x] = step2.get(x, 0.0) + w1
+            if w1 > first.get(x, (0.0, None))[0]:
+                first[x] = (w1, z1)
+    for z2, w in step2.items():
+        kz2 = k(z2)
+        for x in neighbours(z2):
+            if x == p:
+                continue
+            contrib = w / kz2
+            comember[x] = comember.get(x, 0.0) + contrib
+            if contrib > best.get(x, (0.0, None))[0]:
+                best[x] = (contrib, first[z2][1])
+    for x in list(comember):
+        comember[x] /= max(k(x), 1) ** (1.0 - lam)
+    return Factors(ra2, aa2, common, comember, {x: z for x, (_c, z) in best.items()})
+
+
+def _norm(values: Mapping[Hashable, float], keys: Iterable[Hashable]) -> dict[Hashable, float]:
+    keys = list(keys)
+    top = max((values.get(x, 0.0) for x in keys), default=0.0)
+    if top <= 0:
+        return {x: 0.0 for x in keys}
+    return {x: values.get(x, 0.0) / top for x in keys}
+
+
+def combine(f: Factors, candidates: Iterable[Hashable], degree: Callable[[Hashable], int],
+            weights: Mapping[str, float]) -> dict[Hashable, float]:
+    """The weighted score of each candidate from raw factors (each factor scaled to 0..1 over
+    these candidates, then weighted; the result is scaled to 0..1 by the weights' sum)."""
+    cands = list(candidates)
+    ra2 = _norm(f.ra2, cands)
+    com = _norm(f.comember, cands)
+    top = max((degree(x) for x in cands), default=0)
+    denom = math.log1p(top) if top > 0 else 1.0
+    total = sum(weights.get(name, 0.0) for name in FACTORS) or 1.0
+    w_ra2 = weights.get("ra2", 0.0)
+    out = {}
+    for x in cands:
+        pop = math.log1p(degree(x)) / denom
+        out[x] = (w_ra2 * ra2[x] + weights.get("comember", 0.0) * com[x]
+                  + weights.get("popularity", 0.0) * pop) / total
+    return out
+
+
+def scores(neighbours: Neighbours, p: Hashable, candidates: Iterable[Hashable],
+           weights: Mapping[str, float], degree: Callable[[Hashable], int] | None = None
+           ) -> dict[Hashable, float]:
+    """Score (0..1) of each candidate for ``p`` with one set of weights (see module doc)."""
+    k = degree or _degree_of(neighbours)
+    f = factors(neighbours, p, float(weights.get("lam", 0.5)), k)
+    return combine(f, candidates, k, weights)
+
+
+# --- Baselines (the harness compares the score against these) -------------------------------
+
+def adamic_adar(neighbours: Neighbours, p: Hashable, candidates: Iterable[Hashable]
+                ) -> dict[Hashable, float]:
+    """Adamic–Adar: Σ 1/log k(z) over common neighbours; for a group candidate, over the people
+    in ``p``'s circle (friends, co-members) who go there (one-mode projection)."""
+    return _projected(neighbours, p, candidates, lambda kz: 1.0 / math.log(kz) if kz > 1 else 0)
+
+
+def resource_allocation(neighbours: Neighbours, p: Hashable, candidates: Iterable[Hashable]
+                        ) -> dict[Hashable, float]:
+    """Resource allocation: Σ 1/k(z) over common neighbours (projected like Adamic–Adar)."""
+    return _projected(neighbours, p, candidates, lambda kz: 1.0 / kz if kz else 0.0)
+
+
+def _projected(neighbours: Neighbours, p: Hashable, candidates: Iterable[Hashable],
+               weight: Callable[[int], float]) -> dict[Hashable, float]:
+    """Σ weight(k(z)) over z that are neighbours of both ``p`` and the candidate; when ``p`` and
+    the candidate can share no neighbour (a person and a group), ``p``'s neighbours are taken
+    in the person projection (everyone ``p`` shares a group or a tie with)."""
+    k = _degree_of(neighbours)
+    mine = set(neighbours(p))
+    projected = set(mine)
+    for z in mine:
+        projected.update(neighbours(z))
+    projected.discard(p)
+    out: dict[Hashable, float] = {}
+    for x in candidates:
+        theirs = set(neighbours(x))
+        zs = mine & theirs
+        if not zs and x not in mine:
+            zs = {z for z in projected & theirs if z not in mine}
+        out[x] = sum(weight(k(z)) for z in zs)
+    return out
+
+
+def adjacency(edges: Iterable[tuple[Hashable, Hashable]]) -> dict[Hashable, set[Hashable]]:
+    """Undirected adjacency (node -> set of neighbours) from an edge list; loops dropped."""
+    adj: dict[Hashable, set[Hashable]] = {}
+    for u, v in edges:
+        if u == v:
+            continue
+        adj.setdefault(u, set()).add(v)
+        adj.setdefault(v, set()).add(u)
+    return adj
+
+
+# --- On the store's graph ---------------------------------------------------------------------
+
+def graph_neighbours(G: Any) -> Neighbours:
+    """``neighbours(n)`` on the person–group graph of a ``store.to_networkx()`` graph: a
+    person's community ties to people and memberships of open groups (as
+    :func:`assetmap.graph.analysis.circles.circle` counts them); an open group's members."""
+    from assetmap import vocab
+    from assetmap.graph.analysis import circles as _c
+
+    nodes = G._node
+    cache: dict[Hashable, frozenset[Hashable]] = {}
+
+    def neighbours(n: Hashable) -> frozenset[Hashable]:
+        found = cache.get(n)
+        if found is not None:
+            return found
+        attrs = nodes.get(n, {})
+        kind = attrs.get("kind")
+        if kind == vocab.PERSON:
+            c = _c.circle(G, str(n))  # node ids are text
+            found = frozenset(c.people | c.groups)
+        elif kind in vocab.ASSET_KINDS and _c.is_open(attrs):
+            found = frozenset(o for o, keyed in G._pred[n].items()
+                              if nodes[o].get("kind") == vocab.PERSON
+                              and any(a.get("kind", k) in _c.MEMBERSHIP_TIES
+                                      for k, a in keyed.items()))
+        else:
+            found = frozenset()
+        cache[n] = found
+        return found
+    return neighbours
+
+
+def social(G: Any, person_id: Hashable
+           ) -> tuple[dict[Hashable, float], dict[Hashable, int], dict[Hashable, Hashable]]:
+    """The social factor of suggestions for one person on a ``store.to_networkx()`` graph:
+    (candidate -> score 0..1 with :data:`WEIGHTS` for its kind, candidate -> common neighbours,
+    candidate -> the group or person that most links them by co-membership). Only candidates two
+    or three steps away are scored (anyone else has no social link)."""
+    from assetmap import vocab
+
+    nb = graph_neighbours(G)
+    k = _degree_of(nb)
+    out: dict[Hashable, float] = {}
+    common: dict[Hashable, int] = {}
+    via: dict[Hashable, Hashable] = {}
+    mine = nb(person_id)
+    lams = {w.get("lam", 0.5) for w in WEIGHTS.values()}
+    by_lam = {lam: factors(nb, person_id, lam, k) for lam in lams}
+    for kind, w in WEIGHTS.items():
+        f = by_lam[w.get("lam", 0.5)]
+        want = (lambda a: a.get("kind") == vocab.PERSON) if kind == "person" else (
+            lambda a: a.get("kind") in vocab.ASSET_KINDS)
+        cands = [x for x in set(f.ra2) | set(f.comember)
+                 if x != person_id and x not in mine and want(G._node.get(x, {}))]
+        out.update(combine(f, cands, k, w))
+        for x in cands:
+            if f.common.get(x):
+                common[x] = f.common[x]
+            if x in f.via:
+                via[x] = f.via[x]
+    return out, common, via

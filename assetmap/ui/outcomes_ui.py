@@ -1,0 +1,177 @@
+"""The Person page's outcomes section: the person's timeline (level, community ties and scores on
+one chart, referrals and joinings marked), their measures and Care Act goals, a form to record a
+scale or a goal, and a form for them to rate a place they use.
+
+One call from the Person page: :func:`outcomes_section`. Thin over :mod:`assetmap.measures`,
+:mod:`assetmap.ratings` and :mod:`assetmap.graph.analysis.outcomes`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import streamlit as st
+
+from assetmap import vocab
+from assetmap.graph.analysis.outcomes import person_timeline, timeline_chart
+from assetmap.measures import SCALES, SCORES, goals_frame, measures_frame, record_goal
+from assetmap.measures import record_measure as _record_measure
+from assetmap.ratings import MIN_RATINGS, USE_TIES, rate
+from assetmap.ui import common
+
+_FLASH = "outcomes_flash"
+#: How each scale's answers are asked on the form (short prompts; the full wording is the
+#: scale's own, on the paper or screen form the person fills in).
+_PROMPTS: dict[str, str] = {
+    "ons4": "0 = not at all, 10 = completely",
+    "swemwbs": "1 = none of the time … 5 = all of the time",
+    "ucla3": "1 = hardly ever, 2 = some of the time, 3 = often",
+    "lsns6": "0 = none … 5 = nine or more",
+    "mycaw": "0 = not bothering me at all … 6 = bothers me greatly",
+}
+
+
+def _user_name(user: Any) -> str:
+    return str(getattr(user, "name", "") or "")
+
+
+def _audit_edit(user: Any, person_id: str) -> None:
+    """Log that this user added to the person's record (the audit row holds no values)."""
+    from assetmap.governance import audit
+    from assetmap.ui import auth
+
+    audit.record(auth.access_db(), user, "edit", person_id)
+
+
+def _timeline(store: Any, person_id: str, G: Any) -> None:
+    timeline = person_timeline(store, person_id, G=G)
+    if timeline["scores"].empty and timeline["events"].empty:
+        st.caption("No scores, referrals or dated ties yet: record a scale below to start "
+                   "their timeline.")
+    st.altair_chart(timeline_chart(timeline), width="stretch")
+    st.caption("Community ties and isolation level on each day something changed; scores as a "
+               "share of their range, turned so that higher is always better (hover for the "
+               "score itself). Dashed lines mark referrals and the days they joined a group.")
+
+
+def _measure_form(store: Any, person_id: str, user: Any) -> None:
+    scale = st.selectbox("Scale", list(SCALES), format_func=lambda s: SCALES[s].title,
+                         key="outcomes_scale")
+    s = SCALES[scale]
+    with st.form("outcomes_measure"):
+        day = st.date_input("Answered on", value=_dt.date.today(), max_value=_dt.date.today(),
+                            key="outcomes_measure_day")
+        st.caption(_PROMPTS[scale])
+        cols = st.columns(min(4, len(s.items)))
+        answers = []
+        for i, item in enumerate(s.items):
+            optional = i >= len(s.items) - s.optional
+            answers.append(cols[i % len(cols)].number_input(
+                vocab.label(item) + (" (optional)" if optional else ""), min_value=s.low,
+                max_value=s.high, value=None if optional else s.low, step=1,
+                key=f"outcomes_item_{scale}_{item}"))
+        if st.form_submit_button("Record scale", type="primary"):
+            try:
+                rec = _record_measure(store, person_id, scale, answers, day, _user_name(user))
+                _audit_edit(user, person_id)
+            except Exception as exc:
+                common.show_error(exc)
+                return
+            shown = ", ".join(f"{SCORES[k][1]}: {v:g}" for k, v in rec.data["scores"].items())
+            st.session_state[_FLASH] = f"{s.title} recorded ({common.md_escape(shown)})."
+            st.rerun()
+
+
+def _goal_form(store: Any, person_id: str, user: Any) -> None:
+    with st.form("outcomes_goal"):
+        domain = st.selectbox("Care Act wellbeing domain", list(vocab.CARE_ACT_DOMAINS),
+                              format_func=vocab.CARE_ACT_DOMAINS.__getitem__,
+                              key="outcomes_goal_domain")
+        goal = st.text_input("Goal, in their words", max_chars=500, key="outcomes_goal_text")
+        status = st.radio("Where it has got to", vocab.GOAL_STATUSES, horizontal=True,
+                          format_func=vocab.label, key="outcomes_goal_status")
+        day = st.date_input("On", value=_dt.date.today(), max_value=_dt.date.today(),
+                            key="outcomes_goal_day")
+        if st.form_submit_button("Record goal"):
+            try:
+                record_goal(store, person_id, domain, goal, status, day, _user_name(user))
+                _audit_edit(user, person_id)
+            except Exception as exc:
+                common.show_error(exc)
+                return
+            st.session_state[_FLASH] = "Goal recorded."
+            st.rerun()
+
+
+def _rating_form(store: Any, person_id: str, user: Any) -> None:
+    places = {}
+    for tie, other in store.neighbours(person_id):
+        if tie.src != person_id or tie.kind not in USE_TIES or \
+                other.kind not in vocab.ASSET_KINDS:
+            continue
+        if tie.kind == "REFERRED_TO" and tie.props.get("status") != "attended":
+            continue
+        places[other.id] = other.name
+    if not places:
+        st.caption("They use no group or organisation recorded here, so there is nothing for "
+                   "them to rate yet.")
+        return
+    with st.form("outcomes_rating"):
+        target = st.selectbox("Place they use", sorted(places, key=places.__getitem__),
+                              format_func=places.__getitem__, key="outcomes_rate_place")
+        cols = st.columns(len(vocab.RATING_QUESTIONS))
+        answers = {q: cols[i].select_slider(label, options=[1, 2, 3, 4, 5], value=3,
+                                            key=f"outcomes_rate_{q}")
+                   for i, (q, label) in enumerate(vocab.RATING_QUESTIONS.items())}
+        comment = st.text_area("Comment (optional; an administrator approves it before anyone "
+                               "sees it)", max_chars=1000, key="outcomes_rate_comment")
+        consent = st.checkbox(f"They agree to their rating being used, only ever in totals of "
+                              f"{MIN_RATINGS} or more and never with their name",
+                              key="outcomes_rate_consent")
+        if st.form_submit_button("Record rating"):
+            try:
+                rate(store, person_id, target, answers, comment, consent=consent,
+                     recorded_by=_user_name(user))
+                _audit_edit(user, person_id)
+            except Exception as exc:
+                common.show_error(exc)
+                return
+            st.session_state[_FLASH] = f"Rating of {common.md_escape(places[target])} recorded."
+            st.rerun()
+
+
+def outcomes_section(store: Any, person_id: str, user: Any, G: Any = None) -> None:
+    """Draw the person's outcomes: timeline chart, measures and goals, and the forms."""
+    st.subheader("Outcomes over time")
+    flash = st.session_state.pop(_FLASH, None)
+    if flash:
+        st.success(flash)
+    try:
+        _timeline(store, person_id, G)
+        records = store.records(person_id=person_id)
+        measures = measures_frame(records)
+        if not measures.empty:
+            table = measures.assign(score=measures["score"].map(lambda s: SCORES[s][1]))
+            table = table.rename(columns={"date": "Date", "score": "Score", "value": "Value",
+                                          "recorded_by": "Recorded by"})
+            table = table[["Date", "Score", "Value", "Recorded by"]].sort_values(
+                ["Date", "Score"], ascending=[False, True])
+            st.dataframe(table, hide_index=True, width="stretch", key="outcomes_measures")
+        goals = goals_frame(records)
+        if not goals.empty:
+            st.markdown("**Care Act wellbeing goals**")
+            goals = goals.rename(columns={"date": "Date", "domain": "Wellbeing domain",
+                                          "goal": "Goal", "status": "Status",
+                                          "recorded_by": "Recorded by"})
+            st.dataframe(goals, hide_index=True,
+                         width="stretch", key="outcomes_goals")
+        left, middle, right = st.tabs(["Record a scale", "Record a goal", "Rate a place"])
+        with left:
+            _measure_form(store, person_id, user)
+        with middle:
+            _goal_form(store, person_id, user)
+        with right:
+            _rating_form(store, person_id, user)
+    except Exception as exc:
+        common.show_error(exc)

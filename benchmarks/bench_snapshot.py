@@ -1,0 +1,95 @@
+"""The columnar snapshot: store -> snapshot, and one write made visible, against full reloads.
+
+For each cached synthetic store (see ``bench_analyse.py``; built on first use) prints, in CPU
+seconds (``time.process_time``) with peak RSS:
+
+- store -> :class:`Snapshot` (the analysis columns into arrays), against ``store.to_networkx()``
+  (the plain path) measured in the same run, with the ratio;
+- the shared tie counts (every person's circle as counts) and the isolation levels from them;
+- one write (a referral: a person ATTENDS a group) made visible: ``Snapshot.refresh`` and
+  ``patched_graph`` (what the app does) against reading the snapshot / graph again;
+- a suggested next step for every person (``suggest_all``), and one person's full
+  ``suggest_connections`` (median of 25 people).
+
+    python benchmarks/bench_snapshot.py --sizes 20000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_analyse import build  # noqa: E402
+
+from assetmap import vocab  # noqa: E402
+from assetmap.graph.analysis.isolation import isolation_levels  # noqa: E402
+from assetmap.graph.analysis.nextstep import suggest_all  # noqa: E402
+from assetmap.graph.analysis.snapshot import Snapshot, patched_graph  # noqa: E402
+from assetmap.graph.analysis.suggestions import suggest_connections  # noqa: E402
+from assetmap.graph.store.sqlite_store import SQLiteStore  # noqa: E402
+from assetmap.model import Tie  # noqa: E402
+
+
+def cpu(fn):  # noqa: ANN001, ANN201 - a tiny timing helper
+    start = time.process_time()
+    value = fn()
+    return value, time.process_time() - start
+
+
+def measure(people: int, path: Path) -> None:
+    """Print the figures for one store (a copy: the one write is made there)."""
+    store = SQLiteStore(path)
+    snap, t_snap = cpu(lambda: Snapshot.from_store(store))
+    G, t_graph = cpu(store.to_networkx)
+    _, t_counts = cpu(lambda: snap.counts)
+    _, t_levels = cpu(lambda: isolation_levels(snap))
+    print(f"{people:>9,} people: store -> snapshot {t_snap:.3f} s; store -> networkx "
+          f"{t_graph:.3f} s (ratio {t_graph / t_snap:.1f}x); tie counts {t_counts:.3f} s; "
+          f"isolation levels {t_levels:.3f} s", flush=True)
+    person = next(store.find(vocab.PERSON)).id
+    group = next(store.find(vocab.GROUP)).id
+    since = store.version()
+    store.upsert_ties([Tie(person, group, "ATTENDS", {"frequency": "weekly"})])
+    snap2, t_refresh = cpu(lambda: snap.refresh(store))
+    _, t_relevel = cpu(lambda: isolation_levels(snap2))
+    _, t_patch = cpu(lambda: patched_graph(G, store, since))
+    _, t_reread = cpu(lambda: Snapshot.from_store(store))
+    print(f"{'':>9}  one write: snapshot refresh {t_refresh:.3f} s + levels {t_relevel:.3f} s "
+          f"(re-read {t_reread:.3f} s); graph patched {t_patch:.3f} s (re-read {t_graph:.3f} s,"
+          f" {t_graph / max(t_patch, 1e-6):.0f}x)", flush=True)
+    everyone, t_all = cpu(lambda: suggest_all(snap2))
+    sample = sorted(everyone["person_id"].unique())[:: max(1, everyone["person_id"].nunique()
+                                                          // 25)][:25]
+    G2 = patched_graph(G, store, since)
+    times = sorted(cpu(lambda p=p: suggest_connections(G2, p))[1] for p in sample)
+    print(f"{'':>9}  next step for everyone (suggest_all): {t_all:.3f} s, "
+          f"{len(everyone):,} people; one person's suggest_connections on the graph: median "
+          f"{1000 * times[len(times) // 2]:.1f} ms", flush=True)
+    store.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
+    ap.add_argument("--seed", type=int, default=2021)
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "assetmap-bench")
+    args = ap.parse_args()
+    for people in args.sizes:
+        cached = build(people, args.seed, args.cache)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "copy.db"
+            shutil.copyfile(cached, path)
+            measure(people, path)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""suggest_all (a next step for everyone in one pass) equals one person's suggest_connections
+wherever the factors it leaves out do not apply (no social links, no cost or access limits)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_analysis_graphs import at_km, build, group, person, tie
+
+from assetmap import vocab
+from assetmap.graph.analysis.nextstep import suggest_all
+from assetmap.graph.analysis.snapshot import Snapshot
+from assetmap.graph.analysis.suggestions import suggest_connections
+from assetmap.graph.store.sqlite_store import SQLiteStore
+
+WORDS = ["walking", "singing", "crafts"]
+NEEDS = ["loneliness", "dementia"]
+
+
+@st.composite
+def places(draw):
+    """People and assets at random places with random interests; only ties that make no social
+    link (support and referrals), so suggestions rank by match and distance alone."""
+    people = [person(f"p{i}", where=draw(st.one_of(st.none(), st.builds(
+                         at_km, st.floats(0, 6), st.floats(0, 359)))),
+                     interests=draw(st.lists(st.sampled_from(WORDS), unique=True, max_size=2)),
+                     needs=draw(st.lists(st.sampled_from(NEEDS), unique=True, max_size=1)),
+                     goals=draw(st.lists(st.sampled_from(["a choir", "get walking"]),
+                                         max_size=1)))
+              for i in range(draw(st.integers(1, 5)))]
+    assets = []
+    for j in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from([vocab.GROUP, vocab.ORGANISATION]))
+        assets.append(group(
+            f"g{j}", name=draw(st.sampled_from(["Hall", "Walking club", "Memory cafe"])),
+            where=draw(st.one_of(st.none(), st.builds(at_km, st.floats(0, 6),
+                                                      st.floats(0, 359)))),
+            kind=kind, status=draw(st.sampled_from(["active", "at_risk", "closed"])),
+            activities=draw(st.lists(st.sampled_from(WORDS), unique=True, max_size=2)),
+            needs=draw(st.lists(st.sampled_from(NEEDS), unique=True, max_size=1))))
+    ties = []
+    for p in people:
+        if assets and draw(st.booleans()):
+            ties.append(tie(p.id, draw(st.sampled_from(assets)).id, "REFERRED_TO"))
+    return people + assets, ties
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(places())
+def test_suggest_all_equals_one_persons_best_group(area):
+    nodes, ties = area
+    with tempfile.TemporaryDirectory() as d:
+        G = build(Path(d) / "a.db", nodes, ties)
+        store = SQLiteStore(Path(d) / "a.db")
+        snap = Snapshot.from_store(store)
+        store.close()
+    everyone = suggest_all(snap, top=1, max_km=4.0).set_index("person_id")
+    cols = ["candidate_id", "score", "match", "proximity", "distance_km", "matched"]
+    for p in (n.id for n in nodes if n.kind == vocab.PERSON):
+        one = suggest_connections(G, p, k=1, max_km=4.0,
+                                  kinds={vocab.GROUP, vocab.ORGANISATION})
+        if one.empty:
+            assert p not in everyone.index
+            continue
+        got = everyone.loc[[p], cols].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got.astype({"distance_km": float}),
+                                      one[cols].astype({"distance_km": float}),
+                                      check_dtype=False)
+
+
+def test_every_person_at_once_with_top_two(tmp_path):
+    nodes = [person("a", where=at_km(0), interests=["walking"]),
+             person("b", where=at_km(5), interests=["singing"]),
+             group("near", where=at_km(0.5), activities=["walking"]),
+             group("far", where=at_km(2.5), activities=["walking", "singing"]),
+             group("shut", where=at_km(0.1), activities=["walking"], status="closed")]
+    build(tmp_path / "a.db", nodes)
+    with SQLiteStore(tmp_path / "a.db") as store:
+        out = suggest_all(Snapshot.from_store(store), top=2, max_km=4.0)
+    assert out.groupby("person_id")["candidate_id"].apply(list).to_dict() == {
+        "person:a": ["group:near", "group:far"], "person:b": ["group:far"]}
