@@ -7,6 +7,8 @@ the vocabulary and raises :class:`~assetmap.errors.ValidationError` with one rea
 
 from __future__ import annotations
 
+import datetime as _dt
+import functools
 import json
 import math
 import re
@@ -50,6 +52,53 @@ _CHOICES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
     vocab.AREA: {"level": (vocab.AREA_LEVELS, False)},
 }
 _BOOLEAN_PROPS = {"personal_budget", "user_led", "synthetic"}
+#: _CHOICES with each vocabulary also as a set (a hash lookup per value on bulk imports).
+_CHOICE_SETS: dict[str, tuple[tuple[str, tuple[str, ...], frozenset[str], bool], ...]] = {
+    kind: tuple((prop, allowed, frozenset(allowed), is_list)
+                for prop, (allowed, is_list) in choices.items())
+    for kind, choices in _CHOICES.items()}
+
+#: The canonical JSON text of props (keys sorted, compact, UTF-8 kept; NaN refused): one
+#: encoder made once, since ``json.dumps`` with options builds a new one on every call.
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                           allow_nan=False).encode
+
+
+def props_json(props: dict[str, Any]) -> str:
+    """Props as the stores' canonical JSON text (equal props give equal text)."""
+    return _ENCODE(props)
+
+
+def _check_props(kind: str, props: dict[str, Any], rid: str | None) -> None:
+    """The vocabulary, flag and consent checks of :meth:`Node.validate` on valid JSON props."""
+    for prop, allowed, allowed_set, is_list in _CHOICE_SETS.get(kind, ()):
+        value = props.get(prop)
+        if value is None:
+            continue
+        if is_list:
+            if not isinstance(value, list):
+                raise ValidationError(f"{prop} must be a list.", field=prop, record=rid)
+            values: list[Any] | tuple[Any, ...] = value
+        else:
+            values = (value,)
+        for v in values:
+            if (v in allowed_set) if isinstance(v, str) else (v in allowed):
+                continue
+            raise ValidationError(
+                f"{prop} {v!r} is not a known value (expected one of: "
+                f"{', '.join(allowed[:8])}{', …' if len(allowed) > 8 else ''}).",
+                field=prop, record=rid)
+    for prop in _BOOLEAN_PROPS & props.keys():
+        if not isinstance(props[prop], bool):
+            raise ValidationError(f"{prop} must be true or false.", field=prop, record=rid)
+    consent = props.get("consent")
+    if consent is not None:
+        if not isinstance(consent, dict) or not all(
+            k in vocab.CONSENT_USES and isinstance(v, bool) for k, v in consent.items()
+        ):
+            raise ValidationError(
+                "consent must map each use (suggest, map) to true or false.",
+                field="consent", record=rid)
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f]")
@@ -99,6 +148,28 @@ class Node:
 
     def validate(self) -> Node:
         """Check this record against the vocabulary; return it, or raise ValidationError."""
+        rid = self._check_columns()
+        _check_props(self.kind, _check_json(self.props, rid), rid)
+        return self
+
+    def checked_json(self) -> str:
+        """:meth:`validate` and the props as canonical JSON text (:func:`props_json`) in one
+        pass: a store writing many records encodes each once, for the check and the write."""
+        rid = self._check_columns()
+        props = self.props
+        if props is None:
+            props = {}
+        elif not isinstance(props, dict):
+            _check_json(props, rid)  # raises the one-sentence error
+        try:
+            text = _ENCODE(props)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"props cannot be stored as JSON ({exc}).",
+                                  field="props", record=rid) from None
+        _check_props(self.kind, props, rid)
+        return text
+
+    def _check_columns(self) -> str | None:
         rid = self.id if isinstance(self.id, str) else None
         _check_id(self.id, "id", rid)
         if self.kind not in vocab.NODE_KINDS:
@@ -119,32 +190,7 @@ class Node:
                     raise ValidationError(
                         f"{name} {value!r} is not a valid WGS84 coordinate.",
                         field=name, record=rid)
-        props = _check_json(self.props, rid)
-        for prop, (allowed, is_list) in _CHOICES.get(self.kind, {}).items():
-            if prop not in props or props[prop] is None:
-                continue
-            value = props[prop]
-            values = value if is_list else [value]
-            if is_list and not isinstance(value, list):
-                raise ValidationError(f"{prop} must be a list.", field=prop, record=rid)
-            for v in values:
-                if v not in allowed:
-                    raise ValidationError(
-                        f"{prop} {v!r} is not a known value (expected one of: "
-                        f"{', '.join(allowed[:8])}{', …' if len(allowed) > 8 else ''}).",
-                        field=prop, record=rid)
-        for prop in _BOOLEAN_PROPS & props.keys():
-            if not isinstance(props[prop], bool):
-                raise ValidationError(f"{prop} must be true or false.", field=prop, record=rid)
-        consent = props.get("consent")
-        if consent is not None:
-            if not isinstance(consent, dict) or not all(
-                k in vocab.CONSENT_USES and isinstance(v, bool) for k, v in consent.items()
-            ):
-                raise ValidationError(
-                    "consent must map each use (suggest, map) to true or false.",
-                    field="consent", record=rid)
-        return self
+        return rid
 
     @property
     def location(self) -> tuple[float, float] | None:
@@ -215,13 +261,53 @@ ACCESS_BITS: dict[str, int] = {w: 1 << i for i, w in enumerate(vocab.ACCESS_FEAT
 ANALYSIS_COLUMNS: tuple[str, ...] = (
     "status", "org_kind", "level", "parent", "personal_budget", "user_led", "consent_suggest",
     "consent_map", "roles", "interests", "needs", "access", "cost", "age_band", "capacity",
-    "goal_text",
+    "goal_text", "budget_kind", "carer_supports",
 )
 
 
 #: A tie's analysis columns: the group it ran through (``via``), the ``role`` the other end
-#: plays (FAMILY: "spouse", "child", ...) and ``days`` between contacts (from ``frequency``).
-TIE_COLUMNS: tuple[str, ...] = ("via", "role", "days")
+#: plays (FAMILY: "spouse", "child", ...), ``days`` between contacts (from ``frequency``) and
+#: the day it ended (``until`` as ISO ``YYYY-MM-DD``; None while it is current).
+TIE_COLUMNS: tuple[str, ...] = ("via", "role", "days", "until")
+
+_PARTIAL_DAY = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+
+
+@functools.lru_cache(maxsize=4096)
+def _until_text(text: str) -> str | None:
+    m = _PARTIAL_DAY.match(text)
+    if not m:
+        return None
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)).isoformat()
+    except ValueError:
+        return None
+
+
+def until_day(value: Any) -> str | None:
+    """The ISO day a tie's ``until`` names ("2024" and "2024-01" mean its first day; a date or
+    a year as a number also read), or None where absent or unreadable (the tie is current)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            return None
+        value = str(int(value))
+    return _until_text(value) if isinstance(value, str) else None
+
+
+def tie_ended(props: dict[str, Any], today: str | None = None) -> bool:
+    """Whether a tie has ended: its ``until`` day is on or before ``today`` (ISO; default the
+    real today). An ended tie is kept as history but no analysis counts it as current."""
+    until = props.get("until")
+    if until is None:
+        return False
+    day = until_day(until)
+    return day is not None and day <= (today or _dt.date.today().isoformat())
 
 
 def fields_fingerprint() -> str:
@@ -230,7 +316,8 @@ def fields_fingerprint() -> str:
                        list(ANALYSIS_COLUMNS), list(TIE_COLUMNS)])
 
 
-def tie_fields(props: dict[str, Any]) -> tuple[str | None, str | None, float | None]:
+def tie_fields(props: dict[str, Any]
+               ) -> tuple[str | None, str | None, float | None, str | None]:
     """The values of :data:`TIE_COLUMNS` for a tie's props."""
     via, role = props.get("via"), props.get("role")
     try:
@@ -238,12 +325,14 @@ def tie_fields(props: dict[str, Any]) -> tuple[str | None, str | None, float | N
     except (TypeError, ValueError, OverflowError):
         days = None
     return (via if isinstance(via, str) else None, role if isinstance(role, str) else None,
-            days)
+            days, until_day(props.get("until")))
 
 
 def _bits(values: Any, codes: dict[str, int]) -> int:
+    if values is None:
+        return 0
     if isinstance(values, str):
-        values = [values]
+        return codes.get(values, 0)
     if not isinstance(values, list):
         return 0
     out = 0
@@ -257,26 +346,36 @@ def _flag(value: Any) -> int | None:
     return None if not isinstance(value, bool) else int(value)
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def analysis_fields(kind: str, props: dict[str, Any]) -> tuple[Any, ...]:
     """The values of :data:`ANALYSIS_COLUMNS` for a record's props: text codes, 0/1/None flags
     and packed bit codes (interests are a group's ``activities``; ``goal_text`` a person's
     ``goals`` as JSON, free text read only for the few who have any). Derived on every write, so
-    bulk reads never decode the JSON props."""
-    raw_consent = props.get("consent")
-    consent = raw_consent if isinstance(raw_consent, dict) else {}
-    likes = props.get("activities") if kind in vocab.ASSET_KINDS else props.get("interests")
-    capacity = props.get("capacity")
+    bulk reads never decode the JSON props; written as one straight pass (it runs per record
+    on every import)."""
+    get = props.get
+    consent = get("consent")
+    if isinstance(consent, dict):
+        suggest, shown = _flag(consent.get("suggest")), _flag(consent.get("map"))
+    else:
+        suggest = shown = None
+    likes = get("activities") if kind in vocab.ASSET_KINDS else get("interests")
+    capacity = get("capacity")
     if isinstance(capacity, bool) or not isinstance(capacity, int | float):
         capacity = None
-    text = [props.get(k) if isinstance(props.get(k), str) else None
-            for k in ("status", "org_kind", "level", "parent")]
-    return (*text, _flag(props.get("personal_budget")), _flag(props.get("user_led")),
-            _flag(consent.get("suggest")), _flag(consent.get("map")),
-            _bits(props.get("roles"), ROLE_BITS), _bits(likes, INTEREST_BITS),
-            _bits(props.get("needs"), NEED_BITS), _bits(props.get("access"), ACCESS_BITS),
-            props.get("cost") if isinstance(props.get("cost"), str) else None,
-            props.get("age_band") if isinstance(props.get("age_band"), str) else None,
-            capacity, None if props.get("goals") is None else json.dumps(props["goals"]))
+    goals, budget, supports = get("goals"), get("budget_kind"), get("carer_supports")
+    return (_text(get("status")), _text(get("org_kind")), _text(get("level")),
+            _text(get("parent")), _flag(get("personal_budget")), _flag(get("user_led")),
+            suggest, shown,
+            _bits(get("roles"), ROLE_BITS), _bits(likes, INTEREST_BITS),
+            _bits(get("needs"), NEED_BITS), _bits(get("access"), ACCESS_BITS),
+            _text(get("cost")), _text(get("age_band")),
+            capacity, None if goals is None else json.dumps(goals),
+            None if budget is None else vocab.budget_kind(budget),
+            (",".join(vocab.carer_supports_in(supports)) or None) if supports else None)
 
 
 def words_of(bits: int, codes: dict[str, int]) -> list[str]:

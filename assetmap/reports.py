@@ -21,6 +21,7 @@ from assetmap import vocab
 from assetmap.counts import area_frame, roll_up
 from assetmap.governance import privacy
 from assetmap.graph import analysis
+from assetmap.graph.analysis.carer_readiness import carer_readiness_by_area
 from assetmap.graph.analysis.carers import carer_gaps_snapshot
 from assetmap.graph.analysis.isolation import isolation_levels
 from assetmap.graph.analysis.pooling import pooling_opportunities_snapshot
@@ -39,6 +40,8 @@ REPORT_FILES: dict[str, str] = {
     "provision_gaps.csv": "per area and need: people with the need, providers in reach, gaps",
     "provision_gaps.geojson": "the same, with area boundaries, ready to map",
     "carer_support_gaps_by_area.csv": "carers without support, cared-for people without back-up",
+    "carer_readiness_by_area.csv": "carers without training, equipment, an emergency plan or "
+                                   "respite, per area",
     "keystone_assets.csv": "groups and organisations ranked by what their closure would do",
     "pooling_opportunities.csv": "shared goals where budget holders live near each other",
     "disconnected_clusters.csv": "groups of people with no path to a clinician or hub",
@@ -140,6 +143,43 @@ def _publish_linked(table: pd.DataFrame, columns: list[str],
     return out
 
 
+#: The counts of people in a provision-gap row (published together across levels).
+GAP_COUNTS: list[str] = [privacy.GAP_WITH_NEED, privacy.GAP_WITHOUT_PROVIDER]
+
+
+def provision_gap_texts(G: Any, finest: pd.DataFrame, conf: _settings.Settings | None = None
+                        ) -> dict[tuple[str, str, str], str]:
+    """The provision-gap counts of every area at every level, as published
+    (:func:`assetmap.governance.privacy.publish_provision_counts`), from the raw gap table at
+    the finest level of boundaries (``finest``): ``analyse`` and the Gaps page both call it, so
+    every table and download of provision gaps shows the same protected text."""
+    return privacy.publish_provision_counts(finest, _area_table(G), conf)
+
+
+def publish_gap_counts(gaps: pd.DataFrame, texts: dict[tuple[str, str, str], str],
+                       conf: _settings.Settings | None = None) -> pd.DataFrame:
+    """A raw provision-gap table (any level) with its counts of people as published (from
+    :func:`provision_gap_texts`; an area outside it on its own) and the median distance kept
+    only where the count of people with the need is shown as a number (a median over a
+    handful of people would say where they live, and a blank beside a hidden "*" would tell
+    a small count from a large one)."""
+    conf = conf or _settings.load()
+    out = gaps.copy()
+    for column in GAP_COUNTS:
+        out[column] = [texts.get((str(a), str(n), column)) or privacy.publish_count(int(v), conf)
+                       for a, n, v in zip(gaps["area_code"], gaps["need"], gaps[column],
+                                          strict=True)]
+    if "median_nearest_km" in out.columns:
+        shown = out[privacy.GAP_WITH_NEED].map(lambda t: str(t).isdigit() and str(t) != "0")
+        out["median_nearest_km"] = out["median_nearest_km"].where(shown.astype(bool))
+    return out
+
+
+def _shade_int(text: str) -> int | None:
+    value = privacy.shade_value(text)
+    return None if value is None else int(value)
+
+
 def analysis_levels() -> list[str]:
     """The isolation levels, worst first (as ``isolated_people`` names them)."""
     return ["isolated", "service-only", "at risk", "some support", "well connected"]
@@ -163,10 +203,12 @@ def carer_gaps_by_area(G: nx.MultiDiGraph, level: str = "ward",
 
 
 def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
-            level: str = "ward", conf: _settings.Settings | None = None) -> dict[str, Path]:
+            level: str = "ward", conf: _settings.Settings | None = None,
+            weights: dict[str, float] | None = None) -> dict[str, Path]:
     """Run every analysis on ``G`` and write the shareable results into ``out_dir``.
 
-    ``areas`` are the boundaries for the provision-gap map (LSOAs give the finest picture).
+    ``areas`` are the boundaries for the provision-gap map (LSOAs give the finest picture);
+    ``weights`` how much each rated provider counts (:func:`assetmap.ratings.provision_weights`).
     Returns file name -> path of what was written.
     """
     conf = conf or _settings.load()
@@ -188,12 +230,12 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
         gaps = gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS if c != "geometry"},
                                 geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
     else:
-        gaps = provision_gaps_snapshot(G, areas) if fast else analysis.provision_gaps(G, areas)
-    gaps_out = gaps.drop(columns=["reasons"])
-    count_columns = ["people_with_need", "people_without_provider"]
-    for column in count_columns:
-        gaps_out[f"{column}_map"] = gaps_out[column].map(lambda n: privacy.masked_count(n, conf))
-    gaps_out = _publish(gaps_out, count_columns, conf)
+        gaps = (provision_gaps_snapshot(G, areas, weights=weights) if fast
+                else analysis.provision_gaps(G, areas, weights=weights))
+    gaps_out = publish_gap_counts(gaps.drop(columns=["reasons"]),
+                                  provision_gap_texts(G, gaps, conf), conf)
+    for column in GAP_COUNTS:
+        gaps_out[f"{column}_map"] = gaps_out[column].map(_shade_int)
     write_csv("provision_gaps.csv", pd.DataFrame(gaps_out.drop(columns="geometry")))
     geo_path = out / "provision_gaps.geojson"
     gpd.GeoDataFrame(gaps_out, geometry="geometry", crs=gaps.crs).to_file(
@@ -201,6 +243,7 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
     written["provision_gaps.geojson"] = geo_path
 
     write_csv("carer_support_gaps_by_area.csv", carer_gaps_by_area(G, level, conf))
+    write_csv("carer_readiness_by_area.csv", carer_readiness_by_area(G, level, conf))
 
     keystones = keystone_assets_snapshot(G) if fast else analysis.keystone_assets(G)
     people_columns = ["people_tied", "lose_only_community_tie", "level_drops", "lose_hub_path"]
@@ -237,7 +280,10 @@ def analyse_store(store: GraphStore, out_dir: str | Path, *, level: str = "ward"
     levels = area_store.area_levels(store)
     finest = levels[0] if levels else level
     boundaries = area_store.areas(store, finest)
-    written = analyse(G, out_dir, areas=boundaries, level=level)
+    from assetmap.ratings import provision_weights
+
+    written = analyse(G, out_dir, areas=boundaries, level=level,
+                      weights=provision_weights(store))
     counted = area_store.areas(store, level)
     return {"files": written, "people": people, "unplaced": people_not_placed(G, level),
             "boundary_level": finest if levels else None,

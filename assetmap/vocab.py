@@ -473,3 +473,46 @@ def contact_days(frequency: Any) -> float | None:
         per = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}[m.group(2)]
         return per * int(m.group(1) or 1)
     return None
+
+
+# --- Personal budgets and pooling (issue 17 item 7) -------------------------------------------
+
+#: How a person's personal budget is held: an NHS personal health budget ("phb"), a council
+#: social-care direct payment ("direct_payment") or an individual service fund held by a
+#: provider for the person ("isb"). NHS and council money answer to different rules (NHS
+#: England PHB guidance; Care Act 2014 s.31-33), so pooling only ever groups one kind.
+BUDGET_KINDS: tuple[str, ...] = ("phb", "direct_payment", "isb")
+BUDGET_KIND_LABELS: dict[str, str] = {"phb": "personal health budget (NHS)",
+                                      "direct_payment": "direct payment (social care)",
+                                      "isb": "individual service fund",
+                                      "unrecorded": "budget type not recorded"}
+#: What a pooled group could commission (``pooling_opportunities`` ``could_commission``).
+COMMISSION_NEW = "something new"
+COMMISSION_STRENGTHEN = "strengthen a group at risk"
+COMMISSION_EXISTING = "join what is there"
+COMMISSION_KINDS: tuple[str, ...] = (COMMISSION_NEW, COMMISSION_STRENGTHEN, COMMISSION_EXISTING)
+
+
+def budget_kind(value: Any) -> str | None:
+    """A recorded budget type as a :data:`BUDGET_KINDS` word ("Direct payment" ->
+    direct_payment, "PHB" -> phb), or None when unrecorded or unknown."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower().replace("-", "_").replace(" ", "_")
+    text = {"personal_health_budget": "phb", "dp": "direct_payment",
+            "direct_payments": "direct_payment", "individual_service_fund": "isb",
+            "isf": "isb"}.get(text, text)
+    return text if text in BUDGET_KINDS else None
+
+
+def carer_supports_in(value: Any) -> list[str]:
+    """The :data:`CARER_SUPPORTS` words a carer's ``carer_supports`` prop records ("Emergency
+    plan" -> emergency_plan), sorted; anything else is ignored."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple | set):
+        return []
+    return sorted({str(v).strip().lower().replace(" ", "_") for v in value}
+                  & set(CARER_SUPPORTS))

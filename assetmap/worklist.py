@@ -81,6 +81,44 @@ def person_labels(store: GraphStore, person_ids: Iterable[str]) -> dict[str, str
     return out
 
 
+def graph_person_labels(G: nx.MultiDiGraph, person_ids: Iterable[str]) -> dict[str, str]:
+    """:func:`person_labels` read from the app's graph instead of the store (no query per
+    person: the Person page labels every person at once): name · ward · age band · short id."""
+    nodes = G._node
+    ids = [p for p in dict.fromkeys(person_ids) if p in nodes]
+    tags = _short_ids(ids)
+    wards: dict[Any, str] = {}
+    out = {}
+    for pid in ids:
+        attrs = nodes[pid]
+        area = attrs.get("area")
+        if area not in wards:
+            place = nodes.get(area, {}) if isinstance(area, str) and area else {}
+            name = place.get("name") or "area unknown"
+            parent = place.get("parent")
+            if place.get("level") == "lsoa" and isinstance(parent, str) and parent in nodes:
+                name = nodes[parent].get("name") or name
+            wards[area] = name
+        bits = [attrs.get("name") or "Unnamed", wards[area]]
+        band = attrs.get("age_band")
+        if isinstance(band, str) and band:
+            bits.append(band.replace("-", "–"))
+        bits.append(tags[pid])
+        out[pid] = " · ".join(bits)
+    return out
+
+
+def picker_labels(G: nx.MultiDiGraph, isolation: pd.DataFrame) -> dict[str, str]:
+    """Every person's label in the Person page's picker: :func:`graph_person_labels` and their
+    isolation level (``isolation`` is :func:`assetmap.graph.analysis.isolated_people` of
+    ``G``), so a coordinator finds the service-only person without opening records."""
+    ids = [n for n, attrs in G._node.items() if attrs.get("kind") == vocab.PERSON]
+    labels = graph_person_labels(G, ids)
+    levels = dict(zip(isolation["person_id"], isolation["level"].astype(str), strict=True))
+    return {pid: f"{labels[pid]} · {levels[pid]}" if pid in levels else labels[pid]
+            for pid in ids}
+
+
 def _iso_day(value: Any) -> _dt.date | None:
     try:
         return _dt.date.fromisoformat(str(value)) if value else None

@@ -522,7 +522,8 @@ def test_small_groups_are_not_shown_to_analysts(template_store: Path, tmp_path: 
         G = store.to_networkx()
     finally:
         store.close()
-    pools = pooling_opportunities(G)
+    # pairs too: budgets pool only within one kind (issue 17), so small demos have few sets
+    pools = pooling_opportunities(G, min_size=2)
     small = pools[pools["people"] < 8]
     if small.empty:  # make one: the smallest real group, cut to three people
         row = pools.iloc[0].copy()
@@ -712,6 +713,11 @@ class _Attacker:
         self.index: dict[tuple[str, str, str], int] = {}
         self.rows: list[tuple[str, list[int], float, float]] = []
         self.targets: list[tuple[str, str, list[int]]] = []
+        self.relations: list[tuple[str, list[int], list[int]]] = []
+
+    def at_most(self, system: str, part: list[int], whole: list[int]) -> None:
+        """A relation known from the definitions: sum(part) <= sum(whole)."""
+        self.relations.append((system, part, whole))
 
     def var(self, system: str, area: str, category: str) -> int:
         return self.index.setdefault((system, area, category), len(self.index))
@@ -736,11 +742,16 @@ class _Attacker:
         local = {v: i for i, v in enumerate(own)}
         rows = [r for r in self.rows if r[0] == system]
         n = len(own)
-        entries = [(i, local[m]) for i, r in enumerate(rows) for m in r[1]]
-        matrix = sparse.csr_matrix((np.ones(len(entries)), ([e[0] for e in entries],
-                                                           [e[1] for e in entries])),
-                                   shape=(len(rows), n))
-        cons = LinearConstraint(matrix, [r[2] for r in rows], [r[3] for r in rows])
+        entries = [(i, local[m], 1.0) for i, r in enumerate(rows) for m in r[1]]
+        relations = [r for r in self.relations if r[0] == system]
+        for k, (_s, part, whole) in enumerate(relations):
+            entries += [(len(rows) + k, local[m], 1.0) for m in part]
+            entries += [(len(rows) + k, local[m], -1.0) for m in whole]
+        matrix = sparse.csr_matrix(([e[2] for e in entries], ([e[0] for e in entries],
+                                                              [e[1] for e in entries])),
+                                   shape=(len(rows) + len(relations), n))
+        cons = LinearConstraint(matrix, [r[2] for r in rows] + [-np.inf] * len(relations),
+                                [r[3] for r in rows] + [0.0] * len(relations))
         bounds = Bounds(np.zeros(n), np.full(n, 1e6))
         whole = np.ones(n)
         targets = [(label, [local[m] for m in members])
@@ -769,13 +780,17 @@ class _Attacker:
 def test_no_suppressed_count_is_recovered_from_all_outputs_at_once(template_store: Path,
                                                                    tmp_path: Path) -> None:
     """Finding 3: ``assetmap analyse`` at ward and at LSOA level, plus the Map page's
-    downloads (people and isolation measures at both levels), attacked together by an exact
-    integer programme, give back no suppressed ("<8" or "*") count exactly."""
+    downloads (people and isolation measures at both levels) and the Gaps page's provision
+    tables at ward and LSOA level (with analyse's LSOA provision gaps), attacked together by an
+    exact integer programme, give back no suppressed ("<8" or "*") count exactly."""
     import pandas as pd
 
     from assetmap.counts import area_frame, isolation_counts, people_by_area, published_table
     from assetmap.graph.analysis import isolated_people
+    from assetmap.graph.store import areas as area_store
+    from assetmap.ratings import provision_weights
     from assetmap.render.maps import MEASURES
+    from assetmap.ui.views.gaps import gap_tables
 
     store_2000 = tmp_path / "store.db"
     url = copy_store(template_store, store_2000)
@@ -791,6 +806,9 @@ def test_no_suppressed_count_is_recovered_from_all_outputs_at_once(template_stor
         extra = isolation_counts(isolated_people(G))
         maps_out = {level: published_table(people_by_area(store, level, extra=extra))
                     for level in ("ward", "lsoa")}
+        bounds = {lv: area_store.areas(store, lv) for lv in area_store.area_levels(store)}
+        weights = provision_weights(store)
+        gaps_page = {level: gap_tables(G, bounds, level, weights) for level in ("ward", "lsoa")}
     finally:
         store.close()
     lsoas = set(areas.loc[areas["level"] == "lsoa", "area_code"])
@@ -822,23 +840,59 @@ def test_no_suppressed_count_is_recovered_from_all_outputs_at_once(template_stor
                 n += 1
         return n
 
+    # Every measure over the same people is one system, with what the definitions tell an
+    # attacker about them: in each LSOA each flag and each kind of carers' gap counts at most
+    # its people, and carers giving 50+ hours at most its carers (issue 15: several measures
+    # over the same people).
     cells = 0
+    flags = ("carers", "carers_50h", "disabled", "bad_health", "lonely", "older",
+             "personal_budget")
     for level in ("ward", "lsoa"):
         iso = pd.read_csv(tmp_path / level / "isolation_by_area.csv", dtype=str)
-        cells += add("isolation", f"analyse-{level}", iso, "area_code", sums)
-        cells += add("isolation", f"map-{level}", maps_out[level], "Area code", sums)
+        cells += add("people", f"analyse-{level}", iso, "area_code", sums)
+        cells += add("people", f"map-{level}", maps_out[level], "Area code", sums)
         carers = pd.read_csv(tmp_path / level / "carer_support_gaps_by_area.csv", dtype=str)
         kinds = [c for c in carers.columns if c not in ("area_code", "area_name")]
-        cells += add("carers", f"carers-{level}", carers, "area_code", {k: [k] for k in kinds})
-        for measure in ("carers", "disabled", "lonely", "older", "personal_budget"):
+        cells += add("people", f"carers-{level}", carers, "area_code",
+                     {k: ["gap:" + k] for k in kinds})
+        for measure in flags:
             label = MEASURES[measure].label
-            cells += add(measure, f"map-{level}", maps_out[level], "Area code", {label: [label]})
-    gaps = pd.read_csv(tmp_path / "lsoa" / "provision_gaps.csv", dtype=str)
-    for row in gaps.to_dict("records"):  # with the need = near a provider + not
-        area, need = str(row["area_code"]), str(row["need"])
-        near, far = attacker.var("gaps", area, need + ":near"), attacker.var("gaps", area, need)
-        attacker.cell("gaps", f"gaps:{area}:{need}:with", [near, far], row["people_with_need"])
-        attacker.cell("gaps", f"gaps:{area}:{need}:without", [far],
-                      row["people_without_provider"])
+            cells += add("people", f"map-{level}", maps_out[level], "Area code", {label: [label]})
+    for lsoa in lsoas:
+        people = [attacker.var("people", lsoa, lv) for lv in levels]
+        for part in [MEASURES[f].label for f in flags] + ["gap:" + k for k in kinds]:
+            attacker.at_most("people", [attacker.var("people", lsoa, part)], people)
+        attacker.at_most("people", [attacker.var("people", lsoa, MEASURES["carers_50h"].label)],
+                         [attacker.var("people", lsoa, MEASURES["carers"].label)])
+    # Provision gaps: analyse's LSOA table (written whatever --level) and the Gaps page's
+    # tables and downloads at ward and LSOA level; with the need = near a provider + not.
+    gap_rows = []
+    for level in ("ward", "lsoa"):
+        frame = pd.read_csv(tmp_path / level / "provision_gaps.csv", dtype=str)
+        gap_rows += [(f"analyse-{level}", r["area_code"], r["need"], r["people_with_need"],
+                      r["people_without_provider"]) for r in frame.to_dict("records")]
+    need_of = {vocab.label(n): n for n in vocab.NEEDS}
+    for level, page in gaps_page.items():
+        gap_rows += [(f"gaps-page-{level}", r["Area code"], need_of[r["Need"]],
+                      r["People with the need"], r["People with no provider near home"])
+                     for r in page.to_dict("records")]
+    levels_seen = set()
+    for source, area, need, with_need, without in gap_rows:
+        area = str(area)
+        if area not in under:
+            continue
+        levels_seen.add(area in lsoas)
+        near = [attacker.var("people", s, need + ":near") for s in under[area]]
+        far = [attacker.var("people", s, need) for s in under[area]]
+        attacker.cell("people", f"{source}:{area}:{need}:with", near + far, with_need)
+        attacker.cell("people", f"{source}:{area}:{need}:without", far, without)
+        cells += 2
+    assert levels_seen == {True, False}  # both levels of provision gaps are attacked
+    for lsoa in lsoas:  # people with a need in an LSOA are some of its people
+        people = [attacker.var("people", lsoa, lv) for lv in levels]
+        for need in vocab.NEEDS:
+            if ("people", lsoa, need) in attacker.index:
+                attacker.at_most("people", [attacker.var("people", lsoa, need + ":near"),
+                                            attacker.var("people", lsoa, need)], people)
     assert cells > 1000 and len(attacker.targets) > 100
     assert attacker.recovered() == []

@@ -25,6 +25,8 @@ from browser_app import (
 
 from assetmap import settings
 from assetmap.governance.access import AccessDB, new_password
+from assetmap.graph.analysis import isolated_people
+from assetmap.worklist import picker_labels
 
 pytestmark = pytest.mark.slow
 
@@ -70,9 +72,8 @@ def app(playwright_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     db = home / "assetmap.db"
     store = build_test_store(db, people=int(os.environ.get("ASSETMAP_BROWSER_PEOPLE", "2000")))
     me = store.get(TEST_PERSON)
-    lsoa = store.get(me.area)
-    ward = store.get(lsoa.props["parent"])
-    label = f"{me.name} — {ward.name}, {lsoa.name}"  # as the Person page lists them
+    G = store.to_networkx()  # the label as the Person page lists it (name · ward · … · level)
+    label = picker_labels(G, isolated_people(G))[me.id]
     store.close()
     url = f"sqlite:///{db}"
     password = new_password()
@@ -202,7 +203,7 @@ def open_test_person(tab: Any, app: dict, text: str) -> None:
     label = app["person_label"]
     search = tab.get_by_role("textbox", name="Find a person")
     if search.count():
-        search.fill(label.split(" — ")[0])
+        search.fill(label.split(" · ")[0])
         search.press("Enter")
         wait_ready(tab, "Person")
         tab.get_by_role("combobox", name="Person").wait_for()

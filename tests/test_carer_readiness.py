@@ -51,3 +51,92 @@ def test_carers_gaps_per_ward_are_published_counts(tmp_path):
     # five carers, each count 1..7 is shown as "<8"; no person appears
     assert set(row[list(vocab.CARER_SUPPORTS)]) <= {"<8", "0"}
     assert "person:" not in table.to_csv()
+
+
+def test_the_snapshot_path_gives_the_same_rows(tmp_path):
+    import pandas as pd
+
+    from assetmap.graph.analysis.carer_readiness import carer_readiness_snapshot
+    from assetmap.graph.analysis.snapshot import Snapshot
+    from assetmap.graph.store.sqlite_store import SQLiteStore
+
+    G = _graph(tmp_path)
+    store = SQLiteStore(tmp_path / "carers.db")
+    try:
+        snap = Snapshot.from_store(store)
+    finally:
+        store.close()
+    plain = carer_readiness(G)
+    assert len(plain) == 15  # amy 4, bo 3, cy 3, dee 2, eve 3
+    pd.testing.assert_frame_equal(carer_readiness_snapshot(snap), plain, check_dtype=False)
+    pd.testing.assert_frame_equal(carer_readiness_by_area(snap, "ward"),
+                                  carer_readiness_by_area(G, "ward"))
+
+
+def test_analyse_writes_carers_gaps_per_ward(tmp_path):
+    import pandas as pd
+
+    from assetmap.graph.store.sqlite_store import SQLiteStore
+    from assetmap.reports import analyse_store
+
+    _graph(tmp_path)
+    store = SQLiteStore(tmp_path / "carers.db")
+    try:
+        files = analyse_store(store, tmp_path / "out")["files"]
+    finally:
+        store.close()
+    table = pd.read_csv(files["carer_readiness_by_area.csv"], dtype=str)
+    assert list(table.columns) == ["area_code", "area_name", *vocab.CARER_SUPPORTS]
+    assert table.set_index("area_code").loc["W1", "training"] == "<8"  # 5 carers: protected
+    assert "person:" not in files["carer_readiness_by_area.csv"].read_text(encoding="utf-8")
+
+
+def _with_supports_and_endings():
+    from hypothesis import strategies as st
+    from test_snapshot import richer_areas
+
+    from assetmap.model import Tie
+
+    @st.composite
+    def areas(draw):
+        nodes, ties = draw(richer_areas())
+        out = []
+        for n in nodes:
+            props = dict(n.props)
+            if n.kind == vocab.PERSON and draw(st.booleans()):
+                props["carer_supports"] = draw(st.lists(st.sampled_from(
+                    [*vocab.CARER_SUPPORTS, "Emergency plan", "cake"]), max_size=3))
+            out.append(Node(n.id, n.kind, n.name, n.area, n.lat, n.lon, props))
+        ended = [Tie(t.src, t.dst, t.kind, {**t.props, "until": "2001-01-01"})
+                 if t.kind == "CARES_FOR" and draw(st.booleans()) else t for t in ties]
+        return out, ended
+    return areas()
+
+
+def test_the_snapshot_path_equals_the_plain_path_on_random_areas():
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+    from hypothesis import HealthCheck, given, settings
+
+    from assetmap.graph.analysis.carer_readiness import carer_readiness_snapshot
+    from assetmap.graph.analysis.snapshot import Snapshot
+    from assetmap.graph.store.sqlite_store import SQLiteStore
+
+    @settings(max_examples=20, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_with_supports_and_endings())
+    def check(area):
+        nodes, ties = area
+        d = Path(tempfile.mkdtemp())
+        G = build(d / "a.db", nodes, ties)
+        store = SQLiteStore(d / "a.db")
+        try:
+            snap = Snapshot.from_store(store)
+        finally:
+            store.close()
+        pd.testing.assert_frame_equal(carer_readiness_snapshot(snap), carer_readiness(G),
+                                      check_dtype=False)
+
+    check()

@@ -21,3 +21,53 @@ def test_a_cut_point_outranks_an_alphabetically_earlier_leaf(tmp_path):
     assert not df.loc["group:aaa_leaf", "splits_network"]
     assert df.loc["group:zz_bridge", "rank"] < df.loc["group:aaa_leaf", "rank"]
     assert (df["people_tied"] == 0).all()  # nobody attached: structure alone decides
+
+
+def _bridges(tmp_path, n_bridges: int):
+    from test_analysis_graphs import person
+
+    from assetmap.model import Node
+
+    areas = [Node("W1", vocab.AREA, "Ward One", None, None, None, {"level": "ward"}),
+             Node("L1", vocab.AREA, "L1", None, None, None, {"level": "lsoa", "parent": "W1"})]
+    nodes = [*areas, group("hall", "Village Hall")]
+    ties = []
+    for i in range(n_bridges):
+        # b{i} goes to the hall and is the only link to l{i}: without b{i} the network splits
+        nodes += [person(f"b{i}", area="L1"), person(f"l{i}", area="L1")]
+        ties += [tie(f"person:b{i}", "group:hall", "ATTENDS"),
+                 tie(f"person:b{i}", f"person:l{i}", "FRIEND")]
+    return build(tmp_path / "bridges.db", nodes, ties)
+
+
+def test_bridging_people_are_counted_in_bands_never_named(tmp_path):
+    from assetmap.graph.analysis.resilience import bridging_people, bridging_people_by_area
+
+    G = _bridges(tmp_path, 9)
+    raw = bridging_people(G)
+    assert sorted(raw["person_id"]) == sorted(f"person:b{i}" for i in range(9))
+    hall = analysis.keystone_assets(G).set_index("asset_id").loc["group:hall"]
+    assert hall["bridging_people_banded"] == "8–20"
+    table = bridging_people_by_area(G, "ward")
+    assert table.set_index("area_code").loc["W1", "bridging people (banded)"] == "8–20"
+    assert "person:" not in table.to_csv()
+
+
+def test_a_few_bridging_people_show_only_as_under_the_threshold(tmp_path):
+    from assetmap.graph.analysis.resilience import bridging_people_by_area
+    from assetmap.graph.analysis.snapshot import Snapshot
+    from assetmap.graph.store.sqlite_store import SQLiteStore
+
+    G = _bridges(tmp_path, 2)
+    assert analysis.keystone_assets(G).set_index("asset_id").loc[
+        "group:hall", "bridging_people_banded"] == "<8"
+    store = SQLiteStore(tmp_path / "bridges.db")
+    try:
+        snap = Snapshot.from_store(store)
+    finally:
+        store.close()
+    plain = bridging_people_by_area(G, "ward")
+    assert plain.set_index("area_code").loc["W1", "bridging people (banded)"] == "<8"
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(bridging_people_by_area(snap, "ward"), plain)

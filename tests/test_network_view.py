@@ -134,7 +134,7 @@ def test_suggestions_map_draws_places_not_people(graph: nx.MultiDiGraph) -> None
     fmap = nv.suggestions_map(suggestions, graph, area, assets_base="/app/static/vendor",
                               local_js=(("leaflet", "leaflet/leaflet.js"),))
     page = fmap.get_root().render()
-    assert page.count("L.circleMarker(") == 2  # the group and the café; never Dee
+    assert page.count("L.marker(") == 2  # the group and the café; never Dee
     assert "53.43" not in page  # Dee's home
     assert XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "/app/static/vendor/leaflet/leaflet.js" in page
@@ -142,3 +142,33 @@ def test_suggestions_map_draws_places_not_people(graph: nx.MultiDiGraph) -> None
     text = nv.suggestions_text(suggestions)
     assert text.startswith("Suggestions by rank: 1. ") and "(0.1 km)" in text
     assert nv.suggestions_text(suggestions.iloc[0:0]) == "No suggestions to show on the map."
+
+
+def test_ties_table_is_the_circles_text_alternative(graph: nx.MultiDiGraph) -> None:
+    graph["person:ann"]["person:bob"]["FRIEND"].update(frequency="weekly", since="2025-03-01",
+                                                        via=BREAKOUT_ID)
+    table = nv.circle_ties(graph, "person:ann")
+    assert list(table.columns) == nv.TIE_COLUMNS
+    rows = {r["With"]: r for r in table.to_dict("records")}
+    # one step out, named; two steps out (Cy) and the GP's other patient (Dee) never listed
+    assert set(rows) == {"Bob Example", XSS, "The Surgery", "Carers' café & more"}
+    bob = rows["Bob Example"]
+    assert (bob["Tie"], bob["Class"], bob["How often"], bob["Since"], bob["Via"]) == (
+        "friend", "Community", "weekly", "2025-03-01", XSS)
+    assert rows["The Surgery"]["Class"] == "Professional"
+    assert table["Class"].iloc[0] == "Community"  # strongest class first
+    hidden = nv.circle_ties(graph, "person:ann", name_people=False)
+    assert "Bob Example" not in set(hidden["With"]) and "Person" in set(hidden["With"])
+    page = nv.circle_html(graph, "person:ann", name_people=False)
+    assert "Bob Example" not in page and "Ann Example" in page
+
+
+def test_suggestion_markers_show_their_rank(graph: nx.MultiDiGraph) -> None:
+    suggestions = pd.DataFrame([
+        {"candidate_id": "org:cafe", "name": "Café", "kind": "Organisation", "reasons": "x"},
+        {"candidate_id": BREAKOUT_ID, "name": "G", "kind": "Group", "reasons": "y"},
+    ])
+    page = nv.suggestions_map(suggestions, graph).get_root().render()
+    assert page.count("assetmap-rank") >= 2
+    for rank in (1, 2):
+        assert f"\\u003e{rank}\\u003c/div\\u003e" in page  # the number drawn on the marker

@@ -238,3 +238,50 @@ def test_linked_tables_cannot_be_differenced(example):
         assert lo <= truth <= hi
         assert not (text.isdigit() and 1 <= int(text) < CONF.suppress_below)
     assert _attack_linked(cells, texts, len(position)) == []
+
+
+def test_provision_gaps_are_protected_across_levels():
+    """Issue 15: a ward "<8" whose seven LSOAs are each "<8" pins every LSOA at 1 when each
+    level is published on its own (the old Gaps page and ``analyse``); published together
+    (``publish_provision_counts``) no count of people with a need, or without a provider,
+    can be worked out, and nothing in [1, 7] is shown."""
+    lsoas = [f"L{i}" for i in range(7)] + ["M0", "M1"]
+    parent = {a: ("W1" if a.startswith("L") else "W2") for a in lsoas} | {"W1": "LA",
+                                                                           "W2": "LA"}
+    areas = pd.DataFrame({"area_code": [*parent, "LA"],
+                          "level": ["lsoa"] * len(lsoas) + ["ward", "ward", "la"],
+                          "parent": [*parent.values(), None]})
+    rows = []
+    for a in lsoas:  # one person with a food need in each L, 12 and 9 in the Ms
+        with_need = 1 if a.startswith("L") else {"M0": 12, "M1": 9}[a]
+        rows.append({"area_code": a, "need": "food", "people_with_need": with_need,
+                     "people_without_provider": 1 if a in ("L0", "M1") else 0})
+    gaps = pd.DataFrame(rows)
+    near = {a: i for i, a in enumerate(lsoas)}
+    far = {a: len(lsoas) + i for i, a in enumerate(lsoas)}
+    under = {a: [a] for a in lsoas} | {"W1": lsoas[:7], "W2": lsoas[7:], "LA": lsoas}
+
+    def members(area: str, column: str) -> list[int]:
+        return [far[s] for s in under[area]] + (
+            [near[s] for s in under[area]] if column == "people_with_need" else [])
+
+    def truth(area: str, column: str) -> int:
+        sub = gaps[gaps["area_code"].isin(under[area])]
+        return int(sub[column].sum())
+
+    # each level on its own: the attack works
+    alone = [(a, c, privacy.publish_count(truth(a, c), CONF)) for a in under
+             for c in ("people_with_need", "people_without_provider")]
+    assert _attack_linked([members(a, c) for a, c, _ in alone], [t for *_, t in alone],
+                          2 * len(lsoas)) != []
+    published = privacy.publish_provision_counts(gaps, areas, CONF)
+    assert {(a, c) for a, n, c in published} == {(a, c) for a, c, _ in alone}
+    cells, texts = [], []
+    for (area, need, column), text in published.items():
+        assert need == "food"
+        lo, hi = _values_behind(text, CONF)
+        assert lo <= truth(area, column) <= hi
+        assert not (text.isdigit() and 1 <= int(text) < CONF.suppress_below)
+        cells.append(members(area, column))
+        texts.append(text)
+    assert _attack_linked(cells, texts, 2 * len(lsoas)) == []

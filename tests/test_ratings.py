@@ -146,3 +146,50 @@ def test_erasing_a_rater_removes_their_rating(sqlite_store: SQLiteStore, tmp_pat
         erase_person(sqlite_store, access, ids[0], by="admin")
     assert len(sqlite_store.records(vocab.RATING)) == MIN_RATINGS - 1
     assert ratings_summary(sqlite_store).empty
+
+
+def test_a_place_rated_inaccessible_counts_as_a_quarter_provider(sqlite_store: SQLiteStore,
+                                                                 tmp_path) -> None:
+    """Issue 18: the Gaps measure weighs a provider by its published accessibility rating: five
+    raters answering 1 make the cafe count as 0.25 of a provider, so its area's food need is
+    weak provision; the fast (snapshot) path and ``analyse`` agree."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    from assetmap.graph.analysis import provision_gaps
+    from assetmap.graph.analysis.provision import provision_gaps_snapshot
+    from assetmap.graph.analysis.snapshot import Snapshot
+
+    ids = _place(sqlite_store, MIN_RATINGS)
+    sqlite_store.upsert_nodes([
+        Node(CAFE, vocab.GROUP, "Cafe", lat=53.45, lon=-2.30, props={"needs": ["food"]}),
+        Node("area:A", vocab.AREA, "Area A", props={"level": "lsoa"}),
+        *(Node(i, vocab.PERSON, f"R{n}", area="area:A", lat=53.45, lon=-2.30,
+               props={"needs": ["food"]}) for n, i in enumerate(ids))])
+    areas = gpd.GeoDataFrame({"area_code": ["area:A"], "area_name": ["Area A"]},
+                             geometry=[box(-2.32, 53.44, -2.28, 53.46)], crs="EPSG:4326")
+    G = sqlite_store.to_networkx()
+
+    def food(frame: pd.DataFrame) -> pd.Series:
+        return frame.set_index("need").loc["food"]
+
+    plain = food(provision_gaps(G, areas, max_km=2.0, weights=provision_weights(sqlite_store)))
+    assert plain.providers_within_reach == 1 and plain.weighted_providers == 1.0
+    assert not plain.weak_provision
+    _rate_all(sqlite_store, ids, accessible=1)
+    weights = provision_weights(sqlite_store)
+    assert weights == {CAFE: 0.25}
+    G = sqlite_store.to_networkx()
+    rated = provision_gaps(G, areas, max_km=2.0, weights=weights)
+    row = food(rated)
+    assert (row.providers_within_reach, row.weighted_providers) == (1, 0.25)
+    assert row.weak_provision and not row.flagged
+    assert "weak provision" in row.reasons
+    fast = provision_gaps_snapshot(Snapshot.from_store(sqlite_store), areas, max_km=2.0,
+                                   weights=weights)
+    pd.testing.assert_frame_equal(pd.DataFrame(fast.drop(columns="geometry")),
+                                  pd.DataFrame(rated.drop(columns="geometry")))
+    # without ratings, the weighted count is the plain count
+    unweighted = provision_gaps(G, areas, max_km=2.0)
+    assert (unweighted["weighted_providers"] == unweighted["providers_within_reach"]).all()

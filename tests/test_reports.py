@@ -63,6 +63,24 @@ def test_every_count_of_people_is_suppressed(demo, tmp_path):
     assert geo["features"] and all(
         f["properties"]["people_with_need_map"] is None
         or not 0 < f["properties"]["people_with_need_map"] < 8 for f in geo["features"])
+    # the map values, the median and the Gaps page follow the published (linked) text
+    assert gaps["people_without_provider"].map(_published_ok).all()
+    for column in ("people_with_need", "people_without_provider"):
+        shade = gaps[column].map(privacy.shade_value)
+        assert (shade.isna() == gaps[f"{column}_map"].isna()).all()
+        assert (shade.dropna() == gaps[f"{column}_map"].dropna().astype(float)).all()
+    numeric = gaps["people_with_need"].str.isdigit() & (gaps["people_with_need"] != "0")
+    assert gaps.loc[~numeric, "median_nearest_km"].isna().all()
+    assert "weighted_providers" in gaps.columns and "weak_provision" in gaps.columns
+    from assetmap.graph.store import areas as area_store
+    from assetmap.ui.views.gaps import gap_tables
+
+    levels = area_store.area_levels(demo)
+    bounds = {lv: area_store.areas(demo, lv) for lv in levels}
+    page = gap_tables(demo.to_networkx(), bounds, levels[0])
+    assert list(page["People with the need"]) == list(gaps["people_with_need"])
+    assert list(page["People with no provider near home"]) == list(
+        gaps["people_without_provider"])
 
 
 def test_isolation_counts_match_the_raw_analysis(demo):
@@ -84,7 +102,7 @@ def test_cli_analyse_runs_and_fails_readably(demo, tmp_path):
                          demo.url, "--out", str(tmp_path / "r")], capture_output=True, text=True,
                         env=env, timeout=300)
     assert ok.returncode == 0, ok.stderr
-    assert "wrote 7 files" in ok.stdout
+    assert f"wrote {len(REPORT_FILES)} files" in ok.stdout
     empty = SQLiteStore(tmp_path / "empty.db")
     empty.close()
     bad = subprocess.run([sys.executable, "-m", "assetmap.cli", "analyse", "--store",

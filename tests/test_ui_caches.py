@@ -60,3 +60,65 @@ def test_warm_up_builds_the_network_once_per_version(tmp_path, monkeypatch):
     assert builds == [version]
     assert "person:3" in common.graph(url, store.version())
     store.close()
+
+
+def test_a_write_patches_the_isolation_table_to_what_a_full_rebuild_gives(tmp_path, monkeypatch):
+    """Only the people a write touched are measured again (issue 14 speed), and the patched
+    table equals measuring everyone afresh: a new tie, a group closing, an erasure, a newcomer."""
+    import pandas as pd
+
+    from assetmap.model import Tie
+
+    url = f"sqlite:///{tmp_path / 'iso.db'}"
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    store = SQLiteStore(tmp_path / "iso.db")
+    store.upsert_nodes([Node("g:walk", "Group", "Walking group"),
+                        *[Node(f"person:{i}", "Person", f"P{i}") for i in range(8)]])
+    store.upsert_ties([Tie("person:0", "person:1", "FRIEND"), Tie("person:2", "g:walk", "ATTENDS"),
+                       Tie("person:3", "g:walk", "ATTENDS"),
+                       Tie("person:4", "person:5", "FRIEND", {"via": "g:walk"})])
+    common.forget_stale(url, store.version())
+    common.isolation_table(url, store.version())
+    calls = []
+    import assetmap.graph.analysis.isolation as iso
+
+    real = iso.isolated_people
+    monkeypatch.setattr(iso, "isolated_people", lambda G: calls.append(len(G)) or real(G))
+    for write in (lambda: store.upsert_ties([Tie("person:6", "person:7", "FRIEND")]),
+                  lambda: store.upsert_nodes([Node("g:walk", "Group", "Walking group",
+                                                   props={"status": "closed"})]),
+                  lambda: store.delete("person:1"),
+                  lambda: store.upsert_nodes([Node("person:9", "Person", "P9")])):
+        write()
+        version = store.version()
+        common.forget_stale(url, version)
+        patched = common.isolation_table(url, version)
+        full = real(common.graph(url, version))
+        pd.testing.assert_frame_equal(patched, full)
+    assert calls and max(calls) < len(common.graph(url, store.version()))  # never everyone
+    store.close()
+
+
+def test_picker_labels_after_a_write_match_labelling_everyone_afresh(tmp_path, monkeypatch):
+    """The Person page's picker labels are patched after a write (issue 14 speed): an edited
+    name and a level moved by a new tie show, and equal labelling everyone again."""
+    from assetmap.graph.analysis.isolation import isolated_people
+    from assetmap.model import Tie
+    from assetmap.worklist import picker_labels
+
+    url = f"sqlite:///{tmp_path / 'pick.db'}"
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    store = SQLiteStore(tmp_path / "pick.db")
+    store.upsert_nodes([Node("L1", "Area", "LSOA", props={"level": "lsoa"}),
+                        *[Node(f"person:{i}", "Person", "Kim W.", area="L1") for i in range(40)]])
+    common.forget_stale(url, store.version())
+    common._people_options(url, store.version())
+    store.upsert_ties([Tie("person:1", "person:2", "FRIEND", {"frequency": "weekly"})])
+    store.upsert_nodes([Node("person:3", "Person", "Kim X.", area="L1")])
+    version = store.version()
+    common.forget_stale(url, version)
+    shown = dict(common._people_options(url, version).itertuples(index=False))
+    G = common.graph(url, version)
+    assert shown == picker_labels(G, isolated_people(G))
+    assert shown["person:3"].startswith("Kim X. · ") and len(set(shown.values())) == 40
+    store.close()

@@ -93,6 +93,15 @@ def test_person_page_shows_circle_level_and_suggestions(store_url: str) -> None:
     assert any(m.value.startswith("**Why:**") for m in at.markdown)
     scores = at.table[0].value
     assert "How often they feel lonely (ONS question)" in set(scores.index)
+    # The circle's text alternative: a table of their own ties beside the picture (issue 14).
+    ties = at.table[1].value
+    assert list(ties.columns) == ["What", "Tie", "Class", "How often", "Since", "Via"]
+    assert len(ties) > 0 and "Person" not in set(ties.index)  # an admin may see the names
+    # The picker tells people apart and shows the level: name · ward · … · #id · level.
+    picked = at.selectbox(key="person_pick")
+    label = picked.format_func(picked.value) if callable(picked.format_func) else ""
+    assert label.count(" · ") >= 3 and "#" in label
+    assert label.rsplit(" · ", 1)[1] == at.metric[0].value.lower()
     suggestions = at.dataframe[0].value
     assert 0 < len(suggestions) <= 10 and list(suggestions["Rank"]) == list(
         range(1, len(suggestions) + 1))
@@ -153,7 +162,7 @@ def test_a_coordinator_sees_only_their_caseload(store_url: str) -> None:
     _ok(at)
     labels = at.selectbox(key="person_pick").options
     assert len(labels) == 2
-    assert sorted(label.split(" — ")[0] for label in labels) == sorted(
+    assert sorted(label.split(" · ")[0] for label in labels) == sorted(
         [names[TEST_PERSON], names["person:s0000003"]])
     at.selectbox(key="person_pick").set_value(TEST_PERSON).run()
     _ok(at)
@@ -333,3 +342,18 @@ def test_data_page_reports_an_unreadable_file_in_one_sentence(store_url: str) ->
     assert not at.exception
     assert len(at.error) == 1 and "\n" not in at.error[0].value
     assert "Traceback" not in at.error[0].value
+
+
+def test_area_map_png_for_a_commissioner_shows_published_counts_only(store_url: str) -> None:
+    """The map image (issue 14, item 7): a real PNG of the published (rounded) counts."""
+    from assetmap.render import maps
+
+    store = SQLiteStore.from_url(store_url)
+    try:
+        areas = maps.people_by_area(store, "ward")
+    finally:
+        store.close()
+    png = maps.area_map_png(areas, "people", attribution="Test credits")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    isolated = maps.area_map_png(areas, "people", share=True, title="People by ward")
+    assert isolated[:8] == b"\x89PNG\r\n\x1a\n"

@@ -16,7 +16,7 @@ from assetmap.governance import referrals
 from assetmap.graph.analysis import isolated_people
 from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
-from assetmap.worklist import LEVEL_ORDER, caseload_worklist, person_labels
+from assetmap.worklist import LEVEL_ORDER, caseload_worklist, person_labels, picker_labels
 
 PAGES = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "views"
 TIMEOUT = 90
@@ -36,6 +36,11 @@ def test_labels_tell_people_apart(tmp_path: Path) -> None:
     name, ward, band, tag = first.split(" · ")
     assert (name, ward, band) == ("Kim W.", "Sale Central", "35–49")
     assert tag.startswith("#") and len(tag) >= 5
+    # The Person page's picker reads the same labels from the graph, with the level added.
+    G = store.to_networkx()
+    picker = picker_labels(G, isolated_people(G))
+    assert len(set(picker.values())) == 300
+    assert picker["person:0"] == f"{first} · isolated"
     store.close()
 
 

@@ -36,6 +36,7 @@ def build_demo(store: GraphStore, people: int | None = None, seed: int | None = 
     start = time.perf_counter()
     synthetic.populate(store, people=people, seed=seed, batch_size=conf.batch_size)
     import_demo_boundaries(store)
+    keep_demo_postcodes(store)
     add_outcomes(store, seed=seed)  # synthetic baselines, follow-ups and ratings (issue 18)
     return {"built": True, "seconds": round(time.perf_counter() - start, 2),
             **store_summary(store)}
@@ -83,6 +84,17 @@ def import_demo_boundaries(store: GraphStore) -> list:
         for imported, source, licence, data in DEMO_SOURCES:
             record_source(store, imported, source, licence, data=data)
     return reports
+
+
+def keep_demo_postcodes(store: GraphStore) -> int:
+    """Keep Trafford's postcode lookup in the store, as ``assetmap import postcodes`` would, so
+    people later imported into the demo are placed and ``find --near POSTCODE`` works. The
+    synthetic people are already placed; they are not moved. Returns how many were kept."""
+    from assetmap.demo import trafford
+    from assetmap.ingest.postcodes import PostcodeLookup
+
+    table = PostcodeLookup.from_csv(trafford.DATA_DIR / trafford.POSTCODE_FILE)
+    return table.save(store)
 
 
 def reset_sqlite(url: str) -> None:

@@ -68,6 +68,11 @@ VOLUNTEER_RATE = 0.16
 #: (~1% of adults) take a direct payment, concentrated among people whose activities are limited
 #: a lot. Shares by disability below are approximate and lean high so the demo has budgets to pool.
 PERSONAL_BUDGET_BY_DISABILITY = (0.002, 0.015, 0.08)
+#: How budgets are held (``vocab.BUDGET_KINDS``: phb, direct_payment, isb). Modelling choice,
+#: approximate: direct payments are the commonest personal budget taken as money (ASCOF 1C(2a)),
+#: NHS personal health budgets are growing (NHS England PHB data, ~200k a year incl. wheelchair
+#: budgets) and individual service funds are uncommon.
+BUDGET_KIND_SHARES = (0.3, 0.6, 0.1)
 #: Households by number of adults (1, 2, 3, 4). Census 2021 (TS017, household size; ~30% of
 #: households are one person, mean 2.4 people incl. children), re-expressed per adult: approximate.
 HOUSEHOLD_ADULTS = (0.28, 0.50, 0.14, 0.08)
@@ -1003,13 +1008,24 @@ def generate(people: int, seed: int = 2021) -> Iterator[tuple[list[Node], list[T
             continue
         pc = by_lsoa[code]
         lsoa_rng = np.random.default_rng([seed, 1, i])
-        yield _people_in_lsoa(
+        people_nodes, people_ties = _people_in_lsoa(
             state, code, int(n), tables.carer_hours.loc[code, list(vocab.CARER_HOURS)].to_numpy(),
             _thresholds(adult_dis.loc[code, list(vocab.DISABILITY)].to_numpy()),
             _thresholds(adult_health.loc[code, list(vocab.HEALTH)].to_numpy()),
             pc["lat"].to_numpy(dtype=float), pc["lon"].to_numpy(dtype=float),
             pc["postcode"].to_numpy(dtype=str), lsoa_rng,
             age_p.loc[code, list(vocab.AGE_BANDS)].to_numpy())
+        _budget_kinds(people_nodes, np.random.default_rng([seed, 17, i]))
+        yield people_nodes, people_ties
+
+
+def _budget_kinds(nodes: list[Node], rng: np.random.Generator) -> None:
+    """Give each budget holder a ``budget_kind`` from its own random stream (issue 17), so
+    every other draw of the demo is unchanged."""
+    cum = np.cumsum(BUDGET_KIND_SHARES)
+    for node in nodes:
+        if node.kind == vocab.PERSON and node.props.get("personal_budget") is True:
+            node.props["budget_kind"] = vocab.BUDGET_KINDS[int(_pick(rng, cum))]
 
 
 def populate(store: GraphStore, people: int, seed: int = 2021,

@@ -724,13 +724,16 @@ def protect_area_counts(counts: pd.DataFrame, parent_of: Mapping[str, str | None
                         level_of: Mapping[str, str | None], *, total: str | None = None,
                         extra: Mapping[str, list[str]] | None = None,
                         fixed: Mapping[tuple[str, str], str] | None = None,
+                        publish: Any = None,
                         conf: _settings.Settings | None = None) -> dict[tuple[str, str], str]:
     """Publish counts per area at every level at once (LSOA, ward, ... up the ``parent`` links):
     ``counts`` is smallest area (index) × category (columns) of disjoint groups of people; each
     area at each level gets each category, ``total`` (all categories) and each ``extra`` column
     (a sum of named categories), protected together (:func:`protect_linked`), so a ward and its
     LSOAs, or a level and its total, cannot be differenced. ``fixed`` are (area, column) texts
-    published elsewhere. Returns {(area code, column): published text}."""
+    published elsewhere. ``publish`` (default: every column) names the columns that are
+    published at all: a category left out is only a building block (never shown, so it does
+    not constrain the attacker). Returns {(area code, column): published text}."""
     conf = conf or _settings.load()
     categories = [str(c) for c in counts.columns]
     smallest = [str(a) for a in counts.index]
@@ -750,6 +753,8 @@ def protect_area_counts(counts: pd.DataFrame, parent_of: Mapping[str, str | None
         columns[total] = categories
     for name, parts in (extra or {}).items():
         columns[name] = [str(p) for p in parts]
+    if publish is not None:
+        columns = {name: parts for name, parts in columns.items() if name in set(publish)}
     keys, cells = [], []
     for area in sorted(under):
         if level_of.get(area) is None and area not in set(smallest):
@@ -860,6 +865,54 @@ def publish_area_measures(raw: pd.DataFrame, areas: pd.DataFrame,
             for (area, name), text in isolation.items():
                 if name == column:
                     published[(area, measure)] = text
+    return published
+
+
+#: The provision-gap counts per area and need (see :func:`publish_provision_counts`).
+GAP_WITH_NEED = "people_with_need"
+GAP_WITHOUT_PROVIDER = "people_without_provider"
+
+
+def publish_provision_counts(gaps: pd.DataFrame, areas: pd.DataFrame,
+                             conf: _settings.Settings | None = None
+                             ) -> dict[tuple[str, str, str], str]:
+    """Provision-gap counts (people with a need; those of them with no provider near home)
+    published at every level of area at once, so the LSOA table from ``analyse``, the Gaps
+    page's ward and LSOA tables and their downloads cannot be differenced (issue 15).
+
+    ``gaps`` is the raw provision-gap frame at the finest level (``area_code``, ``need``,
+    ``people_with_need``, ``people_without_provider``); each area's people with a need are
+    split into those near a provider and those without one (disjoint), and for each need the
+    two published counts of every area at every level (sums up the ``parent`` links) are
+    protected together by :func:`protect_linked`. Needs are separate systems: no published
+    figure adds people up across needs (a person may have several). Deterministic: every
+    output built from the same counts publishes the same text.
+    Returns {(area code, need, column): text}."""
+    conf = conf or _settings.load()
+    if gaps is None or len(gaps) == 0:
+        return {}
+    frame = pd.DataFrame({
+        "area_code": gaps["area_code"].astype(str).to_numpy(),
+        "need": gaps["need"].astype(str).to_numpy(),
+        "far": gaps[GAP_WITHOUT_PROVIDER].fillna(0).astype(int).to_numpy(),
+        "near": (gaps[GAP_WITH_NEED].fillna(0).astype(int)
+                 - gaps[GAP_WITHOUT_PROVIDER].fillna(0).astype(int)).to_numpy()})
+    if (frame["near"] < 0).any() or (frame["far"] < 0).any():
+        raise ValueError("people without a provider cannot outnumber people with the need")
+    parent, level = area_tree(areas)
+    published: dict[tuple[str, str, str], str] = {}
+    for need, rows in frame.groupby("need", sort=True):
+        counts = rows.groupby("area_code")[["far", "near"]].sum().sort_index()
+        counts = counts.rename(columns={"far": GAP_WITHOUT_PROVIDER})
+
+        def build(counts: pd.DataFrame = counts) -> dict:
+            return protect_area_counts(counts, parent, level, total=GAP_WITH_NEED,
+                                       publish=(GAP_WITH_NEED, GAP_WITHOUT_PROVIDER),
+                                       conf=conf)
+
+        texts = _cached("gaps:" + str(need), counts, areas, conf, build)
+        for (area, column), text in texts.items():
+            published[(area, str(need), column)] = text
     return published
 
 

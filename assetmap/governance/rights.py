@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -153,19 +152,7 @@ def erase_person(store: GraphStore, access: AccessDB, person_id: str, by: User |
         store.delete_records(person_id)  # measures, goals and ratings they gave (issue 18)
     audit.record(access, by, "erase", person_id, reason=reason)
     tombstone = access.forget_person(person_id)  # the audit log now names them by tombstone
-    _scrub_sqlite(store)
+    store.scrub()  # deleted rows must not linger in the store's files
     return tombstone
 
 
-def _scrub_sqlite(store: GraphStore) -> None:
-    """Rewrite an embedded store's file so deleted rows do not linger in free pages or the WAL."""
-    path = getattr(store, "path", None)
-    if not store.url.startswith("sqlite:///") or path is None or str(path) == ":memory:":
-        return
-    db = sqlite3.connect(str(path), timeout=30.0)
-    try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute("VACUUM")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()

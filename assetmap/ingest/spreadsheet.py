@@ -66,6 +66,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "activities": ("activities", "activity"),
     "needs": ("needs", "need", "support_needs"),
     "personal_budget": ("personal_budget", "has_personal_budget", "budget"),
+    "budget_kind": ("budget_kind", "budget_type", "personal_budget_type"),
     "consent_suggest": ("consent_suggest", "consent_to_suggest"),
     "consent_map": ("consent_map", "consent_to_map"),
     "consent": ("consent",),
@@ -102,9 +103,9 @@ _ALIAS_TO_FIELD = {alias: f for f, aliases in HEADER_ALIASES.items() for alias i
 #: Fields each kind keeps (anything else in the file is ignored, with a note).
 KIND_FIELDS: dict[str, set[str]] = {
     vocab.PERSON: {"id", "name", "first_name", "surname", "postcode", "lat", "lon", "area",
-                   "roles", "interests", "needs", "personal_budget", "consent_suggest",
-                   "consent_map", "consent", "age_band", "carer_hours", "disability", "health",
-                   "lonely", "synthetic"},
+                   "roles", "interests", "needs", "personal_budget", "budget_kind",
+                   "consent_suggest", "consent_map", "consent", "age_band", "carer_hours",
+                   "disability", "health", "lonely", "synthetic"},
     vocab.GROUP: {"id", "name", "postcode", "lat", "lon", "area", "activities", "interests",
                   "needs", "status", "cost", "access", "meets", "website", "email", "phone",
                   "description", "synthetic"},
@@ -122,6 +123,7 @@ _CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
     "disability": vocab.DISABILITY, "health": vocab.HEALTH, "lonely": vocab.LONELINESS,
     "status": vocab.GROUP_STATUSES, "cost": vocab.COSTS, "org_kind": vocab.ORGANISATION_KINDS,
     "funding": vocab.FUNDING_STATUSES, "role": vocab.PRACTITIONER_ROLES,
+    "budget_kind": vocab.BUDGET_KINDS,
 }
 _BOOL_FIELDS = {"personal_budget", "user_led", "synthetic", "consent_suggest", "consent_map",
                 "consent"}

@@ -465,3 +465,45 @@ def _fit_zoom(minx: float, miny: float, maxx: float, maxy: float, height_px: int
     dy = max(merc(maxy) - merc(miny), 1e-6) / (2 * math.pi)
     zoom = math.log2(0.9 * min(width_px / (256 * dx), height_px / (256 * dy)))
     return max(1.0, min(18.0, math.floor(zoom * 4) / 4))
+
+
+def area_map_png(areas: gpd.GeoDataFrame, measure: str = "people", *, share: bool = False,
+                 title: str | None = None, attribution: str = "", dpi: int = 150) -> bytes:
+    """The area map as a PNG image to hand to a commissioner: areas shaded by the published
+    (rounded, suppressed) value only — as :func:`area_map` — with a legend, a title and the
+    data credits; suppressed areas hatched grey. No tiles, nothing fetched."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    label = MEASURES[measure].label
+    share = share and measure != "people"
+    shown = areas[~areas.geometry.is_empty & areas.geometry.notna()].copy()
+    shown["_value"] = (share_of_people(shown, measure) if share
+                       else pd.to_numeric(shown[f"{measure}_masked"], errors="coerce"))
+    fig = Figure(figsize=(8, 8.6), dpi=dpi)
+    ax = fig.add_axes((0.02, 0.1, 0.96, 0.82))
+    ax.set_axis_off()
+    hidden = shown[shown["_value"].isna()]
+    if not hidden.empty:
+        hidden.plot(ax=ax, color=_SUPPRESSED_FILL, edgecolor="#555555", linewidth=0.4,
+                    hatch="//")
+    known = shown[shown["_value"].notna()]
+    if not known.empty:
+        known.plot(ax=ax, column="_value", cmap=colormaps["viridis_r"], edgecolor="#333333",
+                   linewidth=0.4, legend=True,
+                   legend_kwds={"orientation": "horizontal", "shrink": 0.6, "pad": 0.02,
+                                "label": f"{label}, % of people" if share
+                                else f"{label} per area (rounded to 5)"})
+    vintage = str(areas.attrs.get("vintage") or "")
+    fig.suptitle(title or f"{label} by area" + (f" ({vintage})" if vintage else ""),
+                 fontsize=13)
+    credits = "Grey, hatched: too few to show. " + attribution
+    fig.text(0.02, 0.015, credits[:400], fontsize=6.5, wrap=True, color="#222222")
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=dpi)
+    return out.getvalue()

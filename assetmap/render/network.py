@@ -126,11 +126,52 @@ def _edge_class(kinds: set[str]) -> str:
     return next(c for c in _CLASS_PRIORITY if c in classes)
 
 
-def _label(G: nx.MultiDiGraph, n: str, step: int) -> str:
+def _label(G: nx.MultiDiGraph, n: str, step: int, name_people: bool = True) -> str:
     attrs = G._node[n]
-    if attrs.get("kind") == vocab.PERSON and step > 1:
+    if attrs.get("kind") == vocab.PERSON and (step > 1 or (step == 1 and not name_people)):
         return "Person"
     return str(attrs.get("name") or n)
+
+
+TIE_COLUMNS: list[str] = ["With", "What", "Tie", "Class", "How often", "Since", "Via"]
+
+
+def circle_ties(G: nx.MultiDiGraph, person_id: str, name_people: bool = True) -> pd.DataFrame:
+    """The person's own ties (one step out) as a table — the circle picture's text alternative,
+    reachable by keyboard: who or what, the tie's kind and class, how often, since, and via
+    which group. People are named only when ``name_people`` (the viewer may see this person's
+    record); people two steps out are never listed. Strongest class first, then by name."""
+    if person_id not in G or G._node[person_id].get("kind") != vocab.PERSON:
+        raise KeyError(f"no person with id {person_id!r} in this graph")
+    from assetmap.governance.recording import tie_has_ended
+
+    nodes = G._node
+    rows = []
+    for adj in (G._succ[person_id], G._pred[person_id]):
+        for other, keyed in adj.items():
+            if other == person_id or nodes[other].get("kind") == vocab.AREA:
+                continue
+            for key, attrs in keyed.items():
+                kind = key if key in vocab.TIE_KINDS else attrs.get("kind")
+                if kind not in vocab.TIE_KINDS or kind == "IN_AREA" or tie_has_ended(attrs):
+                    continue
+                o = nodes[other]
+                what = vocab.label(o["org_kind"]) if o.get("org_kind") else o.get("kind")
+                via = attrs.get("via")
+                cls = vocab.TIE_KINDS[kind]
+                rows.append({"With": _label(G, other, 1, name_people), "What": str(what),
+                             "Tie": str(kind).replace("_", " ").lower(),
+                             "Class": CLASS_LABELS.get(cls, str(cls)).split(" (")[0],
+                             "How often": str(attrs.get("frequency") or "not recorded")
+                             .replace("_", " "),
+                             "Since": str(attrs.get("since") or ""),
+                             "Via": str(nodes[via].get("name") or "") if isinstance(via, str)
+                             and via in nodes else "",
+                             "_order": _CLASS_PRIORITY.index(cls) if cls in _CLASS_PRIORITY
+                             else len(_CLASS_PRIORITY)})
+    frame = pd.DataFrame(rows, columns=[*TIE_COLUMNS, "_order"])
+    frame = frame.sort_values(["_order", "With", "Tie"], kind="stable")
+    return frame.drop(columns="_order").drop_duplicates().reset_index(drop=True)
 
 
 def legend_html() -> str:
@@ -152,9 +193,10 @@ _CDN = re.compile(r"<(link|script)\b[^>]*(https?:)?//[^>]*>(\s*</script>)?", re.
 
 
 def circle_html(G: nx.MultiDiGraph, person_id: str, steps: int = 2, max_nodes: int = 120,
-                height: int = 520) -> str:
+                height: int = 520, name_people: bool = True) -> str:
     """The person's circle as a self-contained HTML page (pyvis, JavaScript inlined, no CDN):
-    the person fixed in the middle, ties coloured by class, a legend underneath."""
+    the person fixed in the middle, ties coloured by class, a legend underneath. People one
+    step out are named only when ``name_people``; two steps out, never."""
     view = circle_view(G, person_id, steps, max_nodes)
     net = Network(height=f"{height}px", width="100%", directed=False,
                   cdn_resources="in_line", bgcolor="#ffffff", font_color="#222222")
@@ -164,7 +206,7 @@ def circle_html(G: nx.MultiDiGraph, person_id: str, steps: int = 2, max_nodes: i
         attrs = G._node[n]
         kind = attrs.get("kind")
         shape, colour = KIND_STYLE.get(kind, ("dot", "#999999"))
-        label = _label(G, n, step)
+        label = _label(G, n, step, name_people)
         what = vocab.label(attrs["org_kind"]) if attrs.get("org_kind") else kind
         title = f"{label}\n{what}" + ("" if step == 0 else f", {step} step{'s' * (step > 1)} away")
         if attrs.get("status") and attrs.get("status") != "active" and kind in vocab.ASSET_KINDS:
@@ -203,8 +245,9 @@ def suggestions_map(suggestions: pd.DataFrame, G: nx.MultiDiGraph,
                     local_js: tuple[tuple[str, str], ...] = (),
                     local_css: tuple[tuple[str, str], ...] = (),
                     height: int = 360) -> folium.Map:
-    """A small map of the suggested groups and organisations at their real points, numbered by
-    rank, with the person's home area (a polygon, never their home) outlined.
+    """A small map of the suggested groups and organisations at their real points, each marker
+    showing its rank (the number in the suggestions table), with the person's home area (a
+    polygon, never their home) outlined.
 
     ``assets_base`` with ``local_js``/``local_css`` (name, path) pairs loads Leaflet from the
     app's own copies instead of CDNs. Suggested people are never drawn.
@@ -233,10 +276,16 @@ def suggestions_map(suggestions: pd.DataFrame, G: nx.MultiDiGraph,
         points.append((lat, lon))
         popup = (f"<b>{rank}. {_esc(attrs.get('name') or row.candidate_id)}</b><br>"
                  f"{_esc(row.reasons)}")
-        folium.CircleMarker((lat, lon), radius=9, color="#222222", weight=1, fill=True,
-                            fill_color=CLASS_COLOURS[vocab.REFERRAL], fill_opacity=0.9,
-                            tooltip=f"{rank}. {_esc(attrs.get('name') or '')}",
-                            popup=folium.Popup(popup, max_width=280)).add_to(fmap)
+        # The rank is drawn on the marker, so the map reads against the table by number.
+        icon = folium.DivIcon(
+            html=(f"<div aria-hidden='true' style='width:24px;height:24px;border-radius:12px;"
+                  f"background:{CLASS_COLOURS[vocab.REFERRAL]};border:2px solid #222;"
+                  "color:#000;font:bold 13px/20px sans-serif;text-align:center'>"
+                  f"{rank}</div>"),
+            icon_size=(24, 24), icon_anchor=(12, 12), class_name="assetmap-rank")
+        folium.Marker((lat, lon), icon=icon,
+                      tooltip=f"{rank}. {_esc(attrs.get('name') or '')}",
+                      popup=folium.Popup(popup, max_width=280)).add_to(fmap)
     if points:
         from assetmap.render.maps import _fit_zoom
 

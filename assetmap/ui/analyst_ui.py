@@ -35,7 +35,10 @@ def closure_panel(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame,
         "people": "People who go", "band": "How many",
         "worse_off_band": "Of them, worse off if it closed"}).set_index("People who go"))
     chart = explain.who_depends_chart(table, f"Who goes to {what}"[:90])
-    st.altair_chart(chart, width="content")
+    from assetmap.ui.a11y import described
+
+    st.altair_chart(described(chart, f"Bar chart: who goes to {what}, in bands; the same bands "
+                              "are in the table above."), width="content")
     spec = chart.to_json()
     cols = st.columns(2)
     cols[0].download_button("Download chart (PNG)", _png(spec), mime="image/png",

@@ -89,9 +89,10 @@ _WARMED: set[tuple[str, int]] = set()
 
 
 def warm_up() -> threading.Thread | None:
-    """Start building the shared graph and isolation table in the background, once per store
-    version, so the first Person page after sign-in does not wait for them. Returns the thread
-    (tests join it), or None when it is already done or the store cannot be read."""
+    """Start building the shared graph and isolation table (never keystones) in the background,
+    once per store version, so the first Person page after sign-in does not wait for them.
+    Returns the thread (tests join it), or None when it is already done or the store cannot be
+    read."""
     url = store_url()
     try:
         version = get_store().version()
@@ -109,7 +110,8 @@ def warm_up() -> threading.Thread | None:
 def _warm(url: str, version: int) -> None:
     try:
         isolation_table(url, version)  # builds graph(url, version) on the way
-        keystone_table(url, version)
+        # keystones are not warmed: ranking every place holds the GIL for seconds and would
+        # block the Person page; the Resilience page computes them when it is opened
     except Exception:  # noqa: S110 - a page that needs it will show the error as one sentence
         pass
 
@@ -216,10 +218,95 @@ def graph(url: str, version: int) -> nx.MultiDiGraph:
 
 @st.cache_resource(show_spinner="Finding who is isolated…", max_entries=2)
 def isolation_table(url: str, version: int) -> pd.DataFrame:
-    """Every person's isolation level and reasons, computed once per store version (read-only)."""
+    """Every person's isolation level and reasons at the store's current version (read-only).
+
+    After a write only the people it touched are measured again and the last table is patched
+    (:func:`patched_isolation`), so a write shows at once instead of re-measuring everyone."""
+    store = _open(url)
+    with _ISOLATION_LOCK:
+        now = store.version()
+        G = graph(url, now)
+        held = _ISOLATION.get(url)
+        if held is not None and held[0] == now:
+            return held[1]
+        table = None
+        if held is not None:
+            since = getattr(store, "changes_since", None)
+            changes = since(held[0]) if since is not None else None
+            if changes is not None:
+                table = patched_isolation(G, held[1], touched_people(G, changes, held[2]))
+        if table is None:
+            from assetmap.graph.analysis.isolation import isolated_people
+
+            table = isolated_people(G)
+        _ISOLATION[url] = (now, table, G)  # the graph it is of: who a deletion was tied to
+        return table
+
+
+#: The last isolation table per store URL, the version and graph it is of (patched after writes;
+#: the graph is replaced by the next one, copy on write, so an erased person is let go).
+_ISOLATION: dict[str, tuple[int, pd.DataFrame, nx.MultiDiGraph]] = {}
+_ISOLATION_LOCK = threading.RLock()
+
+
+def touched_people(G: nx.MultiDiGraph, changes: dict[str, set],
+                   before: nx.MultiDiGraph | None = None) -> set[str]:
+    """The people whose isolation a set of changes (``SQLiteStore.changes_since``) may move:
+    people written or deleted, both ends of a tie written or ended, everyone tied to a group
+    or organisation that changed (its closing changes their level) and everyone who was tied,
+    in the ``before`` graph, to something now deleted."""
+    ids = set(changes.get("nodes", ()))
+    for src, dst, _kind in changes.get("ties", ()):
+        ids.update((src, dst))
+    touched: set[str] = set()
+
+    def people_tied_to(H: nx.MultiDiGraph, n: str) -> None:
+        for adj in (H._succ[n], H._pred[n]):
+            touched.update(o for o in adj if H._node[o].get("kind") == vocab.PERSON)
+
+    for n in ids:
+        attrs = G._node.get(n)
+        if attrs is None:  # deleted: its row goes, and its ties went with it
+            touched.add(n)
+            if before is not None and n in before._node:
+                people_tied_to(before, n)
+        elif attrs.get("kind") == vocab.PERSON:
+            touched.add(n)
+        elif attrs.get("kind") in vocab.ASSET_KINDS:
+            people_tied_to(G, n)
+    return touched
+
+
+def patched_isolation(G: nx.MultiDiGraph, table: pd.DataFrame,
+                      touched: set[str]) -> pd.DataFrame:
+    """``table`` (:func:`assetmap.graph.analysis.isolated_people` of an earlier graph) with the
+    rows of ``touched`` people measured again on ``G``: each is measured on the small graph of
+    them, everything tied to them and the groups their ties run through, which holds all that
+    their row depends on. Equal to measuring the whole of ``G`` again."""
     from assetmap.graph.analysis.isolation import isolated_people
 
-    return isolated_people(graph(url, version))
+    nodes = G._node
+    alive = {p for p in touched if nodes.get(p, {}).get("kind") == vocab.PERSON}
+    keep = set(alive)
+    for p in alive:
+        for adj in (G._succ[p], G._pred[p]):
+            for other, keyed in adj.items():
+                keep.add(other)
+                for attrs in keyed.values():
+                    via = attrs.get("via")
+                    if isinstance(via, str) and via in nodes:
+                        keep.add(via)
+    fresh = isolated_people(G.subgraph(keep).copy()) if alive else table.iloc[0:0]
+    fresh = fresh[fresh["person_id"].isin(alive)]
+    rest = table[~table["person_id"].isin(touched)]
+    out = pd.concat([rest, fresh], ignore_index=True)
+    if out.empty:
+        return out
+    from assetmap.graph.analysis.circles import LEVELS
+
+    out["level"] = pd.Categorical(out["level"].astype(str), categories=list(LEVELS),
+                                  ordered=True)
+    return out.sort_values(["level", "person_id"], kind="stable").reset_index(drop=True)
 
 
 @st.cache_resource(show_spinner="Ranking keystone assets…", max_entries=2)
@@ -233,26 +320,63 @@ def keystone_table(url: str, version: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _people_options(url: str, version: int) -> pd.DataFrame:
-    from assetmap import vocab
-
-    G = graph(url, version)
-    nodes = G._node
-    rows = []
-    for node_id, attrs in nodes.items():
-        if attrs.get("kind") != vocab.PERSON:
-            continue
-        lsoa = attrs.get("area")
-        place = nodes.get(lsoa, {}) if isinstance(lsoa, str) else {}
-        ward = nodes.get(place.get("parent"), {}) if place else {}
-        where = ", ".join(str(x) for x in (ward.get("name"), place.get("name")) if x)
-        rows.append((node_id, f"{attrs.get('name') or 'Unnamed'} — {where or 'area unknown'}"))
+    """Every person's picker label: :func:`assetmap.worklist.graph_person_labels` (name · ward ·
+    age band · short id, never two alike) and their isolation level, so a coordinator can find
+    the service-only person without opening records one by one. After a write only the labels
+    of people it touched are made again (see :func:`_person_labels`)."""
+    table = isolation_table(url, version)
+    labels = _person_labels(url)
+    levels = dict(zip(table["person_id"], table["level"].astype(str), strict=True))
+    rows = [(pid, f"{label} · {levels[pid]}" if pid in levels else label)
+            for pid, label in labels.items()]
     frame = pd.DataFrame(rows, columns=["person_id", "label"])
     return frame.sort_values(["label", "person_id"], kind="stable").reset_index(drop=True)
 
 
+#: The last people's labels (without level) per store URL, and the version they are of.
+_LABELS: dict[str, tuple[int, dict[str, str]]] = {}
+
+
+def _person_labels(url: str) -> dict[str, str]:
+    """Every person's :func:`assetmap.worklist.graph_person_labels` at the store's current
+    version. After a write that added or removed no one and changed no area, only the people
+    it wrote are labelled again (the short ids depend on who is in the store, so an addition
+    or removal labels everyone afresh)."""
+    from assetmap.worklist import graph_person_labels
+
+    store = _open(url)
+    with _ISOLATION_LOCK:
+        now = store.version()
+        G = graph(url, now)
+        held = _LABELS.get(url)
+        if held is not None and held[0] == now:
+            return held[1]
+        labels = None
+        if held is not None:
+            since = getattr(store, "changes_since", None)
+            changes = since(held[0]) if since is not None else None
+            if changes is not None:
+                nodes = G._node
+                written = changes.get("nodes", set())
+                people = {n for n in written if nodes.get(n, {}).get("kind") == vocab.PERSON}
+                same = (all(n in nodes and nodes[n].get("kind") != vocab.AREA for n in written)
+                        and people <= held[1].keys())
+                if same:
+                    labels = dict(held[1])
+                    # the same people, so the same short ids: keep each one's, and label
+                    # again only the people written
+                    for p, text in graph_person_labels(G, people).items():
+                        labels[p] = f"{text.rsplit(' · ', 1)[0]} · {held[1][p].rsplit(' · ', 1)[1]}"
+        if labels is None:
+            labels = graph_person_labels(
+                G, [n for n, a in G._node.items() if a.get("kind") == vocab.PERSON])
+        _LABELS[url] = (now, labels)
+        return labels
+
+
 def selectable_people(store: GraphStore, user: User | None = None) -> pd.DataFrame:
-    """The people this user may open on the Person page: ``person_id`` and ``label`` (display
-    name and area), sorted; only those
+    """The people this user may open on the Person page: ``person_id`` and ``label`` (name,
+    ward, age band, short id and isolation level), sorted; only those
     :func:`assetmap.governance.access.can_view_person` allows (a coordinator's caseload, an admin
     anyone,
     a hub analyst no one; no user, no one). The shared cache holds the whole list; the filter

@@ -49,7 +49,12 @@ def _timeline(store: Any, person_id: str, G: Any) -> None:
     if timeline["scores"].empty and timeline["events"].empty:
         st.caption("No scores, referrals or dated ties yet: record a scale below to start "
                    "their timeline.")
-    st.altair_chart(timeline_chart(timeline), width="stretch")
+    from assetmap.ui.a11y import described
+
+    chart = described(timeline_chart(timeline), "Timeline of this person's community ties, "
+                      "isolation level and wellbeing scores; the dated list is in the tables "
+                      "below.")
+    st.altair_chart(chart, width="stretch")
     st.caption("Community ties and isolation level on each day something changed; scores as a "
                "share of their range, turned so that higher is always better (hover for the "
                "score itself). Dashed lines mark referrals and the days they joined a group.")

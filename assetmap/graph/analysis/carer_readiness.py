@@ -16,7 +16,10 @@ the published counts per area (small numbers protected by :mod:`assetmap.governa
 
 from __future__ import annotations
 
+from typing import Any
+
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from assetmap import settings as _settings
@@ -33,10 +36,7 @@ _WORDS = {"training": "no carer training recorded",
 
 
 def _recorded(attrs: dict) -> set[str]:
-    value = attrs.get("carer_supports") or []
-    if isinstance(value, str):
-        value = [value]
-    return {str(v).strip().lower().replace(" ", "_") for v in value} & set(vocab.CARER_SUPPORTS)
+    return set(vocab.carer_supports_in(attrs.get("carer_supports")))
 
 
 def _has_unpaid_backup(G: nx.MultiDiGraph, carer: str, cared: set[str]) -> bool:
@@ -82,15 +82,56 @@ def carer_readiness(G: nx.MultiDiGraph) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def carer_readiness_by_area(G: nx.MultiDiGraph, level: str = "ward",
+def carer_readiness_snapshot(snap: Any) -> pd.DataFrame:
+    """:func:`carer_readiness` over a :class:`~assetmap.graph.analysis.snapshot.Snapshot` (the
+    recorded supports are a column there; CARES_FOR and SHARED_LIVES ties are arrays): the same
+    rows in the same order."""
+    from assetmap.graph.analysis.snapshot import TIE_CODES
+    from assetmap.model import ROLE_BITS
+
+    code = {k: i for i, k in enumerate(TIE_CODES)}
+    person = snap.is_person
+    src, dst, tk = snap.src, snap.dst, snap.tie_kind
+    is_cf = tk == code["CARES_FOR"]
+    carer = (snap.bits["roles"] & ROLE_BITS["carer"]) != 0
+    carer[src[is_cf]] = True
+    carer &= person
+    # current CARES_FOR ties between two different people (what circles.circle counts)
+    live = is_cf & snap.current() & person[src] & person[dst] & (src != dst)
+    cares_for: dict[int, set[int]] = {}
+    carers_of: dict[int, set[int]] = {}
+    for s, d in zip(src[live].tolist(), dst[live].tolist(), strict=True):
+        cares_for.setdefault(s, set()).add(d)
+        carers_of.setdefault(d, set()).add(s)
+    shared = set(src[tk == code["SHARED_LIVES"]].tolist())
+    supports = snap.text["carer_supports"]
+    rows = []
+    for p in np.flatnonzero(carer).tolist():
+        have = set(supports[p].split(",")) if supports[p] else set()
+        cared = cares_for.get(p, set())
+        if "emergency_plan" not in have and cared and all(
+                (carers_of.get(q, set()) - {p}) or q in shared for q in cared):
+            have.add("emergency_plan")
+        for item in vocab.CARER_SUPPORTS:
+            if item not in have:
+                rows.append({"person_id": snap.ids[p], "name": snap.name[p],
+                             "area": snap.area[p], "missing": item, "cares_for": len(cared),
+                             "reasons": _WORDS[item]})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def carer_readiness_by_area(G: Any, level: str = "ward",
                             conf: _settings.Settings | None = None) -> pd.DataFrame:
-    """Published counts per area of carers missing each item (columns ``vocab.CARER_SUPPORTS``);
-    no person appears, and small counts are protected like every other area count."""
+    """Published counts per area of carers missing each item (columns ``vocab.CARER_SUPPORTS``)
+    from a graph or a snapshot (``assetmap analyse``); no person appears, and small counts are
+    protected like every other area count."""
     from assetmap.governance import privacy
+    from assetmap.graph.analysis.snapshot import Snapshot
     from assetmap.reports import counts_by_area
 
     conf = conf or _settings.load()
-    table = counts_by_area(carer_readiness(G), G, level, "missing", list(vocab.CARER_SUPPORTS))
+    rows = carer_readiness_snapshot(G) if isinstance(G, Snapshot) else carer_readiness(G)
+    table = counts_by_area(rows, G, level, "missing", list(vocab.CARER_SUPPORTS))
     for column in vocab.CARER_SUPPORTS:
         table[column] = privacy.suppress_counts(table[column], conf)
     return table

@@ -3,8 +3,10 @@
 A *carer* is a person with the ``carer`` role or a CARES_FOR tie. *Carers' support* is an open
 group or organisation they attend, volunteer at or are supported by that serves the
 ``carer_support`` need, is a carers' centre, or is a Shared Lives scheme. A cared-for person has
-*back-up* when a second unpaid carer, a Shared Lives carer or paid support is tied to them; one
-carer and none of these means that when the carer is ill, nobody steps in.
+*back-up* when a second unpaid carer or a Shared Lives carer is tied to them; one carer and
+neither means that when the carer is ill, nobody steps in. Paid support (a PA, an agency) is not
+back-up: it works set hours and is not there when the carer is taken ill at night (issue 17).
+Ended ties (``until`` today or earlier) count for neither.
 """
 
 from __future__ import annotations

@@ -19,11 +19,15 @@ Counting rules (documented once, used everywhere):
 - a community tie *runs through* a group when it is the person's ATTENDS / VOLUNTEERS_AT tie to
   that group, or a tie between two people whose ``via`` prop names the group where they met
   (importers record it where known). Only a person's own ties decide their level, so adding a
-  tie never makes anyone more isolated and removing one never makes anyone less.
+  tie never makes anyone more isolated and removing one never makes anyone less;
+- a tie whose ``until`` day is today or earlier has *ended* (``governance.recording.end_tie``):
+  it is kept as history (:mod:`assetmap.graph.analysis.outcomes` reads it for past dates) but
+  counts nowhere now, so ending a tie moves a person's level as removing it would.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import gc
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +39,7 @@ import networkx as nx
 
 from assetmap import vocab
 from assetmap.graph.analysis import scales as _scales
+from assetmap.model import tie_ended
 
 #: Isolation levels, worst first. A level's index is its rank (lower is more isolated). Named
 #: so that nothing claims "connected" on thin evidence: the cut-offs are the published ones of
@@ -50,6 +55,9 @@ LEVEL_RANK: dict[str, int] = {name: i for i, name in enumerate(LEVELS)}
 MEMBERSHIP_TIES: frozenset[str] = frozenset({"ATTENDS", "VOLUNTEERS_AT"})
 FAMILY_TIES: frozenset[str] = frozenset({"FAMILY"})
 FRIEND_TIES: frozenset[str] = frozenset({"FRIEND", "NEIGHBOUR", "PEER"})
+#: Ties that give a carer emergency back-up: a Shared Lives household. Paid support is not
+#: back-up (a PA works set hours and may not step in when the carer cannot; issue 17).
+BACKUP_TIES: frozenset[str] = frozenset({"SHARED_LIVES"})
 
 _ROLE_OF: dict[tuple[str, bool], str] = {
     ("FAMILY", True): "family", ("FAMILY", False): "family",
@@ -63,6 +71,11 @@ _ROLE_OF: dict[tuple[str, bool], str] = {
 
 _ROLES_OUT: dict[str, str] = {k: r for (k, out), r in _ROLE_OF.items() if out}
 _ROLES_IN: dict[str, str] = {k: r for (k, out), r in _ROLE_OF.items() if not out}
+
+
+def today_iso() -> str:
+    """Today as ISO text: the day against which a tie's ``until`` is read."""
+    return _dt.date.today().isoformat()
 
 
 def is_open(attrs: dict[str, Any]) -> bool:
@@ -122,8 +135,9 @@ def _ends(G: nx.MultiDiGraph, n: str) -> Iterable[tuple[str, str, dict[str, Any]
             yield other, attrs.get("kind", key), attrs, False
 
 
-def circle(G: nx.MultiDiGraph, person_id: str) -> Circle:
-    """The circle of one person, counted by the rules in this module's docstring."""
+def circle(G: nx.MultiDiGraph, person_id: str, today: _dt.date | str | None = None) -> Circle:
+    """The circle of one person, counted by the rules in this module's docstring (ties that
+    had ended by ``today``, default the real today, left out)."""
     # A tight loop over networkx's adjacency dicts (_succ/_pred): this runs for every person in
     # whole-area analyses, so it avoids views, generators and repeated attribute lookups.
     c = Circle()
@@ -135,14 +149,18 @@ def circle(G: nx.MultiDiGraph, person_id: str) -> Circle:
     shared_counts = shared_lives_count()
     linked, through = c.linked, c.through
     role_out, role_in = _ROLES_OUT, _ROLES_IN
+    today = today_iso() if today is None else (
+        today.isoformat() if isinstance(today, _dt.date) else today)
     for out, adj in ((True, G._succ[person_id]), (False, G._pred[person_id])):
         for other, keyed in adj.items():
             if other == person_id:
                 continue
-            linked.add(other)
             o = nodes[other]
             okind = o.get("kind")
             for key, attrs in keyed.items():
+                if "until" in attrs and tie_ended(attrs, today):
+                    continue  # an ended tie is history, not part of the circle now
+                linked.add(other)
                 # edges are keyed by tie kind (to_networkx); fall back to the attribute
                 kind = key if key in classes else attrs.get("kind")
                 cls = classes.get(kind)
@@ -181,7 +199,7 @@ def circle(G: nx.MultiDiGraph, person_id: str) -> Circle:
                     if okind in assets_ and o.get("status") == "closed":
                         continue
                     c.professional.add(other)
-                    if kind in ("SHARED_LIVES", "PAID_SUPPORT"):
+                    if kind in BACKUP_TIES:
                         c.backup.add(other)
     return c
 

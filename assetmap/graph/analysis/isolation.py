@@ -187,6 +187,7 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
     pr_p: list[int] = []
     pr_o: list[int] = []
     shared_counts = _c.shared_lives_count()
+    today, ended = _c.today_iso(), _c.tie_ended
     for u, nbrs in G._succ.items():
         iu = index[u]
         u_person = is_person[iu]
@@ -195,6 +196,8 @@ def isolated_people(G: nx.MultiDiGraph) -> pd.DataFrame:
                 continue
             iv = index[v]
             for key, attrs in keyed.items():
+                if "until" in attrs and ended(attrs, today):
+                    continue  # ended: history, not a current tie (circles.circle)
                 kind = key if key in classes else attrs.get("kind")
                 cls = classes.get(kind)
                 if cls == vocab.COMMUNITY:

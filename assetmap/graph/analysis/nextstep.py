@@ -95,10 +95,12 @@ def _asset_index(snap: Snapshot) -> tuple[Any, ...]:
     n64 = np.int64(n)
     assets = np.flatnonzero(snap.is_asset & ~snap.closed)
     offers = _offers(snap, assets)
-    # already tied (any tie, either direction), and how many attend each asset
-    linked = _distinct(np.concatenate([snap.src.astype(np.int64) * n64 + snap.dst,
-                                       snap.dst.astype(np.int64) * n64 + snap.src]))
-    att = (snap.tie_kind == _TIE["ATTENDS"]) & snap.is_person[snap.src]
+    # already tied (any current tie, either direction), and how many attend each asset; an
+    # ended tie (``until`` passed) is history, so its other end may be suggested again
+    now = snap.current()
+    src, dst = snap.src[now].astype(np.int64), snap.dst[now].astype(np.int64)
+    linked = _distinct(np.concatenate([src * n64 + dst, dst * n64 + src]))
+    att = now & (snap.tie_kind == _TIE["ATTENDS"]) & snap.is_person[snap.src]
     attendees = np.bincount(snap.dst[att], minlength=n)
     full = ~np.isnan(snap.capacity[assets]) & (attendees[assets] >= snap.capacity[assets])
     a_has = ~np.isnan(snap.lat[assets]) & ~np.isnan(snap.lon[assets])
@@ -141,21 +143,22 @@ def suggest_all(snap: Snapshot, top: int = 1, max_km: float | None = None,
     n = len(snap.ids)
     n64 = np.int64(n)
     assets = np.flatnonzero(snap.is_asset & ~snap.closed)
+    rows: np.ndarray  # the people's rows in the snapshot
     if people is None:
-        people = np.flatnonzero(snap.is_person)
+        rows = np.flatnonzero(snap.is_person)
     else:
         at = snap.index
-        people = np.array(sorted(at[p] for p in people if p in at), dtype=np.int64)
-        people = people[snap.is_person[people]]
-    if not len(assets) or not len(people):
+        rows = np.array(sorted(at[p] for p in people if p in at), dtype=np.int64)
+        rows = rows[snap.is_person[rows]]
+    if not len(assets) or not len(rows):
         return pd.DataFrame(columns=COLUMNS)
     assets, offers, linked, full, nowhere, index_groups = _asset_index(snap)
     groups = [(code, members, tree, min(len(members), top + most + 2))
               for code, members, tree, most in index_groups]
     radius = chord(max_km) * (1 + 1e-9)  # a hair wide: the exact haversine decides below
     frames = []
-    for start in range(0, len(people), chunk):
-        who = people[start:start + chunk]
+    for start in range(0, len(rows), chunk):
+        who = rows[start:start + chunk]
         wants = _wants(snap, who)
         p_has = ~np.isnan(snap.lat[who]) & ~np.isnan(snap.lon[who])
         rows_p: list[np.ndarray] = []

@@ -135,7 +135,7 @@ def circle_on(store_or_graph: Any, person_id: str, day: _dt.date | str) -> _c.Ci
         H = _ego_on(store_or_graph, person_id, day)
     else:
         H = _ego_from_store(store_or_graph, person_id, day)
-    return _c.circle(H, person_id)
+    return _c.circle(H, person_id, today=day)  # ties ended after ``day`` still counted then
 
 
 def level_on(store_or_graph: Any, person_id: str, day: _dt.date | str) -> str:

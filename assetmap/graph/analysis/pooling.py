@@ -6,6 +6,16 @@ finds such sets greedily: the budget holder with the most others within ``max_km
 set of everyone not yet placed within ``max_km / 2`` of them, so every two homes in a set are at
 most ``max_km`` apart. Only people who have consented to be suggested are included, because a
 pooling set is a suggestion of people to one another.
+
+Budgets pool only with their own kind (``budget_kind``: an NHS personal health budget, a
+social-care direct payment or an individual service fund; ``vocab.BUDGET_KINDS``): NHS and
+council money answer to different rules, so a set never mixes them, and holders whose budget
+type is not recorded form their own sets, marked "unrecorded" (check before pooling). Each set
+says what it could commission (``could_commission``, with ``commission_reasons``): **something
+new** where no open group or service for the goal is within ``max_km`` of the set's centre (the
+mean of its homes: a point in the middle of where they live, never a home), **strengthen a
+group at risk** where a matching group within reach has status at risk (the nearest is the
+``commission_target``), otherwise **join what is there**.
 """
 
 from __future__ import annotations
@@ -25,8 +35,16 @@ from assetmap.geo import EARTH_RADIUS_M, haversine_km_array
 from assetmap.governance.privacy import has_consent
 from assetmap.graph.analysis import circles as _c
 from assetmap.graph.analysis.suggestions import wants
+from assetmap.model import ANALYSIS_COLUMNS, INTEREST_BITS, NEED_BITS, analysis_fields
 
-COLUMNS: list[str] = ["goal", "people", "members", "areas", "max_km_apart", "reasons"]
+COLUMNS: list[str] = ["goal", "budget_kind", "people", "members", "areas", "max_km_apart",
+                      "could_commission", "commission_target", "commission_reasons", "reasons"]
+
+#: Holders whose budget type is not recorded pool together under this word.
+UNRECORDED = "unrecorded"
+
+#: A provider for the commission check: (id, name, lat, lon, at risk, interest bits, need bits).
+_Provider = tuple[str, str, float, float, bool, int, int]
 
 
 def unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -40,16 +58,35 @@ def chord(km: float) -> float:
     return 2.0 * math.sin(min(math.pi, km * 1000.0 / EARTH_RADIUS_M) / 2.0)
 
 
+def _bucket(kind: Any) -> str:
+    return kind if kind in vocab.BUDGET_KINDS else UNRECORDED
+
+
 @_c.whole_graph
 def pooling_opportunities(G: nx.MultiDiGraph, max_km: float | None = None,
                           min_size: int = 3) -> pd.DataFrame:
-    """Sets of at least ``min_size`` consenting budget holders sharing a goal, homes within
-    ``max_km`` of each other (default: the ``max_travel_km`` setting); largest sets first."""
+    """Sets of at least ``min_size`` consenting budget holders of one budget kind sharing a
+    goal, homes within ``max_km`` of each other (default: the ``max_travel_km`` setting), with
+    what each could commission; largest sets first."""
     _c.check_graph(G)
     max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
-    by_goal: dict[str, list[tuple[str, float, float, Any]]] = {}
+    by_goal: dict[tuple[str, str], list[tuple[str, float, float, Any]]] = {}
+    providers: list[_Provider] = []
+    col = {c: i for i, c in enumerate(ANALYSIS_COLUMNS)}
     for p, attrs in G._node.items():
-        if attrs.get("kind") != vocab.PERSON or attrs.get("personal_budget") is not True:
+        kind = attrs.get("kind")
+        if kind in vocab.ASSET_KINDS:
+            if _c.is_open(attrs) and attrs.get("lat") is not None \
+                    and attrs.get("lon") is not None:
+                f = analysis_fields(kind, {k: v for k, v in attrs.items() if k != "kind"})
+                providers.append((p, str(attrs.get("name") or p), float(attrs["lat"]),
+                                  float(attrs["lon"]), f[col["status"]] == "at_risk",
+                                  int(f[col["interests"]]), int(f[col["needs"]])))
+            continue
+        if kind != vocab.PERSON:
+            continue
+        budget = vocab.budget_kind(attrs.get("budget_kind"))
+        if attrs.get("personal_budget") is not True and budget is None:
             continue
         if attrs.get("lat") is None or attrs.get("lon") is None:
             continue
@@ -57,19 +94,23 @@ def pooling_opportunities(G: nx.MultiDiGraph, max_km: float | None = None,
             continue
         for goal in wants(attrs) | {f"interest:{g}" for g in
                                     vocab.canonical_interests(attrs.get("goals") or [])}:
-            by_goal.setdefault(goal, []).append((p, attrs["lat"], attrs["lon"], attrs.get("area")))
-    return _pools(by_goal, max_km, min_size)
+            by_goal.setdefault((goal, _bucket(budget)), []).append(
+                (p, attrs["lat"], attrs["lon"], attrs.get("area")))
+    return _pools(by_goal, max_km, min_size, sorted(providers))
 
 
 def pooling_opportunities_snapshot(snap: Any, max_km: float | None = None,
                                    min_size: int = 3) -> pd.DataFrame:
-    """:func:`pooling_opportunities` over a snapshot (budget, consent, location, interest,
-    need and goal codes are columns there): the same sets in the same order."""
+    """:func:`pooling_opportunities` over a snapshot (budget, budget kind, consent, location,
+    interest, need and goal codes are columns there): the same sets in the same order."""
     max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
-    holders = np.flatnonzero(snap.is_person & (snap.flags["personal_budget"] == 1)
+    kinds = snap.text["budget_kind"]
+    recorded = np.array([k is not None for k in kinds], dtype=bool)
+    holders = np.flatnonzero(snap.is_person
+                             & ((snap.flags["personal_budget"] == 1) | recorded)
                              & (snap.flags["consent_suggest"] == 1)
                              & ~np.isnan(snap.lat) & ~np.isnan(snap.lon))
-    by_goal: dict[str, list[tuple[str, float, float, Any]]] = {}
+    by_goal: dict[tuple[str, str], list[tuple[str, float, float, Any]]] = {}
     for i in holders.tolist():
         text = snap.text["goal_text"][i]
         attrs = {"interests": snap.words(i, "interests"), "needs": snap.words(i, "needs"),
@@ -78,16 +119,52 @@ def pooling_opportunities_snapshot(snap: Any, max_km: float | None = None,
                                 vocab.canonical_interests(attrs.get("goals") or [])}
         row = (snap.ids[i], float(snap.lat[i]), float(snap.lon[i]), snap.area[i])
         for goal in goals:
-            by_goal.setdefault(goal, []).append(row)
-    return _pools(by_goal, max_km, min_size)
+            by_goal.setdefault((goal, _bucket(kinds[i])), []).append(row)
+    located = snap.is_asset & ~snap.closed & ~np.isnan(snap.lat) & ~np.isnan(snap.lon)
+    status = snap.text["status"]
+    providers = [(snap.ids[i], str(snap.name[i] or snap.ids[i]), float(snap.lat[i]),
+                  float(snap.lon[i]), status[i] == "at_risk", int(snap.bits["interests"][i]),
+                  int(snap.bits["needs"][i])) for i in np.flatnonzero(located).tolist()]
+    return _pools(by_goal, max_km, min_size, sorted(providers))
 
 
-def _pools(by_goal: dict[str, list[tuple[str, float, float, Any]]], max_km: float,
-           min_size: int) -> pd.DataFrame:
+def _commission(goal: str, lat: float, lon: float, providers: list[_Provider],
+                max_km: float) -> tuple[str, str | None, str]:
+    """What a set centred at (lat, lon) could commission for ``goal``, the group to strengthen
+    (if any) and why, in words."""
+    tag, word = goal.split(":", 1)
+    what = vocab.label(word)
+    bit = (NEED_BITS if tag == "need" else INTEREST_BITS).get(word, 0)
+    match = [pr for pr in providers if (pr[6] if tag == "need" else pr[5]) & bit]
+    if match:
+        km = haversine_km_array(lat, lon, np.array([pr[2] for pr in match]),
+                                np.array([pr[3] for pr in match]))
+        near = [(round(float(k), 6), pr[0], pr) for k, pr in zip(km, match, strict=True)
+                if k <= max_km]
+    else:
+        near = []
+    if not near:
+        return (vocab.COMMISSION_NEW, None,
+                f"no open group or service for {what} within {max_km:.1f} km of where they "
+                "live: pooled, their budgets could commission one")
+    at_risk = sorted((k, i, pr) for k, i, pr in near if pr[4])
+    if at_risk:
+        _, target, pr = at_risk[0]
+        return (vocab.COMMISSION_STRENGTHEN, target,
+                f"{pr[1]} offers {what} within reach and is at risk: pooled budgets could "
+                "help keep it going")
+    offers = "group or service offers" if len(near) == 1 else "groups or services offer"
+    return (vocab.COMMISSION_EXISTING, None,
+            f"{len(near)} open {offers} {what} within reach: they could join, or pool to fund "
+            "what they need there")
+
+
+def _pools(by_goal: dict[tuple[str, str], list[tuple[str, float, float, Any]]], max_km: float,
+           min_size: int, providers: list[_Provider]) -> pd.DataFrame:
     rows = []
     radius = chord(max_km / 2.0)
-    for goal in sorted(by_goal):
-        members = sorted(by_goal[goal])
+    for goal, budget in sorted(by_goal):
+        members = sorted(by_goal[(goal, budget)])
         if len(members) < min_size:
             continue
         ids = [m[0] for m in members]
@@ -108,17 +185,25 @@ def _pools(by_goal: dict[str, list[tuple[str, float, float, Any]]], max_km: floa
             apart = max(float(haversine_km_array(sub_lat[i], sub_lon[i], sub_lat, sub_lon).max())
                         for i in range(len(chosen)))
             what = vocab.label(goal.split(":", 1)[1])
+            could, target, why = _commission(goal, float(sub_lat.mean()),
+                                             float(sub_lon.mean()), providers, max_km)
+            holders = ("people with personal budgets" if budget == UNRECORDED
+                       else f"people holding a {vocab.BUDGET_KIND_LABELS[budget]}")
             rows.append({
-                "goal": goal, "people": len(chosen), "members": [ids[j] for j in chosen],
+                "goal": goal, "budget_kind": budget, "people": len(chosen),
+                "members": [ids[j] for j in chosen],
                 "areas": sorted({members[j][3] for j in chosen if members[j][3]}),
-                "max_km_apart": round(apart, 3),
-                "reasons": (f"{len(chosen)} people with personal budgets "
+                "max_km_apart": round(apart, 3), "could_commission": could,
+                "commission_target": target, "commission_reasons": why,
+                "reasons": (f"{len(chosen)} {holders} "
                             + (f"share a need ({what})" if goal.startswith("need:")
                                else f"are into {what}")
-                            + f" and live within {apart:.1f} km of each other"),
+                            + f" and live within {apart:.1f} km of each other"
+                            + ("; budget type not recorded: check before pooling"
+                               if budget == UNRECORDED else "")),
             })
     df = pd.DataFrame(rows, columns=COLUMNS)
     if df.empty:
         return df
-    return df.sort_values(["people", "goal"], ascending=[False, True],
+    return df.sort_values(["people", "goal", "budget_kind"], ascending=[False, True, True],
                           kind="stable").reset_index(drop=True)

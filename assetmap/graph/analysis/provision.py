@@ -3,7 +3,12 @@
 For each area of ``areas`` and each canonical need: how many people have the need, how many open
 groups and organisations meeting it lie within ``max_km`` of the area's boundary, how many of the
 people have no such provider within ``max_km`` of home (haversine), and the median distance from
-their homes to the nearest one. Rows with demand and no provider in reach are flagged. People are
+their homes to the nearest one. Rows with demand and no provider in reach are flagged. With
+``weights`` (asset id -> weight, e.g. :func:`assetmap.ratings.provision_weights`: provision its
+users rate inaccessible counts as a quarter to a half of a provider), ``weighted_providers`` sums
+the weights of the providers in reach (1.0 each by default, so it equals
+``providers_within_reach`` without ratings), and rows with demand whose providers add up to less
+than one whole provider are ``weak_provision``. People are
 placed in an area by their ``area`` (or the nearest enclosing Area node's ``parent`` chain), and
 failing that by their location. The counts are raw: pass them through
 :func:`assetmap.governance.privacy.suppress_counts` before publishing; the ``reasons`` already use
@@ -13,6 +18,7 @@ counts ("<8 people ...").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -31,8 +37,9 @@ from assetmap.graph.analysis.suggestions import canonical_words
 from assetmap.model import NEED_BITS
 
 COLUMNS: list[str] = ["area_code", "area_name", "need", "people_with_need",
-                      "providers_within_reach", "people_without_provider", "median_nearest_km",
-                      "flagged", "reasons", "geometry"]
+                      "providers_within_reach", "weighted_providers", "people_without_provider",
+                      "median_nearest_km", "flagged", "weak_provision", "reasons", "geometry"]
+Weights = Mapping[str, float] | None
 
 
 def _area_of(G: nx.MultiDiGraph, area: Any, codes: set[str]) -> str | None:
@@ -51,11 +58,12 @@ def _chord_to_km(c: np.ndarray) -> np.ndarray:
 
 @_c.whole_graph
 def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
-                   max_km: float | None = None) -> gpd.GeoDataFrame:
+                   max_km: float | None = None, weights: Weights = None) -> gpd.GeoDataFrame:
     """One row per area × need (every canonical need), ready to map; see the module docstring.
 
     ``areas`` needs ``area_code``, ``area_name`` and polygon ``geometry``; ``max_km`` defaults to
-    the ``max_travel_km`` setting.
+    the ``max_travel_km`` setting; ``weights`` maps asset id -> how much it counts as a provider
+    (missing: 1.0).
     """
     _c.check_graph(G)
     missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
@@ -69,8 +77,9 @@ def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
 
     # People with needs, placed in an area.
     person_rows: list[tuple[str | None, float | None, float | None, list[str]]] = []
-    providers: dict[str, list[tuple[float, float]]] = {n: [] for n in needs}
-    for attrs in G._node.values():
+    providers: dict[str, list[tuple[float, float, float]]] = {n: [] for n in needs}
+    weights = weights or {}
+    for node, attrs in G._node.items():
         kind = attrs.get("kind")
         if kind == vocab.PERSON:
             pn = canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in)
@@ -80,12 +89,14 @@ def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
         elif kind in vocab.ASSET_KINDS and _c.is_open(attrs) and attrs.get("lat") is not None \
                 and attrs.get("lon") is not None:
             for need in canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in):
-                providers[need].append((attrs["lat"], attrs["lon"]))
+                providers[need].append((attrs["lat"], attrs["lon"],
+                                        float(weights.get(node, 1.0))))
     return _gaps(person_rows, providers, areas, codes, crs, needs, max_km)
 
 
 def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
-                            max_km: float | None = None) -> gpd.GeoDataFrame:
+                            max_km: float | None = None,
+                            weights: Weights = None) -> gpd.GeoDataFrame:
     """:func:`provision_gaps` over a snapshot (needs, status and locations are columns
     there): the same rows."""
     missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
@@ -122,15 +133,18 @@ def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
     areas_ = [area_of(snap.area[i]) for i in who.tolist()]
     person_rows = [(a, la, lo, list(words[w])) for a, la, lo, w in
                    zip(areas_, lats, lons, which.ravel().tolist(), strict=True)]
-    providers: dict[str, list[tuple[float, float]]] = {}
+    providers: dict[str, list[tuple[float, float, float]]] = {}
     located = snap.is_asset & ~snap.closed & ~np.isnan(snap.lat) & ~np.isnan(snap.lon)
+    weights = weights or {}
     for need in needs:
         at = np.flatnonzero(located & ((need_bits & NEED_BITS[need]) != 0))
-        providers[need] = list(zip(snap.lat[at].tolist(), snap.lon[at].tolist(), strict=True))
+        providers[need] = list(zip(snap.lat[at].tolist(), snap.lon[at].tolist(),
+                                   [float(weights.get(snap.ids[i], 1.0)) for i in at.tolist()],
+                                   strict=True))
     return _gaps(person_rows, providers, areas, codes, crs, needs, max_km)
 
 
-def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float]]],
+def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float, float]]],
           areas: gpd.GeoDataFrame, codes: set[str], crs: Any, needs: list[str],
           max_km: float) -> gpd.GeoDataFrame:
     people = pd.DataFrame(person_rows, columns=["area_code", "lat", "lon", "needs"])
@@ -171,16 +185,18 @@ def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float]]],
     metric = areas.estimate_utm_crs() if areas.crs.is_geographic else areas.crs
     reach = areas[["area_code", "geometry"]].to_crs(metric)
     reach["geometry"] = reach.buffer(max_km * 1000.0)
-    prov_rows = [(need, lon, lat) for need in needs for lat, lon in providers[need]]
+    prov_rows = [(need, lon, lat, w) for need in needs for lat, lon, w in providers[need]]
     if prov_rows:
         pts = gpd.GeoDataFrame(
-            {"need": [r[0] for r in prov_rows]},
+            {"need": [r[0] for r in prov_rows], "weight": [r[3] for r in prov_rows]},
             geometry=gpd.points_from_xy([r[1] for r in prov_rows], [r[2] for r in prov_rows]),
             crs="EPSG:4326").to_crs(metric)
         joined = gpd.sjoin(pts, reach, predicate="within")
         supply = joined.groupby(["area_code", "need"]).size()
+        weighted = joined.groupby(["area_code", "need"])["weight"].sum()
     else:
         supply = pd.Series(dtype=int)
+        weighted = pd.Series(dtype=float)
 
     grid = pd.MultiIndex.from_product([areas["area_code"].astype(str), needs],
                                       names=["area_code", "need"])
@@ -196,9 +212,12 @@ def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float]]],
     out["people_with_need"] = agg["people_with_need"].reindex(grid).fillna(0).astype(int)
     reached = agg["people_reached"].reindex(grid).fillna(0).astype(int)
     out["providers_within_reach"] = supply.reindex(grid).fillna(0).astype(int)
+    out["weighted_providers"] = weighted.reindex(grid).fillna(0.0).astype(float).round(2)
     out["people_without_provider"] = out["people_with_need"] - reached
     out["median_nearest_km"] = agg["median_nearest_km"].reindex(grid).astype(float).round(3)
     out["flagged"] = (out["people_with_need"] > 0) & (out["providers_within_reach"] == 0)
+    out["weak_provision"] = ((out["people_with_need"] > 0) & (out["providers_within_reach"] > 0)
+                             & (out["weighted_providers"] < 1.0))
     out = out.reset_index()
     conf = _settings.load()
     out["reasons"] = [_reason(r, max_km, conf) for r in out.itertuples(index=False)]
@@ -209,17 +228,32 @@ def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float]]],
 
 
 def _reason(r: Any, max_km: float, conf: Any = None) -> str:
-    need = vocab.label(r.need)
-    if r.people_with_need == 0:
+    return reason_text(r.need, publish_count(r.people_with_need, conf), r.providers_within_reach,
+                       publish_count(r.people_without_provider, conf), r.median_nearest_km,
+                       max_km, getattr(r, "weighted_providers", None),
+                       none_anywhere=r.median_nearest_km != r.median_nearest_km)
+
+
+def reason_text(need: str, with_need: str, providers: int, without: str,
+                median_km: float | None, max_km: float, weighted: float | None = None, *,
+                none_anywhere: bool = False) -> str:
+    """Why an area × need row is (or is not) a gap, in words, from counts *as published*
+    (``with_need`` and ``without`` are texts such as "<8", "*" or "25"; ``median_km`` None or
+    NaN where it is not shown), so the words never say more than the table."""
+    need = vocab.label(need)
+    if with_need == "0":
         return f"nobody recorded as needing help with {need}"
-    who = f"{publish_count(r.people_with_need, conf)} people need help with {need}"
-    if r.providers_within_reach == 0:
+    who = f"{with_need} people need help with {need}"
+    if providers == 0:
         tail = f"no provider within {max_km:g} km"
-        if r.median_nearest_km == r.median_nearest_km:  # not NaN
-            tail += f"; nearest is {r.median_nearest_km:.1f} km away (median)"
-        else:
+        if none_anywhere:
             tail += "; none anywhere on the map"
+        elif median_km is not None and median_km == median_km:  # not NaN, and shown
+            tail += f"; nearest is {median_km:.1f} km away (median)"
         return f"{who}; {tail}"
-    return (f"{who}; {r.providers_within_reach} provider"
-            f"{'' if r.providers_within_reach == 1 else 's'} within {max_km:g} km; "
-            f"{publish_count(r.people_without_provider, conf)} without one near home")
+    text = (f"{who}; {providers} provider{'' if providers == 1 else 's'} within {max_km:g} km; "
+            f"{without} without one near home")
+    if weighted is not None and weighted == weighted and weighted < 1.0:
+        text += (f"; weak provision: rated inaccessible, they count as {weighted:g} of a "
+                 "provider")
+    return text

@@ -14,6 +14,10 @@ council service, carers' centre or mental health service (:data:`assetmap.vocab.
 - :func:`disconnected_clusters` — parts of the network with no path to any hub, split into
   communities by Louvain (seeded, so the same graph gives the same clusters): peer groups the
   system cannot see.
+- *Bridging people*: people who are the only bridge between parts of the network (cut points:
+  without them it splits). Shown only as banded counts (:func:`assetmap.governance.privacy.
+  count_band`): per keystone place (``bridging_people_banded``, people tied to it who bridge)
+  and per area (:func:`bridging_people_by_area`), never by name (issue 17 item 5).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
+from assetmap import settings as _settings
 from assetmap import vocab
+from assetmap.governance.privacy import count_band
 from assetmap.graph.analysis import circles as _c
 
 SUPPORT_CLASSES: frozenset[str] = frozenset({vocab.COMMUNITY, vocab.PROFESSIONAL,
@@ -33,7 +39,10 @@ IMPACT_COLUMNS: list[str] = ["person_id", "name", "level_before", "level_after",
                              "loses_only_community_tie", "loses_hub_path", "reasons"]
 KEYSTONE_COLUMNS: list[str] = ["asset_id", "name", "kind", "status", "people_tied",
                                "lose_only_community_tie", "level_drops", "lose_hub_path",
-                               "splits_network", "rank", "reasons"]
+                               "splits_network", "bridging_people_banded", "rank", "reasons"]
+#: :func:`bridging_people_by_area` columns: per area, people who are the only bridge between
+#: parts of the support network, as a band (never a small number, never a name).
+BRIDGING_COLUMNS: list[str] = ["area_code", "area_name", "bridging people (banded)"]
 CLUSTER_COLUMNS: list[str] = ["cluster", "people", "groups", "members", "group_names", "areas",
                               "reasons"]
 
@@ -251,6 +260,7 @@ def keystone_assets(G: nx.MultiDiGraph) -> pd.DataFrame:
     lose, splits = _cut_counts(G, ids, adj)
     at = {n: i for i, n in enumerate(ids)}
     nodes = G._node
+    bridging = [splits[i] and nodes[n].get("kind") == vocab.PERSON for i, n in enumerate(ids)]
     circle_cache: dict[str, _c.Circle] = {}
     rows = []
     for a in ids:
@@ -284,6 +294,8 @@ def keystone_assets(G: nx.MultiDiGraph) -> pd.DataFrame:
                      "status": attrs.get("status"), "people_tied": depend,
                      "lose_only_community_tie": only, "level_drops": drops,
                      "lose_hub_path": cut, "splits_network": splits[at[a]],
+                     "bridging_people_banded": count_band(
+                         sum(bridging[w] for w in adj[at[a]])),
                      "reasons": "; ".join(parts) or "others would still be connected"})
     df = pd.DataFrame(rows, columns=KEYSTONE_COLUMNS)
     if df.empty:
@@ -478,13 +490,18 @@ def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
     n_drops = np.bincount(a, weights=drops, minlength=n).astype(int)
     rows = []
     is_asset, status, kinds = snap.is_asset, snap.text["status"], snap.kind
+    bridging = np.array(splits, dtype=bool) & snap.is_person[nodes]
+    # distinct neighbours (CSR indices, whatever the duplicate ties summed to) who bridge
+    per_node = np.bincount(np.repeat(np.arange(len(nodes)), np.diff(A.indptr)),
+                           weights=bridging[A.indices], minlength=len(nodes)).astype(int)
     for j in np.flatnonzero(is_asset[nodes]).tolist():
         i = int(nodes[j])
         rows.append({"asset_id": snap.ids[i], "name": snap.name[i],
                      "kind": vocab.NODE_KINDS[kinds[i]], "status": status[i],
                      "people_tied": int(depend[i]), "lose_only_community_tie": int(n_only[i]),
                      "level_drops": int(n_drops[i]), "lose_hub_path": lose[j],
-                     "splits_network": splits[j], "reasons": None})
+                     "splits_network": splits[j],
+                     "bridging_people_banded": count_band(int(per_node[j])), "reasons": None})
     df = pd.DataFrame(rows, columns=KEYSTONE_COLUMNS)
     if df.empty:
         return df
@@ -556,3 +573,38 @@ def disconnected_clusters_snapshot(snap: Any, seed: int = 0, min_size: int = 2) 
                      "areas": sorted({a for j in pos if (a := snap.area[j])}),
                      "reasons": None})
     return pd.DataFrame(rows, columns=CLUSTER_COLUMNS)
+
+
+def bridging_people(G: Any) -> pd.DataFrame:
+    """People who are the only bridge between parts of the support network (cut points), with
+    their area: raw, for use inside the app only (publish with :func:`bridging_people_by_area`).
+    Takes a graph or a snapshot."""
+    from assetmap.graph.analysis.snapshot import Snapshot
+
+    if isinstance(G, Snapshot):
+        nodes, A = G.support_graph()
+        _, splits = _cut_counts_csr(G.is_person[nodes].tolist(), G.is_hub[nodes].tolist(),
+                                    A.indptr.tolist(), A.indices.tolist())
+        rows = [(G.ids[int(nodes[j])], G.area[int(nodes[j])])
+                for j in range(len(splits)) if splits[j] and G.is_person[int(nodes[j])]]
+    else:
+        _c.check_graph(G)
+        ids, adj = support_adjacency(G)
+        _, splits = _cut_counts(G, ids, adj)
+        rows = [(n, G._node[n].get("area")) for n, cut in zip(ids, splits, strict=True)
+                if cut and G._node[n].get("kind") == vocab.PERSON]
+    return pd.DataFrame(rows, columns=["person_id", "area"])
+
+
+def bridging_people_by_area(G: Any, level: str = "ward",
+                            conf: _settings.Settings | None = None) -> pd.DataFrame:
+    """Per area of ``level``: how many people are the only bridge between parts of the support
+    network, as a band (``count_band``: "0", "<8", "8–20", …), so no one bridging person can be
+    picked out and no name is ever shown."""
+    from assetmap.reports import counts_by_area
+
+    conf = conf or _settings.load()
+    rows = bridging_people(G).assign(kind="bridging")
+    table = counts_by_area(rows, G, level, "kind", ["bridging"])
+    table[BRIDGING_COLUMNS[2]] = [count_band(int(n), conf) for n in table.pop("bridging")]
+    return table[BRIDGING_COLUMNS]

@@ -15,6 +15,7 @@ A write updates a snapshot through :meth:`Snapshot.apply` (see ``ui/common.py``)
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import threading
 from collections.abc import Iterable, Iterator
@@ -38,6 +39,7 @@ from assetmap.model import (
     Tie,
     analysis_fields,
     tie_fields,
+    until_day,
 )
 
 #: Node kinds and tie kinds as small integer codes (position in these tuples).
@@ -49,6 +51,21 @@ PERSON = _KIND[vocab.PERSON]
 AREA = _KIND[vocab.AREA]
 ASSET_CODES = np.array(sorted(_KIND[k] for k in vocab.ASSET_KINDS))
 _COL = {c: i for i, c in enumerate(ANALYSIS_COLUMNS)}
+
+
+def _object_index(values: Any) -> pd.Index:
+    """An index of Python strings as they are (no conversion to another string type)."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object, copy=False)
+
+
+def _ordinals(values: Iterable[Any]) -> np.ndarray:
+    """ISO days (``until``; "" or None for none) as proleptic ordinals, 0 for none: each
+    distinct value read once (``pd.factorize``), so a million ties cost a hash pass."""
+    codes, uniques = pd.factorize(np.asarray(list(values), dtype=object))
+    days = [until_day(v) if v else None for v in uniques]
+    ords = np.array([_dt.date.fromisoformat(d).toordinal() if d else 0 for d in days] + [0],
+                    dtype=np.int32)
+    return ords[codes]  # code -1 (None) reads the trailing 0
 
 
 def _tie_codes(kinds: Iterable[str]) -> np.ndarray:
@@ -65,7 +82,7 @@ SUPPORT_TIES = _tie_codes(k for k, c in vocab.TIE_KINDS.items()
                           if c in (vocab.COMMUNITY, vocab.PROFESSIONAL, vocab.ORGANISATIONAL,
                                    getattr(vocab, "SHARED_LIFE", vocab.PROFESSIONAL))
                           and k != "IN_AREA")
-BACKUP_TIES = _tie_codes(("SHARED_LIVES", "PAID_SUPPORT"))
+BACKUP_TIES = _tie_codes(_c.BACKUP_TIES)  # Shared Lives only: paid support is not back-up
 ROLE_NAMES: tuple[str, ...] = tuple(sorted(set(_c._ROLE_OF.values())))
 _ROLE_CODE = {r: i for i, r in enumerate(ROLE_NAMES)}
 #: tie code -> role code of the source (out) and of the target (in); -1 where none.
@@ -112,6 +129,9 @@ class Snapshot:
     tie_days: np.ndarray
     role_names: list[str] = field(default_factory=list)
     area_filter: str | None = None
+    #: per tie: the day it ended (``until``) as a proleptic ordinal, 0 while current; None (no
+    #: tie has ended) for a snapshot built without it
+    tie_until: np.ndarray | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- building ----------------------------------------------------------------------------
@@ -121,14 +141,15 @@ class Snapshot:
                   ties: Iterable[tuple[Any, ...]], version: int = 0,
                   area: str | None = None) -> Snapshot:
         """Build from node rows ``(id, kind, name, area, lat, lon, *ANALYSIS_COLUMNS)`` in id
-        order and tie rows ``(src, dst, kind, via, role, days)``; ties with an end outside are
-        dropped."""
+        order and tie rows ``(src, dst, kind, via, role, days, until)`` (``until`` optional);
+        ties with an end outside are dropped."""
         rows = list(nodes)
         ids = [r[0] for r in rows]
         cols = list(zip(*rows, strict=True)) if rows else [()] * (6 + len(ANALYSIS_COLUMNS))
         f = 6  # first analysis column
         text = {c: list(cols[f + _COL[c]]) for c in
-                ("status", "org_kind", "level", "parent", "cost", "age_band", "goal_text")}
+                ("status", "org_kind", "level", "parent", "cost", "age_band", "goal_text",
+                 "budget_kind", "carer_supports")}
         flags = {c: np.array([-1 if v is None else v for v in cols[f + _COL[c]]], dtype=np.int8)
                  for c in ("personal_budget", "user_led", "consent_suggest", "consent_map")}
         bits = {c: np.array(cols[f + _COL[c]], dtype=np.int64)
@@ -137,7 +158,9 @@ class Snapshot:
         tie_rows = list(ties)
         at = pd.Index(ids)  # a C hash table: id -> position for every end at once
         if tie_rows:
-            t_src, t_dst, t_kind, t_via, t_role, t_days = zip(*tie_rows, strict=True)
+            if len(tie_rows[0]) == 6:
+                tie_rows = [(*r, None) for r in tie_rows]
+            t_src, t_dst, t_kind, t_via, t_role, t_days, t_until = zip(*tie_rows, strict=True)
             si = at.get_indexer(t_src)
             di = at.get_indexer(t_dst)
             vi = at.get_indexer(t_via)
@@ -148,8 +171,9 @@ class Snapshot:
             rc = {r: i for i, r in enumerate(role_names)}
             roles = np.array([rc.get(r, -1) if r else -1 for r in t_role], dtype=np.int32)[keep]
             days = np.array([_nan(d) for d in t_days], dtype=float)[keep]
+            until = _ordinals(t_until)[keep]
         else:
-            src = dst = tk = via = roles = np.zeros(0, dtype=np.int64)
+            src = dst = tk = via = roles = until = np.zeros(0, dtype=np.int64)
             days = np.zeros(0, dtype=float)
             role_names = []
         return cls(
@@ -163,7 +187,7 @@ class Snapshot:
             src=src.astype(np.int32), dst=dst.astype(np.int32),
             tie_kind=tk.astype(np.int8), via=via.astype(np.int32),
             tie_role=roles.astype(np.int32), tie_days=days, role_names=role_names,
-            area_filter=area)
+            area_filter=area, tie_until=until.astype(np.int32))
 
     @classmethod
     def from_columns(cls, cols: dict[str, list[Any]],
@@ -172,26 +196,29 @@ class Snapshot:
         """Build from column lists (``SQLiteStore.analysis_columns``: numbers as text) and tie
         column batches (``analysis_tie_columns``); only arrays are kept between batches."""
         ids = cols["id"]
-        index = {n: i for i, n in enumerate(ids)}
-        tie_code = _TIE
+        # pandas' C hash tables map every end to its position at once (ids are unique)
+        at, tie_at = _object_index(ids), _object_index(TIE_CODES)
         src_parts, dst_parts, kind_parts, via_parts = [], [], [], []
-        role_parts, day_parts = [], []
+        role_parts, day_parts, until_parts = [], [], []
         role_code: dict[str, int] = {}
-        get = index.get
         for batch in tie_batches:
-            si = np.array([get(x, -1) for x in batch["src"]], dtype=np.int64)
-            di = np.array([get(x, -1) for x in batch["dst"]], dtype=np.int64)
-            vi = np.array([get(x, -1) for x in batch["via"]], dtype=np.int64)
-            ki = np.array([tie_code.get(x, -1) for x in batch["kind"]], dtype=np.int64)
+            si = at.get_indexer(_object_index(batch["src"]))
+            di = at.get_indexer(_object_index(batch["dst"]))
+            vi = at.get_indexer(_object_index(batch["via"]))
+            ki = tie_at.get_indexer(_object_index(batch["kind"]))
             keep = (si >= 0) & (di >= 0) & (ki >= 0)
             src_parts.append(si[keep].astype(np.int32))
             dst_parts.append(di[keep].astype(np.int32))
             kind_parts.append(ki[keep].astype(np.int8))
             via_parts.append(vi[keep].astype(np.int32))
-            rset = role_code.setdefault
-            role_parts.append(np.array([rset(r, len(role_code)) if r else -1
-                                        for r in batch["role"]], dtype=np.int32)[keep])
+            local, names = pd.factorize(np.asarray(batch["role"], dtype=object))
+            rset = role_code.setdefault  # codes in order of first appearance, across batches
+            glob = np.array([rset(r, len(role_code)) if r else -1 for r in names] + [-1],
+                            dtype=np.int32)
+            role_parts.append(glob[local][keep])
             day_parts.append(np.array(batch["days"], dtype=float)[keep])
+            until_parts.append(_ordinals(batch["until"] if "until" in batch
+                                         else [None] * len(keep))[keep])
 
         def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
@@ -201,11 +228,13 @@ class Snapshot:
 
         snap = cls(
             version=version, ids=ids,
-            kind=np.array([_KIND.get(k, -1) for k in cols["kind"]], dtype=np.int8),
+            kind=_object_index(KIND_CODES).get_indexer(
+                _object_index(cols["kind"])).astype(np.int8),
             name=[n or "" for n in cols["name"]], area=cols["area"],
             lat=np.array(cols["lat"], dtype=float), lon=np.array(cols["lon"], dtype=float),
             text={c: cols[c] for c in ("status", "org_kind", "level", "parent", "cost",
-                                       "age_band", "goal_text")},
+                                       "age_band", "goal_text", "budget_kind",
+                                       "carer_supports")},
             flags={c: ints(c, np.int8) for c in ("personal_budget", "user_led",
                                                  "consent_suggest", "consent_map")},
             bits={c: ints(c, np.int64) for c in ("roles", "interests", "needs", "access")},
@@ -213,9 +242,9 @@ class Snapshot:
             src=joined(src_parts, np.int32), dst=joined(dst_parts, np.int32),
             tie_kind=joined(kind_parts, np.int8), via=joined(via_parts, np.int32),
             tie_role=joined(role_parts, np.int32), tie_days=joined(day_parts, float),
-            role_names=list(role_code), area_filter=area)
-        snap._cache["index"] = index
-        return snap
+            role_names=list(role_code), area_filter=area,
+            tie_until=joined(until_parts, np.int32))
+        return snap  # the id -> position dict is built when first needed (Snapshot.index)
 
     @classmethod
     def from_store(cls, store: Any, area: str | None = None) -> Snapshot:
@@ -285,12 +314,13 @@ class Snapshot:
                 continue
             for a, b in ((s, d), (d, s)) if TIE_CODES[k] in vocab.SYMMETRIC_TIES else ((s, d),):
                 keep &= ~((self.src == a) & (self.dst == b) & (self.tie_kind == k))
-        add, add_role, add_days = [], [], []
+        add, add_role, add_days, add_until = [], [], [], []
         role_code = {r: i for i, r in enumerate(self.role_names)}
         for t in tie_list:
             if t.src not in index or t.dst not in index:
                 continue
-            via, role, days = tie_fields(t.props)
+            via, role, days, until = tie_fields(t.props)
+            add_until.append(until)
             add.append((index[t.src], index[t.dst], _TIE[t.kind],
                         index.get(via, -1) if via else -1))
             if role and role not in role_code:
@@ -299,12 +329,14 @@ class Snapshot:
             add_role.append(role_code[role] if role else -1)
             add_days.append(_nan(days))
         extra = np.array(add, dtype=np.int64).reshape(-1, 4)
+        old_until = self.ended_on  # read before src changes length
         self.src = np.concatenate([self.src[keep], extra[:, 0].astype(np.int32)])
         self.dst = np.concatenate([self.dst[keep], extra[:, 1].astype(np.int32)])
         self.tie_kind = np.concatenate([self.tie_kind[keep], extra[:, 2].astype(np.int8)])
         self.via = np.concatenate([self.via[keep], extra[:, 3].astype(np.int32)])
         self.tie_role = np.concatenate([self.tie_role[keep], np.array(add_role, np.int32)])
         self.tie_days = np.concatenate([self.tie_days[keep], np.array(add_days, float)])
+        self.tie_until = np.concatenate([old_until[keep], _ordinals(add_until)])
         self._cache = {"index": index}  # everything derived is recomputed on next use
         if version is not None:
             self.version = version
@@ -403,6 +435,20 @@ class Snapshot:
             return ((self.kind == _KIND[vocab.PRACTITIONER])
                     | ((self.kind == _KIND[vocab.ORGANISATION]) & hub_org & ~self.closed))
         return self._cached("is_hub", make)
+
+    @property
+    def ended_on(self) -> np.ndarray:
+        """Per tie, the day it ended as an ordinal (0 while current)."""
+        if self.tie_until is None or len(self.tie_until) != len(self.src):
+            self.tie_until = np.zeros(len(self.src), dtype=np.int32)
+        return self.tie_until
+
+    def current(self, today: _dt.date | None = None) -> np.ndarray:
+        """Per tie, whether it is current: it has no ``until`` or ``until`` is after
+        ``today`` (default: the real today). Ended ties are history (circles.circle)."""
+        until = self.ended_on
+        day = (today or _dt.date.today()).toordinal()
+        return (until == 0) | (until > day)
 
     @property
     def counts(self) -> TieCounts:
@@ -609,7 +655,7 @@ class TieCounts:
         n64 = np.int64(n)
         src, dst, tk = s.src.astype(np.int64), s.dst.astype(np.int64), s.tie_kind
         person, asset, closed = s.is_person, s.is_asset, s.closed
-        ok = src != dst
+        ok = (src != dst) & s.current()  # an ended tie counts nowhere now
         shared_life = getattr(vocab, "SHARED_LIFE", None)
         shared_counts = shared_life is not None and _c.shared_lives_count()
         shared = _tie_codes(k for k, c in vocab.TIE_KINDS.items() if c == shared_life)

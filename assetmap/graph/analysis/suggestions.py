@@ -16,11 +16,12 @@ The score (0..1) is a weighted sum of three factors, each in 0..1:
   hidden ties of real networks. The three blend weights live in ``linkpred.BLEND``.
 
 A candidate needs a match or a social link to be suggested: nearness alone is not a reason.
-Hard filters: the person themself and anything they are already tied to (any tie, referrals
-included) are never suggested; nor are closed groups, groups that are full (``capacity``), that
-cost more than the person can pay (``max_cost``), that lack an access feature the person needs
-(``access_needs``), or whose age limits (``min_age``/``max_age``/``age_bands``) exclude the
-person's age band; nor people who have not consented to be suggested
+Hard filters: the person themself and anything they are already tied to (any current tie,
+referrals included; an ended tie, ``until`` passed, no longer counts) are never suggested;
+nor are closed groups, groups that are full (``capacity``), that cost more than the person
+can pay (``max_cost``), that lack an access feature the person needs (``access_needs``), or
+whose age limits (``min_age``/``max_age``/``age_bands``) exclude the person's age band; nor
+people who have not consented to be suggested
 (:func:`assetmap.governance.privacy.has_consent`). Only people within two steps are considered
 (friends of
 friends and people at the same groups), which keeps one person's suggestions local and fast.
@@ -166,9 +167,11 @@ def adamic_adar(G: nx.MultiDiGraph, person_id: str, c: _c.Circle | None = None
 
 
 def _attendees(G: nx.MultiDiGraph, asset: str) -> int:
+    today = _c.today_iso()
     return sum(1 for o, keyed in G._pred[asset].items()
                if G._node[o].get("kind") == vocab.PERSON
-               and any(a.get("kind", k) == "ATTENDS" for k, a in keyed.items()))
+               and any(a.get("kind", k) == "ATTENDS" and not _c.tie_ended(a, today)
+                       for k, a in keyed.items()))
 
 
 def _words(tags: Iterable[str]) -> list[str]:

@@ -85,6 +85,10 @@ class GraphStore(Protocol):
     def version(self) -> int:
         """A number that changes whenever the store's content changes (for caches)."""
 
+    def scrub(self) -> None:
+        """Make deleted records unrecoverable from the store's own files where the store can
+        (SQLite: checkpoint and VACUUM); called after a person's erasure."""
+
     def close(self) -> None:
         """Release the connection."""
 

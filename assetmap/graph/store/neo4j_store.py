@@ -635,6 +635,10 @@ class Neo4jStore:
             G.add_edge(src, dst, key=kind, **attrs)
         return G
 
+    def scrub(self) -> None:
+        """Nothing to rewrite from here: Neo4j drops deleted records from its store files itself;
+        its transaction logs keep them until they rotate (docs/privacy.md says what to do)."""
+
     def close(self) -> None:
         """Close the driver (further calls fail)."""
         self._driver.close()

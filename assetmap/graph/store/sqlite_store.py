@@ -11,12 +11,15 @@ they land together or not at all. All SQL lives in this module and takes paramet
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import compress
+from operator import is_not as _is_not
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -94,7 +97,8 @@ _NODE_COLUMN_TYPES: dict[str, str] = {
     "consent_map": "INTEGER", "roles": "INTEGER NOT NULL DEFAULT 0",
     "interests": "INTEGER NOT NULL DEFAULT 0", "needs": "INTEGER NOT NULL DEFAULT 0",
     "access": "INTEGER NOT NULL DEFAULT 0", "cost": "TEXT", "age_band": "TEXT",
-    "capacity": "REAL", "goal_text": "TEXT",
+    "capacity": "REAL", "goal_text": "TEXT", "budget_kind": "TEXT",
+    "carer_supports": "TEXT",
 }
 assert tuple(_NODE_COLUMN_TYPES) == ANALYSIS_COLUMNS
 _FIELD_MARKS = ", ".join("?" * len(ANALYSIS_COLUMNS))
@@ -114,10 +118,52 @@ WHERE nodes.name IS NOT excluded.name OR nodes.area IS NOT excluded.area
 """  # noqa: S608 - fixed column names only
 )
 
+_NONES = (None,) * len(ANALYSIS_COLUMNS)
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_node_sql(shape: tuple[bool, ...]) -> str:
+    """:data:`_UPSERT_NODE` naming only the analysis columns ``shape`` marks (the others take
+    their defaults, NULL or 0, which is what :func:`analysis_fields` gives for them)."""
+    if all(shape):
+        return _UPSERT_NODE
+    cols = [c for c, on in zip(ANALYSIS_COLUMNS, shape, strict=True) if on]
+    names = "".join(f", {c}" for c in cols)
+    marks = ", ?" * len(cols)
+    return _UPSERT_NODE.replace(f", {_FIELD_NAMES})", f"{names})", 1).replace(
+        f", {_FIELD_MARKS})", f"{marks})", 1)
+
+
+def _by_shape(shaped: list[tuple[tuple[bool, ...], tuple[Any, ...]]], ordered: bool
+              ) -> Iterator[tuple[tuple[bool, ...], list[tuple[Any, ...]]]]:
+    """Rows grouped by shape; ``ordered`` (an id given twice: the last must win) keeps the
+    input order, grouping only consecutive rows of one shape."""
+    if not ordered:
+        groups: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+        for shape, row in shaped:
+            group = groups.get(shape)
+            if group is None:
+                group = groups[shape] = []
+            group.append(row)
+        yield from groups.items()
+        return
+    run: list[tuple[Any, ...]] = []
+    last: tuple[bool, ...] | None = None
+    for shape, row in shaped:
+        if shape != last and run:
+            yield last, run  # type: ignore[misc]  # last is set once run has rows
+            run = []
+        last = shape
+        run.append(row)
+    if run:
+        yield last, run  # type: ignore[misc]
+
+
 _UPSERT_TIE = """
-INSERT INTO ties (src, dst, kind, props, via, role, days) VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO ties (src, dst, kind, props, via, role, days, until)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (src, dst, kind) DO UPDATE SET props = excluded.props, via = excluded.via,
-    role = excluded.role, days = excluded.days
+    role = excluded.role, days = excluded.days, until = excluded.until
 WHERE ties.props IS NOT excluded.props
 """
 
@@ -142,7 +188,8 @@ def canonical_tie(src: str, dst: str, kind: str) -> tuple[str, str]:
     return src, dst
 
 
-_TIE_COLUMN_TYPES: dict[str, str] = {"via": "TEXT", "role": "TEXT", "days": "REAL"}
+_TIE_COLUMN_TYPES: dict[str, str] = {"via": "TEXT", "role": "TEXT", "days": "REAL",
+                                      "until": "TEXT"}
 assert tuple(_TIE_COLUMN_TYPES) == TIE_COLUMNS
 
 
@@ -215,7 +262,7 @@ class SQLiteStore:
                     "SELECT src, dst, kind, props FROM ties WHERE props <> '{}'")
                 while rows := cur.fetchmany(self.batch_size):
                     self._db.executemany(
-                        "UPDATE ties SET via = ?, role = ?, days = ? "
+                        "UPDATE ties SET via = ?, role = ?, days = ?, until = ? "
                         "WHERE src = ? AND dst = ? AND kind = ?",
                         [(*tie_fields(json.loads(p)), s, d, k) for s, d, k, p in rows])
             self._db.execute("CREATE INDEX IF NOT EXISTS nodes_parent ON nodes (parent)")
@@ -339,25 +386,32 @@ class SQLiteStore:
         written = 0
         with self.transaction():
             for chunk in _chunks(nodes, self.batch_size):
-                rows = []
+                # Rows grouped by which analysis fields they set (most records of one file
+                # share a shape): each group is written naming only those columns, the rest
+                # taking their defaults, so far fewer parameters are bound per row.
+                shaped: list[tuple[tuple[bool, ...], tuple[Any, ...]]] = []
                 seen: dict[str, str] = {}
                 for node in chunk:
-                    node.validate()
+                    text = node.checked_json()  # validates; one JSON encoding for both
                     seen[node.id] = node.kind
-                    rows.append((node.id, node.kind, node.name, node.area, node.lat, node.lon,
-                                 _dumps(node.props), *analysis_fields(node.kind, node.props)))
+                    fields = analysis_fields(node.kind, node.props)
+                    shape = tuple(map(_is_not, fields, _NONES))
+                    shaped.append((shape, (node.id, node.kind, node.name, node.area, node.lat,
+                                           node.lon, text, *compress(fields, shape))))
                 existing = self._kinds_of(seen)
                 for node_id, kind in existing.items():
                     if seen[node_id] != kind:
                         raise ValidationError(
                             f"record {node_id!r} is already a {kind}; it cannot become a "
                             f"{seen[node_id]}.", field="kind", record=node_id)
-                cur = self._db.executemany(_UPSERT_NODE, rows)
-                if cur.rowcount:
+                changed = 0
+                for shape, rows in _by_shape(shaped, ordered=len(seen) < len(shaped)):
+                    changed += self._db.executemany(_upsert_node_sql(shape), rows).rowcount
+                if changed:
                     self._dirty = True
                     if len(self._touched) <= _LOG_LIMIT:
-                        self._touched += [("node", r[0], None, None) for r in rows]
-                written += len(rows)
+                        self._touched += [("node", i, None, None) for i in seen]
+                written += len(shaped)
         return written
 
     def upsert_ties(self, ties: Iterable[Tie]) -> int:
@@ -569,8 +623,9 @@ class SQLiteStore:
         return self._stream(sql + " ORDER BY id", params)
 
     def analysis_ties(self) -> Iterator[tuple[Any, ...]]:
-        """Every tie as ``(src, dst, kind, via, role, days)``, streamed from the columns."""
-        return self._stream("SELECT src, dst, kind, via, role, days FROM ties")
+        """Every tie as ``(src, dst, kind, via, role, days, until)``, streamed from the
+        columns."""
+        return self._stream("SELECT src, dst, kind, via, role, days, until FROM ties")
 
     def analysis_columns(self, area: str | None = None) -> dict[str, list[Any]]:
         """Every node's columns (as :meth:`analysis_nodes`, same order) as one list per column,
@@ -579,7 +634,8 @@ class SQLiteStore:
         # Ids, codes and vocabulary words cannot hold control characters (validated), so
         # char(30) separates values and char(1) stands for NULL; names and parents, free
         # text, are read as rows.
-        text_cols = ("id", "kind", "area", "status", "org_kind", "level", "cost", "age_band")
+        text_cols = ("id", "kind", "area", "status", "org_kind", "level", "cost", "age_band",
+                     "budget_kind", "carer_supports")
         num_cols = ("lat", "lon", "capacity")
         int_cols = ("personal_budget", "user_led", "consent_suggest", "consent_map", "roles",
                     "interests", "needs", "access")
@@ -611,8 +667,8 @@ class SQLiteStore:
         return out
 
     def analysis_tie_columns(self, batch: int = 250_000) -> Iterator[dict[str, list[str]]]:
-        """Every tie's ``src``, ``dst``, ``kind``, ``via`` and ``role`` ("" for none) and
-        ``days`` ("nan" for none) as lists, in batches of ``batch`` ties (keyset paging: memory
+        """Every tie's ``src``, ``dst``, ``kind``, ``via``, ``role`` and ``until`` ("" for none)
+        and ``days`` ("nan" for none) as lists, in batches of ``batch`` ties (keyset paging: memory
         stays bounded at any size)."""
         last: tuple[str, str, str] | None = None
         while True:
@@ -623,18 +679,28 @@ class SQLiteStore:
                    "group_concat(kind, char(30)), group_concat(coalesce(via, ''), char(30)), "
                    "group_concat(coalesce(role, ''), char(30)), "
                    "group_concat(coalesce(days, 'nan'), char(30)), "
-                   "count(*) FROM (SELECT src, dst, kind, via, role, days FROM ties "
+                   "group_concat(coalesce(until, ''), char(30)), "
+                   "count(*) FROM (SELECT src, dst, kind, via, role, days, until FROM ties "
                    f"{where} ORDER BY src, dst, kind LIMIT ?)")
             with self._lock:
                 row = self._db.execute(sql, [*params, batch]).fetchone()
-            if not row[6]:
+            if not row[7]:
                 return
-            cols = {name: row[i].split("\x1e")
-                    for i, name in enumerate(("src", "dst", "kind", "via", "role", "days"))}
+            cols = {name: row[i].split("\x1e") for i, name in
+                    enumerate(("src", "dst", "kind", "via", "role", "days", "until"))}
             yield cols
-            if row[6] < batch:
+            if row[7] < batch:
                 return
             last = (cols["src"][-1], cols["dst"][-1], cols["kind"][-1])
+
+    def scrub(self) -> None:
+        """Rewrite the file so deleted rows do not linger in free pages or the WAL (erasure)."""
+        if str(self.path) == ":memory:":
+            return
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         """Close the connection (further calls fail)."""

@@ -19,9 +19,10 @@ from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.governance import privacy
 from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
+from assetmap.graph.analysis.provision import reason_text
 from assetmap.graph.store.areas import vintage_label
 from assetmap.render import maps
-from assetmap.reports import counts_by_area
+from assetmap.reports import counts_by_area, provision_gap_texts, publish_gap_counts
 from assetmap.ui import auth, common
 
 MAP_HEIGHT = 480
@@ -32,26 +33,40 @@ _SUPPRESSED_FILL = "#d0d0d0"
 # --- what may be published (pure functions; importable for tests) -------------------------------
 
 
-def published_gaps(gaps: gpd.GeoDataFrame,
-                   conf: _settings.Settings | None = None) -> gpd.GeoDataFrame:
-    """Provision gaps as they may leave the app: people counts published ("<8", rounded), the
-    median distance from homes only where at least the threshold of people have the need."""
+def published_gaps(gaps: gpd.GeoDataFrame, conf: _settings.Settings | None = None,
+                   linked: dict[tuple[str, str, str], str] | None = None) -> gpd.GeoDataFrame:
+    """Provision gaps as they may leave the app: people counts as published at every level at
+    once (``linked``, from :func:`assetmap.reports.provision_gap_texts`; without it each count
+    on its own: "<8", rounded), the median distance from homes only where the count of people
+    with the need is shown as a number, and the words rebuilt from the published counts."""
     conf = conf or _settings.load()
-    few = gaps["people_with_need"] < conf.suppress_below
+    shown = publish_gap_counts(gaps, linked or {}, conf)
+    max_km = conf.max_travel_km
+    weighted = (gaps["weighted_providers"].astype(float) if "weighted_providers" in gaps
+                else gaps["providers_within_reach"].astype(float))
+    weak = (gaps["weak_provision"].astype(bool) if "weak_provision" in gaps
+            else pd.Series(False, index=gaps.index))
+    raw_median = gaps["median_nearest_km"].astype(float)
+    why = [reason_text(n, w, int(p), wo, m, max_km, float(x), none_anywhere=r != r)
+           for n, w, p, wo, m, x, r in zip(
+               gaps["need"], shown["people_with_need"], gaps["providers_within_reach"],
+               shown["people_without_provider"], shown["median_nearest_km"], weighted,
+               raw_median, strict=True)]
     out = pd.DataFrame({
         "Area code": gaps["area_code"].astype(str),
         "Area": gaps["area_name"].astype(str),
         "Need": gaps["need"].map(vocab.label),
-        "People with the need": privacy.suppress_counts(gaps["people_with_need"], conf),
+        "People with the need": shown["people_with_need"].astype(str),
         "Providers within reach": gaps["providers_within_reach"].astype(int),
-        "People with no provider near home": privacy.suppress_counts(
-            gaps["people_without_provider"], conf),
-        "Median km to nearest provider": gaps["median_nearest_km"].where(~few).round(1),
+        "Providers, weighted by accessibility": weighted.round(2),
+        "People with no provider near home": shown["people_without_provider"].astype(str),
+        "Median km to nearest provider": shown["median_nearest_km"].astype(float).round(1),
         "No provider in reach": gaps["flagged"].astype(bool),
-        "Why": gaps["reasons"].astype(str),
+        "Weak provision": weak,
+        "Why": why,
     })
-    masked = gaps["people_without_provider"].map(lambda n: privacy.masked_count(n, conf))
-    out["_shade"] = masked.astype(float)
+    out["_shade"] = pd.Series([privacy.shade_value(t) for t in out[
+        "People with no provider near home"]], index=out.index, dtype=float)
     return gpd.GeoDataFrame(out, geometry=gaps.geometry.to_numpy(), crs=gaps.crs)
 
 
@@ -96,19 +111,39 @@ def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
             if ward:
                 per_ward[ward] = per_ward.get(ward, 0) + 1
         wards = sorted(w for w, n in per_ward.items() if n >= conf.suppress_below)
+        budget = getattr(r, "budget_kind", None) or "unrecorded"
         rows.append({"Shared": ("need: " if kind == "need" else "") + vocab.label(word),
+                     "Budget": vocab.BUDGET_KIND_LABELS.get(budget, budget),
                      "People with budgets": privacy.publish_count(r.people, conf),
-                     "Wards": ", ".join(wards) or "several wards"})
-    return pd.DataFrame(rows, columns=["Shared", "People with budgets", "Wards"])
+                     "Wards": ", ".join(wards) or "several wards",
+                     "Could commission": getattr(r, "commission_reasons", None) or ""})
+    return pd.DataFrame(rows, columns=["Shared", "Budget", "People with budgets", "Wards",
+                                       "Could commission"])
 
 
 # --- cached per store version (aggregates only) --------------------------------------------------
 
 
+def gap_tables(G: nx.MultiDiGraph, boundaries: dict[str, gpd.GeoDataFrame], level: str,
+               weights: dict[str, float] | None = None,
+               conf: _settings.Settings | None = None) -> gpd.GeoDataFrame:
+    """The published provision gaps at ``level``: counts protected together with every other
+    level (the raw table at the finest level of ``boundaries``, which lists every level the
+    store has, finest first), as ``assetmap analyse`` publishes them (issue 15)."""
+    finest = next(iter(boundaries))
+    raw = provision_gaps(G, boundaries[level], weights=weights)
+    base = raw if finest == level else provision_gaps(G, boundaries[finest], weights=weights)
+    return published_gaps(raw, conf, provision_gap_texts(G, base, conf))
+
+
 @st.cache_data(show_spinner="Finding provision gaps…", max_entries=8)
-def _gaps(url: str, version: int, level: str) -> gpd.GeoDataFrame:
-    bounds = common.boundaries(url, version, level)
-    return published_gaps(provision_gaps(common.graph(url, version), bounds))
+def _gaps(url: str, version: int, level: str, _store: Any = None) -> gpd.GeoDataFrame:
+    from assetmap.ratings import provision_weights
+
+    levels = common.boundary_levels(url, version)
+    bounds = {lv: common.boundaries(url, version, lv) for lv in levels if lv in (levels[0], level)}
+    weights = provision_weights(_store) if _store is not None else None
+    return gap_tables(common.graph(url, version), bounds, level, weights)
 
 
 @st.cache_data(show_spinner="Finding carers without support…", max_entries=8)
@@ -213,7 +248,7 @@ def render() -> None:
     level = st.radio("Areas", list(levels), format_func=levels.__getitem__, horizontal=True,
                      key="gaps_level")
     try:
-        gaps = _gaps(url, version, level)
+        gaps = _gaps(url, version, level, store)
         vintage = vintage_label(common.boundaries(url, version, level))
     except Exception as exc:
         common.show_error(exc)
@@ -241,6 +276,10 @@ def render() -> None:
     listed = table[table["No provider in reach"] & (table["People with the need"] != "0")] \
         if only_flagged else table
     st.dataframe(listed, hide_index=True, width="stretch")
+    st.caption("Providers, weighted by accessibility: a place that 5 or more of its users rate "
+               "poorly for accessibility counts as a quarter to a half of a provider. Weak "
+               "provision: people have the need and providers are in reach, but together they "
+               "count as less than one.")
     cols = st.columns(2)
     with cols[0]:
         common.download_table(table, f"assetmap_provision_gaps_{level}.csv",

@@ -68,7 +68,12 @@ def _cohort(store: GraphStore, url: str, version: int) -> None:
     if not anyone:
         st.info("No one has a baseline and a follow-up measure in this window yet.")
         return
-    st.altair_chart(cohort_chart(table, breakdown), width="stretch")
+    from assetmap.ui.a11y import described
+
+    st.altair_chart(described(cohort_chart(table, breakdown),
+                              "Chart of the change in community ties beside the change in "
+                              "wellbeing, by " + BREAKDOWNS[breakdown].lower()
+                              + "; the same figures are in the table below."), width="stretch")
     shown = _shown_table(table)
     st.dataframe(shown, hide_index=True, width="stretch", key="outcomes_table")
     common.download_table(table, "outcomes.csv", key="outcomes_csv")

@@ -110,10 +110,16 @@ def _choose_person(store: GraphStore, user: User | None) -> str | None:
     ids = people["person_id"].tolist()
     if len(ids) > LIST_LIMIT:
         ids = _search(people)
+    # The labels carry each person's level, so a write that moves a level changes the options,
+    # and Streamlit then starts the select box afresh (empty): keep the person who was open.
+    shown = hash(tuple(labels[i] for i in ids))
+    if st.session_state.get("_person_options") not in (None, shown) and wanted in ids:
+        st.session_state["person_pick"] = wanted
+    st.session_state["_person_options"] = shown
     person_id = st.selectbox(
         "Person", ids, index=None, format_func=labels.__getitem__, key="person_pick",
         placeholder="Type a name or a place to find someone…",
-        help="Everyone you may see, by name and area (ward, neighbourhood).")
+        help="Everyone you may see: name · ward · age band · short id · isolation level.")
     if person_id is None:
         st.query_params.pop("person", None)
     else:
@@ -147,6 +153,30 @@ def _isolation(url: str, version: int, person_id: str) -> None:
                            "Answer": [_value(r.get(k)) for k in SELF_REPORTED_LABELS]})
     st.markdown("**What they told us** (shown beside the level, never changes it)")
     st.table(scores.set_index("Self-reported"))
+
+
+def _circle(G: nx.MultiDiGraph, named: bool, person_id: str) -> None:
+    """The circle picture. People one step out are named only for a user who may see this
+    person's record (``named``); two steps out, never. Its text alternative is
+    :func:`_ties`."""
+    page = network_view.circle_html(G, person_id, height=CIRCLE_HEIGHT, name_people=named)
+    if hasattr(st, "iframe"):  # Streamlit >= 1.5x; components.html is deprecated
+        st.iframe(page, height=CIRCLE_HEIGHT + 90)
+    else:
+        components.html(page, height=CIRCLE_HEIGHT + 90, scrolling=False)
+    st.caption("The same ties are listed under Their ties, beside the picture.")
+
+
+def _ties(G: nx.MultiDiGraph, named: bool, person_id: str) -> None:
+    """The table of their own ties beside the picture: the picture's text alternative, a real
+    table a screen reader and keyboard can walk (kind, class, how often, since, via)."""
+    ties = network_view.circle_ties(G, person_id, name_people=named)
+    st.markdown(f"**Their ties** ({len(ties)}, one step out)")
+    if ties.empty:
+        st.caption("No ties recorded yet: add one under Record.")
+        return
+    st.table(ties.set_index("With"))
+    common.download_table(ties, "ties.csv", key="person_ties_csv", label="Download ties (CSV)")
 
 
 def _suggestions(G: nx.MultiDiGraph, person_id: str, kinds: set[str], k: int) -> pd.DataFrame:
@@ -288,14 +318,13 @@ def render() -> None:
             common.footer()
             return
         attrs = G.nodes[person_id]
+        from assetmap.governance import access
+
+        named = access.can_view_person(user, person_id)  # names one step out (issue 14)
         left, right = st.columns([3, 2])
         with left:
             st.subheader("Their circle")
-            page = network_view.circle_html(G, person_id, height=CIRCLE_HEIGHT)
-            if hasattr(st, "iframe"):  # Streamlit >= 1.5x; components.html is deprecated
-                st.iframe(page, height=CIRCLE_HEIGHT + 90)
-            else:
-                components.html(page, height=CIRCLE_HEIGHT + 90, scrolling=False)
+            _circle(G, named, person_id)
         with right:
             st.subheader("Isolation")
             _isolation(url, version, person_id)
@@ -303,6 +332,7 @@ def render() -> None:
             if wants:
                 st.caption("Interests and needs: "
                            + common.md_escape(", ".join(vocab.label(str(w)) for w in wants)))
+            _ties(G, named, person_id)
         st.subheader("Suggested connections")
         st.caption("The score is a heuristic ranking, not a prediction: it weighs how well a "
                    "place or person matches, how near it is, and who they know there (each "
