@@ -238,6 +238,14 @@ class Tie:
         return self
 
 
+def canonical_tie(src: str, dst: str, kind: str) -> tuple[str, str]:
+    """The stored direction of a tie: symmetric kinds are stored once, smaller id first (every
+    store keeps ties this way, so a tie reads back the same from any of them)."""
+    if kind in vocab.SYMMETRIC_TIES and dst < src:
+        return dst, src
+    return src, dst
+
+
 def check_endpoints(tie: Tie, src_kind: str, dst_kind: str) -> None:
     """Raise ValidationError unless ``tie`` may join a ``src_kind`` to a ``dst_kind``."""
     sources, targets = vocab.TIE_ENDPOINTS[tie.kind]

@@ -59,3 +59,29 @@ def test_no_boundaries_file_beside_the_store() -> None:
     """Boundaries live in the store: no module writes or reads a GeoPackage beside it."""
     for path in sorted(PACKAGE.rglob("*.py")):
         assert ".areas.gpkg" not in path.read_text(encoding="utf-8"), path
+
+
+def test_no_store_adapter_imports_the_other() -> None:
+    """SQLite and Neo4j are two adapters of one protocol: shared rules live in ``model`` or the
+    ``graph.store`` package, never in one adapter that the other imports."""
+    store = PACKAGE / "graph" / "store"
+    for own, other in (("sqlite_store", "neo4j_store"), ("neo4j_store", "sqlite_store")):
+        tree = ast.parse((store / f"{own}.py").read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert f"assetmap.graph.store.{other}" not in imported, own
+
+
+def test_a_notebook_user_needs_only_import_assetmap() -> None:
+    """open_store, the demo, the area provider, the analyses and the errors come from
+    ``assetmap`` itself; the heavy ones load on first use, so the package import stays light."""
+    import subprocess
+    import sys
+
+    code = ("import sys, assetmap; heavy = 'geopandas' in sys.modules; "
+            "names = ['open_store', 'open_demo', 'areas', 'isolated_people', "
+            "'suggest_connections', 'provision_gaps', 'closure_impact', 'ValidationError', "
+            "'StoreError']; "
+            "assert all(callable(getattr(assetmap, n)) for n in names); print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -178,3 +178,37 @@ def test_demo_budget_holders_have_a_budget_kind():
             else:
                 assert "budget_kind" not in n.props
     assert holders and kinds == holders
+
+
+def _published_store(tmp_path):
+    areas = [Node("W1", vocab.AREA, "Ward One", None, None, None, {"level": "ward"}),
+             Node("L1", vocab.AREA, "L1", None, None, None, {"level": "lsoa", "parent": "W1"})]
+    holders = [person(f"h{i}", where=at_km(0.1 * i), area="L1", personal_budget=True,
+                      consent=YES, interests=["walking"], budget_kind="phb") for i in range(8)]
+    walk = group("walk", "Walk Club", where=at_km(0.5), area="L1", activities=["walking"],
+                 status="at_risk")
+    build(tmp_path / "pub.db", [*areas, *holders, walk])
+    return tmp_path / "pub.db"
+
+
+def test_published_tables_say_budget_kind_and_what_to_commission(tmp_path):
+    from assetmap.reports import analyse_store
+    from assetmap.ui.views.gaps import published_pooling
+
+    path = _published_store(tmp_path)
+    store = SQLiteStore(path)
+    try:
+        G = store.to_networkx()
+        files = analyse_store(store, tmp_path / "out")["files"]
+    finally:
+        store.close()
+    shown = published_pooling(analysis.pooling_opportunities(G), G)
+    row = shown.iloc[0]
+    assert row["Budget"] == "personal health budget (NHS)"
+    assert row["Could commission"].startswith("Walk Club offers walking within reach")
+    written = pd.read_csv(files["pooling_opportunities.csv"], dtype=str)
+    assert list(written["budget_kind"]) == ["phb"]
+    assert list(written["could_commission"]) == [vocab.COMMISSION_STRENGTHEN]
+    assert list(written["commission_target"]) == ["group:walk"]
+    text = files["pooling_opportunities.csv"].read_text(encoding="utf-8")
+    assert "person:" not in text and "km apart" not in text

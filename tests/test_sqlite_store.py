@@ -91,3 +91,30 @@ def test_a_file_that_is_not_a_store_is_a_store_error(tmp_path):
     with pytest.raises(StoreError) as err:
         SQLiteStore(bad)
     assert "not an assetmap store" in str(err.value)
+
+
+def test_bulk_writes_group_rows_by_shape_and_keep_the_last_of_an_id(tmp_path):
+    """upsert_nodes writes rows grouped by which analysis fields they set; the columns each
+    group leaves out hold their defaults, and an id given twice in one batch keeps its last."""
+    from assetmap.model import ANALYSIS_COLUMNS, analysis_fields
+
+    store = SQLiteStore(tmp_path / "s.db")
+    people = [
+        Node("p1", "Person", "A", props={"interests": ["walking"], "age_band": "65-74"}),
+        Node("g1", "Group", "Walk", props={"status": "closed", "capacity": 12,
+                                           "activities": ["walking"]}),
+        Node("p2", "Person", "B", props={"consent": {"map": True}, "personal_budget": True}),
+        Node("p1", "Person", "A2", props={"needs": ["loneliness"]}),  # the last p1 wins
+        Node("p3", "Person", "C"),
+    ]
+    store.upsert_nodes(people)
+    cols = ", ".join(ANALYSIS_COLUMNS)
+    for node in people[1:]:
+        row = store._db.execute(f"SELECT {cols} FROM nodes WHERE id = ?",  # noqa: S608
+                                (node.id,)).fetchone()
+        assert row == analysis_fields(node.kind, node.props), node.id
+        assert store.get(node.id) == node
+    before = store.version()
+    store.upsert_nodes(people[1:])  # the same again: nothing changes
+    assert store.version() == before
+    store.close()

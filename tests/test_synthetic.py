@@ -23,7 +23,7 @@ from assetmap.model import Node, Tie, check_endpoints
 #: Person props the generator may write: nothing else (no address, phone, date of birth ...).
 PERSON_PROPS = {"synthetic", "postcode", "age_band", "carer_hours", "disability", "health",
                 "lonely", "roles", "interests", "needs", "goals", "personal_budget", "consent",
-                "ucla3"}
+                "ucla3", "budget_kind"}
 NAME = re.compile(r"^(?:Dr )?(?P<first>[A-Z][a-z]+) (?P<initial>[A-Z])\.$")
 
 

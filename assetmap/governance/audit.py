@@ -16,9 +16,11 @@ database can rebuild the whole chain (copy the head elsewhere to catch that; doc
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -154,19 +156,31 @@ def head_path(access: AccessDB) -> Path:
     return Path(access.path).with_name(Path(access.path).name + ".audit-head")
 
 
+_HEAD_LOCK = threading.Lock()
+
+
 def _write_head(access: AccessDB, seq: int, digest: str) -> None:
+    """Move the head file forward to row ``seq`` (never back), atomically: threads and processes
+    writing rows at once take a lock, and each writes its own temporary file."""
     path = head_path(access)
-    try:
-        old = int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        old = 0
-    if seq <= old:  # another process wrote a newer head first
-        return
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, keys.PRIVATE_MODE)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(f"{seq} {digest}\n")
-    os.replace(tmp, path)
+    lock_path = path.with_name(path.name + ".lock")
+    with _HEAD_LOCK:
+        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, keys.PRIVATE_MODE)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            try:
+                old = int(path.read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                old = 0
+            if seq <= old:  # a newer head was written first
+                return
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, keys.PRIVATE_MODE)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{seq} {digest}\n")
+            os.replace(tmp, path)
+        finally:
+            os.close(lock_fd)  # closing releases the flock
 
 
 def record(access: AccessDB, user: User | str, action: str, person_id: str | None = None,

@@ -1,6 +1,8 @@
 """Accessibility fixes the app applies on every page (WCAG 2.2 AA; checked by axe-core in the
 browser tests): Streamlit's captions are drawn at 60% of the text colour (about 3.9:1 on white,
-under the 4.5:1 AA needs), so they are drawn at 85% here, which holds in light and dark themes."""
+under the 4.5:1 AA needs), so they are drawn at 85% here, which holds in light and dark themes;
+static tables wrap their cells instead of scrolling sideways (a scrolling region must be
+keyboard-reachable, and at 390 px wide the page must not scroll sideways)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ CSS = """<style>
 [data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.85; }
 [data-testid="stCaptionContainer"] * { color: inherit !important; }
 [data-testid="stWidgetLabel"] p { color: inherit; }
+[data-testid="stTable"] > div { overflow: visible !important; }
+[data-testid="stTable"] th, [data-testid="stTable"] td {
+  white-space: normal !important; overflow-wrap: anywhere; }
 </style>"""
 
 
@@ -23,5 +28,28 @@ def apply() -> None:
 def described(chart: Any, text: str) -> Any:
     """An Altair chart with a text description: Vega gives the drawn chart that text as its
     accessible name (``aria-label``), so a screen reader hears what the chart shows (axe-core's
-    ``svg-img-alt``); the table beside each chart carries the numbers."""
-    return chart.properties(description=text[:300])
+    ``svg-img-alt``), and its marks no role of their own; the table beside each chart carries
+    the numbers."""
+
+    chart = chart.properties(description=text[:300])  # a copy: the caller's chart is unchanged
+    # Marks are hidden from assistive technology (aria-hidden): each mark would otherwise be an
+    # unnamed "graphics-symbol"; the chart's description and its table say what they show.
+    _hide_marks(chart)
+    return chart
+
+
+def _hide_marks(chart: Any) -> None:
+    """Set ``aria: false`` on every mark of an Altair chart (layers and concatenations too)."""
+    import altair as alt
+
+    mark = getattr(chart, "mark", alt.Undefined)
+    if isinstance(mark, str):
+        chart.mark = alt.MarkDef(type=mark, aria=False)
+    elif mark is not alt.Undefined:
+        mark["aria"] = False
+    for part in ("layer", "concat", "hconcat", "vconcat"):
+        for sub in getattr(chart, part, None) or ():
+            _hide_marks(sub)
+    spec = getattr(chart, "spec", alt.Undefined)
+    if spec is not alt.Undefined and not isinstance(spec, dict):
+        _hide_marks(spec)

@@ -37,8 +37,7 @@ from assetmap import vocab
 from assetmap.batching import batched as _chunks
 from assetmap.errors import DanglingTieError, NotFoundError, StoreError, ValidationError
 from assetmap.graph.store import cypher, public_url
-from assetmap.graph.store.sqlite_store import canonical_tie
-from assetmap.model import Node, Tie, check_endpoints
+from assetmap.model import Node, Tie, canonical_tie, check_endpoints
 
 T = TypeVar("T")
 

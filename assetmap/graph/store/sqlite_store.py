@@ -36,6 +36,7 @@ from assetmap.model import (
     Node,
     Tie,
     analysis_fields,
+    canonical_tie,
     check_endpoints,
     fields_fingerprint,
     tie_fields,
@@ -179,13 +180,6 @@ WITH RECURSIVE sub (id) AS (
 
 def _dumps(props: dict[str, Any]) -> str:
     return json.dumps(props, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def canonical_tie(src: str, dst: str, kind: str) -> tuple[str, str]:
-    """The stored direction of a tie: symmetric kinds are stored once, smaller id first."""
-    if kind in vocab.SYMMETRIC_TIES and dst < src:
-        return dst, src
-    return src, dst
 
 
 _TIE_COLUMN_TYPES: dict[str, str] = {"via": "TEXT", "role": "TEXT", "days": "REAL",
