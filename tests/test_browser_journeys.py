@@ -285,8 +285,9 @@ def test_every_page_has_no_serious_axe_issue_and_fits_a_phone(journey: dict) -> 
     above; the Person page again here, as an administrator who searches for someone)."""
     tab = _tab(journey)
     _sign_in(tab, journey, ADMIN, "Map")
-    for link, title in ADMIN_PAGES:
-        tab.get_by_role("link", name=link, exact=True).click()
+    for n, (link, title) in enumerate(ADMIN_PAGES):
+        if n:  # the first is the home page, already open (a click would rerun it)
+            tab.get_by_role("link", name=link, exact=True).click()
         wait_ready(tab, title)
         tab.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')")
         no_errors(tab)

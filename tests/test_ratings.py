@@ -193,3 +193,33 @@ def test_a_place_rated_inaccessible_counts_as_a_quarter_provider(sqlite_store: S
     # without ratings, the weighted count is the plain count
     unweighted = provision_gaps(G, areas, max_km=2.0)
     assert (unweighted["weighted_providers"] == unweighted["providers_within_reach"]).all()
+
+
+def test_a_group_rates_a_place_it_works_with_on_the_outcomes_page(tmp_path, monkeypatch) -> None:
+    """Experts by experience include groups: a coordinator records a peer group's rating of the
+    hall it partners with, through the real Outcomes page; it is stored as the group's rating."""
+    from pathlib import Path
+
+    from conftest import signed_in
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "assetmap.db"
+    store = SQLiteStore(db)
+    ids = _place(store, 1)
+    store.upsert_ties([Tie(CAFE, HALL, "PARTNERS_WITH")])
+    store.close()
+    url = f"sqlite:///{db}"
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    monkeypatch.setenv("ASSETMAP_HOME", str(tmp_path))
+    page = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "views" / "outcomes.py"
+    at = signed_in(AppTest.from_file(str(page), default_timeout=60)).run()
+    assert not at.exception
+    assert at.selectbox(key="outcomes_group_rater").value == CAFE
+    at.checkbox(key="outcomes_rate_consent").check()
+    form_buttons = [b for b in at.button if b.proto.label == "Record rating"]
+    form_buttons[0].click().run()
+    assert not at.exception, at.exception
+    with SQLiteStore(db) as store:
+        given = [r for r in store.records(vocab.RATING) if r.person_id == CAFE]
+        assert [r.subject_id for r in given] == [HALL]
+        assert not [r for r in store.records(vocab.RATING) if r.person_id == ids[0]]

@@ -142,3 +142,14 @@ def test_people_in_no_area_are_counted_and_warned_about(demo_store_url: str,
     assert not at.exception
     warnings = [w.value for w in at.warning]
     assert any(w.startswith("10 people are in none of these wards") for w in warnings), warnings
+
+
+def test_a_map_image_is_made_on_request(demo_store_url: str) -> None:
+    """A commissioner's picture of the map: a real PNG, made only when asked for."""
+    at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
+    assert not at.exception
+    assert not [b for b in at.get("download_button") if b.proto.label.startswith("Download map")]
+    at.button(key="map_png_make").click().run()
+    assert not at.exception
+    buttons = [b for b in at.get("download_button") if b.proto.label.startswith("Download map")]
+    assert len(buttons) == 1

@@ -357,3 +357,22 @@ def test_area_map_png_for_a_commissioner_shows_published_counts_only(store_url: 
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     isolated = maps.area_map_png(areas, "people", share=True, title="People by ward")
     assert isolated[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_described_charts_name_themselves_and_hide_their_marks() -> None:
+    """axe-core's svg-img-alt (issue 14): the chart has a description; no mark has a role."""
+    import json
+
+    import altair as alt
+
+    from assetmap.ui.a11y import described
+
+    frame = pd.DataFrame({"day": [1, 2], "score": [3, 4]})
+    line = alt.Chart(frame).mark_line(point=True).encode(x="day", y="score")
+    rule = alt.Chart(frame).mark_rule().encode(x="day")
+    spec = described(alt.vconcat(alt.layer(line, rule), line), "Scores over time").to_dict()
+    assert spec["description"] == "Scores over time"
+    text = json.dumps(spec["vconcat"])
+    # three marks, and each line's points
+    assert text.count('"aria": false') == 5 and '"point": {"aria": false}' in text
+    assert "aria" not in json.dumps(line.to_dict())  # the caller's chart is unchanged

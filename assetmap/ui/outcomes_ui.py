@@ -36,7 +36,7 @@ def _user_name(user: Any) -> str:
     return str(getattr(user, "name", "") or "")
 
 
-def _audit_edit(user: Any, person_id: str) -> None:
+def _audit_edit(user: Any, person_id: str | None) -> None:
     """Log that this user added to the person's record (the audit row holds no values)."""
     from assetmap.governance import audit
     from assetmap.ui import auth
@@ -109,20 +109,29 @@ def _goal_form(store: Any, person_id: str, user: Any) -> None:
             st.rerun()
 
 
-def _rating_form(store: Any, person_id: str, user: Any) -> None:
+def places_used(store: Any, rater_id: str) -> dict[str, str]:
+    """The groups and organisations a person or a group uses (id -> name): what it may rate."""
     places = {}
-    for tie, other in store.neighbours(person_id):
-        if tie.src != person_id or tie.kind not in USE_TIES or \
-                other.kind not in vocab.ASSET_KINDS:
+    for tie, other in store.neighbours(rater_id):
+        outward = tie.src == rater_id or tie.kind in vocab.SYMMETRIC_TIES
+        if not outward or tie.kind not in USE_TIES or other.kind not in vocab.ASSET_KINDS \
+                or other.id == rater_id:
             continue
         if tie.kind == "REFERRED_TO" and tie.props.get("status") != "attended":
             continue
         places[other.id] = other.name
+    return places
+
+
+def _rating_form(store: Any, person_id: str, user: Any, *, form: str = "outcomes_rating",
+                 about_person: bool = True) -> None:
+    """The rating form for a rater (a person, or a group speaking for its members)."""
+    places = places_used(store, person_id)
     if not places:
         st.caption("They use no group or organisation recorded here, so there is nothing for "
                    "them to rate yet.")
         return
-    with st.form("outcomes_rating"):
+    with st.form(form):
         target = st.selectbox("Place they use", sorted(places, key=places.__getitem__),
                               format_func=places.__getitem__, key="outcomes_rate_place")
         cols = st.columns(len(vocab.RATING_QUESTIONS))
@@ -138,7 +147,7 @@ def _rating_form(store: Any, person_id: str, user: Any) -> None:
             try:
                 rate(store, person_id, target, answers, comment, consent=consent,
                      recorded_by=_user_name(user))
-                _audit_edit(user, person_id)
+                _audit_edit(user, person_id if about_person else None)
             except Exception as exc:
                 common.show_error(exc)
                 return
@@ -180,3 +189,17 @@ def outcomes_section(store: Any, person_id: str, user: Any, G: Any = None) -> No
             _rating_form(store, person_id, user)
     except Exception as exc:
         common.show_error(exc)
+
+
+def group_rating_section(store: Any, user: Any) -> None:
+    """A group (a peer group, a ULO's members) rates a place it works with, as experts by
+    experience: the same form and rules as a person's rating (consent, 1-5, comments approved)."""
+    groups = {g.id: g.name for g in store.find(vocab.GROUP) if places_used(store, g.id)}
+    st.subheader("A group rates a place it works with")
+    if not groups:
+        st.caption("No group here works with another group or organisation yet, so no group "
+                   "has anything to rate.")
+        return
+    rater = st.selectbox("Group giving the rating", sorted(groups, key=groups.__getitem__),
+                         format_func=groups.__getitem__, key="outcomes_group_rater")
+    _rating_form(store, rater, user, form="outcomes_group_rating", about_person=False)

@@ -124,6 +124,15 @@ def render() -> None:
                            privacy.neutralise_csv(table).to_csv(index=False).encode("utf-8"),
                            file_name=f"assetmap_{level}_counts.csv", mime="text/csv",
                            key="map_download")
+    # A picture for a commissioner's report: drawn only when asked (it takes a moment), from the
+    # same published counts as the map and table above.
+    if st.button("Make a map image (PNG)", key="map_png_make",
+                 help="The shaded areas with legend and credits, published counts only."):
+        st.download_button("Download map image (PNG)",
+                           maps.area_map_png(areas, measure, share=share,
+                                             attribution=common.attribution()),
+                           file_name=f"assetmap_{level}_{measure}.png", mime="image/png",
+                           key="map_png")
     common.footer()
 
 

@@ -145,6 +145,10 @@ def render() -> None:
     try:
         _cohort(store, common.store_url(), version)
         _ratings(store)
+        if getattr(user, "role", None) in (access.ADMIN, access.COORDINATOR):
+            from assetmap.ui.outcomes_ui import group_rating_section
+
+            group_rating_section(store, user)
         if getattr(user, "role", None) == access.ADMIN:
             _moderation(store, user)
     except Exception as exc:

@@ -164,11 +164,11 @@ def _circle(G: nx.MultiDiGraph, named: bool, person_id: str) -> None:
         st.iframe(page, height=CIRCLE_HEIGHT + 90)
     else:
         components.html(page, height=CIRCLE_HEIGHT + 90, scrolling=False)
-    st.caption("The same ties are listed under Their ties, beside the picture.")
+    st.caption("The same ties are listed under Their ties, below.")
 
 
 def _ties(G: nx.MultiDiGraph, named: bool, person_id: str) -> None:
-    """The table of their own ties beside the picture: the picture's text alternative, a real
+    """The table of their own ties with the picture: the picture's text alternative, a real
     table a screen reader and keyboard can walk (kind, class, how often, since, via)."""
     ties = network_view.circle_ties(G, person_id, name_people=named)
     st.markdown(f"**Their ties** ({len(ties)}, one step out)")
@@ -332,7 +332,7 @@ def render() -> None:
             if wants:
                 st.caption("Interests and needs: "
                            + common.md_escape(", ".join(vocab.label(str(w)) for w in wants)))
-            _ties(G, named, person_id)
+        _ties(G, named, person_id)  # right under the picture, the width of the page
         st.subheader("Suggested connections")
         st.caption("The score is a heuristic ranking, not a prediction: it weighs how well a "
                    "place or person matches, how near it is, and who they know there (each "
