@@ -154,6 +154,10 @@ def info(store_url: str | None, as_json: bool) -> None:
 @click.option("--this-week", "open_this_week", is_flag=True, help="Meets in the next 7 days.")
 @click.option("--all", "include_unattendable", is_flag=True,
               help="Include register entries with no activity, place or time.")
+@click.option("--min-rating", type=click.FloatRange(1, 5), default=None,
+              help="Rated at least this (1-5) by 5 or more experts by experience.")
+@click.option("--sort", type=click.Choice(["distance", "rating"]), default="distance",
+              show_default=True, help="Nearest first, or best rated first.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=None, help="At most this many.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]),
               default="table", show_default=True)

@@ -32,10 +32,12 @@ from assetmap.model import Node
 #: Columns of :func:`find_assets`, in order.
 COLUMNS: list[str] = ["rank", "place_id", "place", "kind", "what", "sessions", "when", "cost",
                       "access", "contact", "address", "distance_band", "lat", "lon",
-                      "session_ids"]
+                      "session_ids", "rating", "rating_mean"]
 #: Columns a person reads (the printable list, ``assetmap find``'s table and CSV).
-PRINTED: list[str] = ["rank", "place", "what", "when", "cost", "access", "contact", "address",
-                      "distance_band"]
+PRINTED: list[str] = ["rank", "place", "what", "when", "cost", "access", "rating", "contact",
+                      "address", "distance_band"]
+#: How results may be ordered: nearest first (when a place is given), or best rated first.
+SORTS: tuple[str, ...] = ("distance", "rating")
 
 DAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                          "sunday")
@@ -368,14 +370,22 @@ def find_assets(store: GraphStore, need: str | None = None, interest: str | None
                 day: str | int | None = None, time_of_day: str | None = None,
                 free_or_low_cost: bool = False, step_free: bool = False,
                 open_this_week: bool = False, *, include_unattendable: bool = False,
-                today: _dt.date | None = None, limit: int | None = None) -> pd.DataFrame:
+                today: _dt.date | None = None, limit: int | None = None,
+                min_rating: float | None = None, sort: str = "distance") -> pd.DataFrame:
     """Places to go that match every filter given, one row per place (a venue with its matching
     sessions), nearest first when ``near`` is given (see :data:`COLUMNS`).
 
     ``need``/``interest`` are vocabulary words or synonyms ("rambling" is walking); an unknown
     word is a ValidationError. ``within_km`` needs ``near``. ``day``/``time_of_day`` keep places
     with a session then; ``open_this_week`` those meeting in the seven days from ``today``.
+    ``rating`` is what experts by experience say (the overall mean, shown only for places rated
+    by 5 or more: :func:`assetmap.ratings.ratings_summary`); ``min_rating`` keeps places rated at
+    least that, ``sort="rating"`` puts the best rated first (unrated last, then nearest).
     """
+    if sort not in SORTS:
+        raise ValidationError(f"Sort {sort!r} is not one of {', '.join(SORTS)}.", field="sort")
+    if min_rating is not None and not 1 <= min_rating <= 5:
+        raise ValidationError("The lowest rating must be from 1 to 5.", field="min_rating")
     need_c = vocab.canonical_need(need) if need else None
     if need and need_c is None:
         raise ValidationError(f"Need {need!r} is not one we know (e.g. loneliness, "
@@ -468,8 +478,12 @@ def find_assets(store: GraphStore, need: str | None = None, interest: str | None
             "lat": float(anchor.lat), "lon": float(anchor.lon),  # public places, drawn as is
             "session_ids": [m.id for m in listed],
         })
-    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in {"rank",
-                                                                        "distance_band"}])
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in {
+        "rank", "distance_band", "rating", "rating_mean"}])
+    frame["rating_mean"] = _place_ratings(store, frame["place_id"].tolist())
+    frame["rating"] = [f"{m:.1f} of 5" if m == m else "" for m in frame["rating_mean"]]
+    if min_rating is not None:
+        frame = frame[frame["rating_mean"] >= min_rating]
     if origin is not None and not frame.empty:
         km = haversine_km_array(origin[0], origin[1], frame["lat"].to_numpy(float),
                                 frame["lon"].to_numpy(float))
@@ -482,11 +496,25 @@ def find_assets(store: GraphStore, need: str | None = None, interest: str | None
     else:
         frame = frame.sort_values(["place", "place_id"], kind="stable")
         frame["distance_band"] = "" if origin is None else "distance unknown"
+    if sort == "rating":  # best rated first, unrated last; nearest-first order kept within ties
+        frame = frame.sort_values("rating_mean", ascending=False, kind="stable",
+                                  na_position="last")
     if limit is not None:
         frame = frame.head(limit)
     frame = frame.reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     return frame[COLUMNS]
+
+
+def _place_ratings(store: GraphStore, place_ids: list[str]) -> list[float]:
+    """The published overall rating of each place (NaN where fewer than 5 people rated it)."""
+    from assetmap.ratings import ratings_summary
+
+    if not place_ids:
+        return []
+    summary = ratings_summary(store, place_ids)
+    means = dict(zip(summary["asset_id"], summary["overall_mean"], strict=True))
+    return [float(means.get(p, float("nan"))) for p in place_ids]
 
 
 def describe_search(**filters: Any) -> str:
@@ -515,7 +543,7 @@ def printable(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns a person reads, for a CSV or a table (no ids, no coordinates)."""
     return frame[PRINTED].rename(columns={"rank": "No.", "place": "Place", "what": "What",
                                           "when": "When", "cost": "Cost", "access": "Access",
-                                          "contact": "Contact", "address": "Address",
+                                          "rating": "Rated", "contact": "Contact", "address": "Address",
                                           "distance_band": "How far"})
 
 

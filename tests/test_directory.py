@@ -18,7 +18,7 @@ from assetmap.cli import main
 from assetmap.errors import ValidationError
 from assetmap.governance.privacy import count_band, distance_band
 from assetmap.graph.store.sqlite_store import SQLiteStore
-from assetmap.model import Node
+from assetmap.model import Node, Tie
 
 HOME = (53.4250, -2.3200)  # the search point: "M33 7AA" in this store
 EAST_1KM = -2.3200 + 0.0151  # ~1 km east at this latitude
@@ -195,7 +195,7 @@ def test_cli_find_on_the_demo(demo_url: str) -> None:
                                   "--near", "M33 7AA", "--within", "3", "--format", "csv"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "No.,Place,What,When,Cost,Access,Contact,Address,How far"
+    assert lines[0] == "No.,Place,What,When,Cost,Access,Rated,Contact,Address,How far"
     assert len(lines) > 3 and all("km" in line for line in lines[1:])
     as_json = json.loads(runner.invoke(main, [
         "find", "--store", demo_url, "--need", "loneliness", "--near", "M33 7AA", "--day",
@@ -212,3 +212,29 @@ def test_a_postcode_lookup_kept_in_the_store_comes_first(store: SQLiteStore) -> 
     assert directory.locate(store, "M33 7AA") == pytest.approx((53.43, -2.30))
     assert directory.locate(store, "M33 7AZ") == pytest.approx((53.4305, -2.3005))  # sector
     assert directory.locate(store, "M33 6QQ") == pytest.approx((HOME[0], EAST_1KM))  # assets
+
+
+def test_ratings_filter_and_sort_the_directory(store: SQLiteStore) -> None:
+    """What experts by experience say reaches the directory: a place rated by 5 or more shows
+    its overall rating, can be required (min_rating) and sorted on; fewer raters show nothing."""
+    from assetmap.ratings import rate
+
+    raters = [f"person:r{i}" for i in range(5)]
+    store.upsert_nodes([Node(r, "Person", f"R{i}") for i, r in enumerate(raters)])
+    store.upsert_ties([Tie(r, "group:far", "ATTENDS") for r in raters]
+                      + [Tie(raters[0], "group:rambling", "ATTENDS")])
+    for r in raters:
+        rate(store, r, "group:far", {"welcoming": 5, "accessible": 4, "helpful": 5,
+                                     "would_recommend": 5}, consent=True, recorded_by="t")
+    rate(store, raters[0], "group:rambling", {"welcoming": 1, "accessible": 1, "helpful": 1,
+                                              "would_recommend": 1}, consent=True, recorded_by="t")
+    find_assets = directory.find_assets
+    found = find_assets(store, near=HOME)
+    rated = found.set_index("place_id")
+    assert rated.loc["group:far", "rating"] == "4.8 of 5"
+    assert rated.loc["group:rambling", "rating"] == ""  # one rater: never shown
+    best = find_assets(store, near=HOME, sort="rating")
+    assert best.iloc[0]["place_id"] == "group:far"
+    assert list(find_assets(store, near=HOME, min_rating=4)["place_id"]) == ["group:far"]
+    with pytest.raises(ValidationError):
+        find_assets(store, sort="stars")

@@ -52,6 +52,14 @@ def _filters() -> dict[str, Any] | None:
         free = ticks[1].checkbox("Free or low cost", key="dir_free")
         step_free = ticks[2].checkbox("Step-free", key="dir_step_free")
         week = ticks[3].checkbox("Meets this week", key="dir_week")
+        rated = st.columns(2)
+        sort = rated[0].radio("Order", directory.SORTS, horizontal=True, key="dir_sort",
+                              format_func={"distance": "Nearest first",
+                                           "rating": "Best rated first"}.__getitem__)
+        min_rating = rated[1].selectbox("Rated at least (by 5 or more people)", [3, 4],
+                                        index=None, key="dir_min_rating",
+                                        format_func=lambda r: f"{r} of 5",
+                                        placeholder="Any rating")
         everything = st.checkbox("Include register entries with no activity, place or time",
                                  key="dir_all")
         if not st.form_submit_button("Search", type="primary"):
@@ -59,7 +67,8 @@ def _filters() -> dict[str, Any] | None:
     found = {"need": need, "interest": interest, "activity_text": text or None,
              "near": near.strip() or None, "within_km": within, "day": day,
              "time_of_day": time, "free_or_low_cost": free, "step_free": step_free,
-             "open_this_week": week, "include_unattendable": everything}
+             "open_this_week": week, "include_unattendable": everything,
+             "sort": sort, "min_rating": min_rating}
     st.session_state["dir_last"] = found
     return found
 
