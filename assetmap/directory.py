@@ -543,8 +543,8 @@ def printable(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns a person reads, for a CSV or a table (no ids, no coordinates)."""
     return frame[PRINTED].rename(columns={"rank": "No.", "place": "Place", "what": "What",
                                           "when": "When", "cost": "Cost", "access": "Access",
-                                          "rating": "Rated", "contact": "Contact", "address": "Address",
-                                          "distance_band": "How far"})
+                                          "rating": "Rated", "contact": "Contact",
+                                          "address": "Address", "distance_band": "How far"})
 
 
 _PRINT_CSS = """
