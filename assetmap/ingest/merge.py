@@ -19,7 +19,7 @@ from typing import Any
 from assetmap.errors import NotFoundError, ValidationError
 from assetmap.geo import haversine_m
 from assetmap.graph.store import GraphStore
-from assetmap.ingest.report import ImportReport, batched, safe_reason
+from assetmap.ingest.report import ImportReport, batched, safe_reason, write_nodes
 from assetmap.model import Node, Tie
 
 #: A cell holding exactly this text clears the field (an empty cell never does).
@@ -186,23 +186,7 @@ def _finish(store: GraphStore, out: list[tuple[str, Node]], report: ImportReport
             except ValidationError as exc:
                 report.reject(where, exc.field or "kind", safe_reason(exc, node.kind), file)
         return
-    _write(store, out, report, file)
-
-
-def _write(store: GraphStore, out: list[tuple[str, Node]], report: ImportReport,
-           file: str | None) -> None:
-    try:
-        with store.transaction():
-            store.upsert_nodes([n for _, n in out])
-        report.written += len(out)
-    except ValidationError:
-        for where, node in out:
-            try:
-                with store.transaction():
-                    store.upsert_nodes([node])
-                report.written += 1
-            except ValidationError as exc:
-                report.reject(where, exc.field or "kind", safe_reason(exc, node.kind), file)
+    write_nodes(store, out, report, file)  # a refused batch is retried record by record
 
 
 def merge_ties(store: GraphStore, records: Iterable[tuple[str, Tie]], report: ImportReport, *,
