@@ -12,8 +12,23 @@ from typing import Any, TypeVar
 
 import click
 
-from assetmap import settings as _settings
+from assetmap import environment as _environment
 from assetmap.errors import AssetmapError
+
+
+class _LazySettings:
+    """:mod:`assetmap.settings`, imported on first use: validating settings loads pydantic
+    (about half a second), which `assetmap info` never needs to find its store (issue 16)."""
+
+    default_store_url = staticmethod(_environment.default_store_url)
+
+    def __getattr__(self, name: str) -> Any:
+        from assetmap import settings
+
+        return getattr(settings, name)
+
+
+_settings = _LazySettings()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -120,6 +135,8 @@ def info(store_url: str | None, as_json: bool) -> None:
     from assetmap.graph.store import open_store, store_summary
 
     url = store_url or _settings.default_store_url()
+    if not url.lower().startswith("sqlite:"):
+        _import_neo4j_lean()
     store = open_store(url)
     try:
         summary = store_summary(store)
@@ -136,6 +153,24 @@ def info(store_url: str | None, as_json: bool) -> None:
     click.echo("ties:")
     for kind, n in summary["ties"].items():
         click.echo(f"  {kind:<14}{n:>10,}")
+
+
+def _import_neo4j_lean() -> None:
+    """Import the Neo4j driver without its optional numpy/pandas/pyarrow support, which it loads
+    eagerly when installed (half to two seconds of `info`'s start-up; issue 16). Only in a
+    process that has loaded none of them: `info` counts by label and never sends data frames."""
+    if "neo4j" in sys.modules:
+        return
+    hidden = [m for m in ("numpy", "pandas", "pyarrow") if m not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
+    try:
+        import neo4j  # noqa: F401
+    except ImportError:
+        pass  # no driver: open_store says so in one sentence
+    finally:
+        for name in hidden:
+            sys.modules.pop(name, None)
 
 
 @main.command("find")
@@ -594,7 +629,7 @@ def _access(store_url: str | None):
         if not Path(store_path).is_file():
             raise AssetmapError(f"There is no store at {store_path}; build one with `assetmap "
                                 "demo` or import data first.")
-    return AccessDB(path)
+    return AccessDB.for_store(url)  # a Neo4j store keeps its access data in its database
 
 
 def _cli_actor() -> str:
@@ -806,10 +841,15 @@ def person_group() -> None:
 @click.option("--reason", default=None, help="Why (required for more than one person).")
 @click.option("--include-location", is_flag=True,
               help="Include the person's postcode and coordinates (their own copy only).")
+@click.option("--include-notes", is_flag=True,
+              help="A bulk export (more than one person) leaves contact notes out; this puts "
+                   "them in (audited with the reason). One person's export always has them.")
 @friendly_errors
 def person_export_cmd(store_url: str | None, person_ids: tuple[str, ...], directory: str,
-                      reason: str | None, include_location: bool) -> None:
-    """Export everything held about a person (JSON + CSV, with audit references)."""
+                      reason: str | None, include_location: bool, include_notes: bool) -> None:
+    """Export everything held about a person (JSON + CSV, with audit references). One person's
+    export is their subject access export (contact notes included); several people's is a bulk
+    export (a reason needed; contact notes only with --include-notes)."""
     from assetmap.governance import rights
     from assetmap.graph.store import open_store
 
@@ -818,7 +858,7 @@ def person_export_cmd(store_url: str | None, person_ids: tuple[str, ...], direct
         with _access(store_url) as access:
             if len(person_ids) > 1:
                 paths = rights.export_people(store, access, list(person_ids), directory,
-                                             _cli_actor(), reason)
+                                             _cli_actor(), reason, include_notes=include_notes)
             else:
                 paths = rights.export_person(store, access, person_ids[0], directory,
                                              _cli_actor(), include_location=include_location,

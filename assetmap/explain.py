@@ -126,9 +126,14 @@ def area_profile_html(G: nx.MultiDiGraph, ward: str, isolation: pd.DataFrame,
     import datetime as _dt
     import html
 
+    from assetmap.graph.store.areas import UNKNOWN_VINTAGE
+
     conf = conf or _settings.load()
     e = html.escape
     name = str(G.nodes[ward].get("name") or ward)
+    # Ward names and codes change between boundary years: the profile says which (issue 17).
+    year = G.nodes[ward].get("vintage")
+    boundary = f"{year} boundaries" if year not in (None, "") else UNKNOWN_VINTAGE
     people = {n for n, d in G.nodes(data=True)
               if d.get("kind") == vocab.PERSON and _ward_of(G, d.get("area")) == ward}
     levels = isolation[isolation["person_id"].isin(people)]["level"].astype(str).value_counts()
@@ -145,8 +150,8 @@ def area_profile_html(G: nx.MultiDiGraph, ward: str, isolation: pd.DataFrame,
     here = {n for n, _ in assets}
     top = ranking[ranking["asset_id"].isin(here)].sort_values("rank").head(10)
     keystones = keystones_explained(top, conf) if not top.empty else pd.DataFrame()
-    chart = who_depends_chart(level_rows.rename(columns={"people": "people"}),
-                              f"People in {name} by isolation level")
+    chart_title = f"People in {name} by isolation level (ward, {boundary})"
+    chart = who_depends_chart(level_rows.rename(columns={"people": "people"}), chart_title)
     png = base64.b64encode(chart_png(chart)).decode("ascii")
 
     def table(frame: pd.DataFrame) -> str:
@@ -168,12 +173,17 @@ def area_profile_html(G: nx.MultiDiGraph, ward: str, isolation: pd.DataFrame,
         "table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #999;"
         "padding:.2rem .5rem;text-align:left}img{max-width:100%}"
         "@media print{body{margin:0;font-size:10pt}@page{margin:12mm}}</style></head><body>"
-        f"<main><h1>{e(name)}: area profile</h1><p>{e(day)}. Counts are published: rounded "
+        f"<main><h1>{e(name)}: area profile</h1>"
+        f"<p class=\"boundaries\">Ward ({e(boundary)})"
+        + (": names and codes are those of that year.</p>" if year not in (None, "") else
+           ".</p>")
+        + f"<p>{e(day)}. Counts are published: rounded "
         f"to 5, and any count under {conf.suppress_below} shown as &lt;{conf.suppress_below}; "
         "ranked places show counts in bands.</p>"
         f"<h2>People by isolation level</h2><img src=\"data:image/png;base64,{png}\" "
-        f"alt=\"Bar chart of people in {e(name)} by isolation level; the same figures are in "
-        f"the table below.\">{table(levels_table)}"
+        f"title=\"{e(chart_title)}\" "
+        f"alt=\"Bar chart of people in {e(name)} by isolation level (ward, {e(boundary)}); "
+        f"the same figures are in the table below.\">{table(levels_table)}"
         f"<h2>Places to go here</h2><p>{len(assets)} open groups and organisations.</p>"
         f"{table(kinds_table.head(15))}"
         f"<h2>Keystone places here</h2>{table(keystones)}"

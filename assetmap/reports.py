@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from assetmap import settings as _settings
@@ -23,10 +24,10 @@ from assetmap.governance import privacy
 from assetmap.graph import analysis
 from assetmap.graph.analysis.carer_readiness import carer_readiness_by_area
 from assetmap.graph.analysis.carers import carer_gaps_snapshot
-from assetmap.graph.analysis.isolation import isolation_levels
 from assetmap.graph.analysis.pooling import pooling_opportunities_snapshot
 from assetmap.graph.analysis.provision import provision_gaps_snapshot
 from assetmap.graph.analysis.resilience import (
+    bridging_people_by_area,
     disconnected_clusters_snapshot,
     keystone_assets_snapshot,
 )
@@ -45,6 +46,8 @@ REPORT_FILES: dict[str, str] = {
     "keystone_assets.csv": "groups and organisations ranked by what their closure would do",
     "pooling_opportunities.csv": "shared goals where budget holders live near each other",
     "disconnected_clusters.csv": "groups of people with no path to a clinician or hub",
+    "bridging_people_by_area.csv": "people who are the only bridge between parts of the "
+                                   "network, per area, as bands (never a name)",
 }
 
 
@@ -89,6 +92,18 @@ def _publish(frame: pd.DataFrame, columns: list[str],
     return out
 
 
+def _factor(values: Any, categories: list[Any] | None = None) -> tuple[np.ndarray, list[Any]]:
+    """Codes of ``values`` (-1 for missing or, with ``categories``, anything not in them) and
+    the categories they index: counting by integers, not by pandas groups (issue 13)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    found = uniques.tolist()
+    if categories is None:
+        return codes, found
+    at = {c: i for i, c in enumerate(categories)}
+    remap = np.array([at.get(u, -1) for u in found] + [-1], dtype=np.int64)
+    return remap[codes], list(categories)
+
+
 def counts_by_area(rows: pd.DataFrame, G: nx.MultiDiGraph, level: str, column: str,
                    categories: list[str] | None = None) -> pd.DataFrame:
     """Raw counts of ``rows`` (each with an ``area``) per area of ``level`` and value of
@@ -97,14 +112,23 @@ def counts_by_area(rows: pd.DataFrame, G: nx.MultiDiGraph, level: str, column: s
     areas = _area_table(G)
     up = roll_up(areas, level)
     names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
-    placed = pd.DataFrame({"area": rows["area"].map(up), "category": rows[column]}).dropna()
-    counts = placed.groupby(["area", "category"]).size().unstack(fill_value=0)
-    categories = categories if categories is not None else sorted(placed["category"].unique())
     codes = sorted(areas.loc[areas["level"] == level, "area_code"])
-    counts = counts.reindex(index=codes, columns=categories, fill_value=0).astype(int)
+    at = {c: i for i, c in enumerate(codes)}
+    area_ids, smallest = _factor(rows["area"].to_numpy(dtype=object))
+    target = np.array([at.get(up.get(a), -1) if isinstance(a, str) else -1
+                       for a in smallest] + [-1], dtype=np.int64)[area_ids]
+    cat_ids, found = _factor(rows[column].to_numpy(dtype=object))
+    placed = (target >= 0) & (cat_ids >= 0)
+    if categories is None:  # the categories of the placed rows, sorted
+        categories = sorted(found[i] for i in np.unique(cat_ids[placed]).tolist())
+    cat_ids, _ = _factor(rows[column].to_numpy(dtype=object), categories)
+    placed &= cat_ids >= 0
+    grid = np.bincount(target[placed] * len(categories) + cat_ids[placed],
+                       minlength=len(codes) * len(categories)).reshape(len(codes),
+                                                                       len(categories))
     table = pd.DataFrame({"area_code": codes, "area_name": [names.get(c, c) for c in codes]})
-    for category in categories:
-        table[category] = counts[category].to_numpy()
+    for k, category in enumerate(categories):
+        table[category] = grid[:, k].astype(int)
     return table
 
 
@@ -112,7 +136,7 @@ def isolation_by_area(G: nx.MultiDiGraph, level: str = "ward",
                       conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Published counts of people at each isolation level per area (no person appears)."""
     conf = conf or _settings.load()
-    rows = (isolation_levels(G) if isinstance(G, Snapshot) else analysis.isolated_people(G))
+    rows = _isolation_rows(G)
     table = counts_by_area(rows, G, level, "level", analysis_levels())
     table["people"] = table[analysis_levels()].sum(axis=1)
     # Every level of area, every isolation level and the totals protected together (and as the
@@ -123,12 +147,43 @@ def isolation_by_area(G: nx.MultiDiGraph, level: str = "ward",
     return _publish_linked(table, [*analysis_levels(), "people"], linked, conf)
 
 
+def _isolation_rows(G: Any) -> pd.DataFrame:
+    """Each person's ``area`` and isolation ``level``: on a snapshot straight from the shared
+    tie counts (no ids, no sorting, no reasons: the area counts need none)."""
+    if not isinstance(G, Snapshot):
+        return analysis.isolated_people(G)
+    from assetmap.graph.analysis import circles
+
+    people = G.is_person.nonzero()[0]
+    area = G.area
+    return pd.DataFrame({
+        "area": np.array([area[i] for i in people.tolist()], dtype=object),
+        "level": np.array(circles.LEVELS, dtype=object)[G.counts.level[people]]})
+
+
 def _per_smallest_area(rows: pd.DataFrame, column: str, categories: list[str],
                        areas: pd.DataFrame) -> pd.DataFrame:
-    """Raw counts of ``rows`` per the area each is in (smallest area) and ``column`` value."""
-    known = rows[rows["area"].isin(set(areas["area_code"]))]
-    counts = pd.crosstab(known["area"], known[column]) if len(known) else pd.DataFrame()
-    return counts.reindex(columns=categories, fill_value=0).fillna(0).astype(int)
+    """Raw counts of ``rows`` per the area each is in (smallest area) and ``column`` value:
+    one row per known area with any such row (sorted), one column per category."""
+    known = set(areas["area_code"])
+    area_ids, smallest = _factor(rows["area"].to_numpy(dtype=object))
+    cat_ids, found = _factor(rows[column].to_numpy(dtype=object))
+    keep = np.array([a in known for a in smallest] + [False], dtype=bool)[area_ids] \
+        & (cat_ids >= 0)
+    if not keep.any():
+        return pd.DataFrame(0, index=pd.Index([], name="area"),
+                            columns=pd.Index(categories, name=column), dtype=int)
+    order = sorted(set(np.unique(area_ids[keep]).tolist()), key=lambda i: smallest[i])
+    row_of = np.full(len(smallest), -1, dtype=np.int64)
+    row_of[order] = np.arange(len(order))
+    cat_ids, _ = _factor(rows[column].to_numpy(dtype=object), categories)
+    keep &= cat_ids >= 0
+    grid = np.bincount(row_of[area_ids[keep]] * len(categories) + cat_ids[keep],
+                       minlength=len(order) * len(categories)).reshape(len(order),
+                                                                       len(categories))
+    return pd.DataFrame(grid.astype(int), index=pd.Index([smallest[i] for i in order],
+                                                         name="area"),
+                        columns=pd.Index(categories, name=column))
 
 
 def _publish_linked(table: pd.DataFrame, columns: list[str],
@@ -202,6 +257,73 @@ def carer_gaps_by_area(G: nx.MultiDiGraph, level: str = "ward",
     return _publish_linked(table, kinds, linked, conf)
 
 
+def _position_text(coords: Any) -> str:
+    if coords and isinstance(coords[0], (int, float)):
+        return "[ " + ", ".join(repr(float(v)) for v in coords) + " ]"
+    return "[ " + ", ".join(_position_text(c) for c in coords) + " ]"
+
+
+def _json_text(value: Any) -> str:
+    """One property value as GeoJSON text (NaN and missing as null)."""
+    if value is None or value is pd.NA:
+        return "null"
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return "null" if value != value else repr(float(value))
+    import json
+
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def write_geojson(frame: gpd.GeoDataFrame, path: str | Path, name: str | None = None) -> None:
+    """Write polygons and their columns as GeoJSON in the layout GDAL writes (one feature a
+    line, the CRS84 name), each distinct geometry's text made once: a gap table repeats every
+    area's polygon once per need, and GDAL formatted each copy again (issue 13). Coordinates
+    are Python's shortest round-trip text of the same numbers. Anything but (multi)polygons in
+    WGS84 goes to GDAL as before."""
+    import json
+
+    path = Path(path)
+    geoms = frame.geometry
+    kinds = set(geoms.geom_type.dropna().unique())
+    if (frame.crs is None or frame.crs.to_epsg() != 4326
+            or not kinds <= {"Polygon", "MultiPolygon"}):
+        frame.to_file(path, driver="GeoJSON")
+        return
+    import shapely
+    from shapely.geometry import mapping
+
+    made: dict[bytes, str] = {}
+    keys = shapely.to_wkb(geoms.array)  # one C pass; equal polygons share one text
+
+    def geometry_text(geom: Any, key: bytes) -> str:
+        if geom is None or geom.is_empty:
+            return "null"
+        if key not in made:
+            shape = mapping(geom)
+            made[key] = (f'{{ "type": "{shape["type"]}", "coordinates": '
+                         f'{_position_text(shape["coordinates"])} }}')
+        return made[key]
+
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    lines = []
+    names = [json.dumps(str(c), ensure_ascii=False) + ": " for c in columns]
+    cells = [[_json_text(x) for x in frame[c].tolist()] for c in columns]
+    shapes = geoms.tolist()
+    for i, geom in enumerate(shapes):
+        props = ", ".join(n + v[i] for n, v in zip(names, cells, strict=True))
+        lines.append(f'{{ "type": "Feature", "properties": {{ {props} }}, '
+                     f'"geometry": {geometry_text(geom, keys[i])} }}')
+    head = ('{\n"type": "FeatureCollection",\n'
+            f'"name": {json.dumps(name or path.stem, ensure_ascii=False)},\n'
+            '"crs": { "type": "name", "properties": { "name": '
+            '"urn:ogc:def:crs:OGC:1.3:CRS84" } },\n"features": [\n')
+    path.write_text(head + ",\n".join(lines) + "\n]\n}\n", encoding="utf-8")
+
+
 def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
             level: str = "ward", conf: _settings.Settings | None = None,
             weights: dict[str, float] | None = None) -> dict[str, Path]:
@@ -230,7 +352,7 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
         gaps = gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS if c != "geometry"},
                                 geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
     else:
-        gaps = (provision_gaps_snapshot(G, areas, weights=weights) if fast
+        gaps = (provision_gaps_snapshot(G, areas, weights=weights, reasons=False) if fast
                 else analysis.provision_gaps(G, areas, weights=weights))
     gaps_out = publish_gap_counts(gaps.drop(columns=["reasons"]),
                                   provision_gap_texts(G, gaps, conf), conf)
@@ -238,8 +360,7 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
         gaps_out[f"{column}_map"] = gaps_out[column].map(_shade_int)
     write_csv("provision_gaps.csv", pd.DataFrame(gaps_out.drop(columns="geometry")))
     geo_path = out / "provision_gaps.geojson"
-    gpd.GeoDataFrame(gaps_out, geometry="geometry", crs=gaps.crs).to_file(
-        geo_path, driver="GeoJSON")
+    write_geojson(gpd.GeoDataFrame(gaps_out, geometry="geometry", crs=gaps.crs), geo_path)
     written["provision_gaps.geojson"] = geo_path
 
     write_csv("carer_support_gaps_by_area.csv", carer_gaps_by_area(G, level, conf))
@@ -262,6 +383,8 @@ def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
                 else analysis.disconnected_clusters(G))
     clusters_out = clusters.drop(columns=["members", "reasons"], errors="ignore")
     write_csv("disconnected_clusters.csv", _publish(clusters_out, ["people"], conf))
+    # the cut points' own counts per area, banded like keystones' (issue 17 item 5)
+    write_csv("bridging_people_by_area.csv", bridging_people_by_area(G, level, conf))
     return written
 
 

@@ -15,32 +15,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import annotated_types
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assetmap.environment import (  # plain lookups, re-exported here (quick to import)
+    data_dir,
+    default_store_url,
+    neo4j_credentials,  # noqa: F401  (re-exported: settings.neo4j_credentials)
+)
 from assetmap.errors import SettingsError
-
-
-def data_dir() -> Path:
-    """Where assetmap keeps its default store: ``ASSETMAP_HOME`` or the user's data directory."""
-    home = os.environ.get("ASSETMAP_HOME")
-    return Path(home) if home else Path(platformdirs.user_data_dir("assetmap", appauthor=False))
-
-
-def default_store_url() -> str:
-    """``ASSETMAP_STORE``, or a SQLite file ``assetmap.db`` in :func:`data_dir`."""
-    return os.environ.get("ASSETMAP_STORE") or f"sqlite:///{data_dir() / 'assetmap.db'}"
-
-
-def neo4j_credentials() -> tuple[str | None, str | None, str | None]:
-    """User, password and database for a Neo4j store whose URL does not carry them:
-    ``ASSETMAP_NEO4J_USER``, ``ASSETMAP_NEO4J_PASSWORD``, ``ASSETMAP_NEO4J_DATABASE``.
-    Secrets come only from the environment, never from code or the repository."""
-    return (os.environ.get("ASSETMAP_NEO4J_USER") or None,
-            os.environ.get("ASSETMAP_NEO4J_PASSWORD") or None,
-            os.environ.get("ASSETMAP_NEO4J_DATABASE") or None)
 
 
 class Settings(BaseModel):
@@ -194,9 +178,11 @@ def reset() -> None:
 
 
 def access_db_path(store_url: str | None = None) -> Path:
-    """Where accounts, caseloads, audit rows and tombstones live: ``ASSETMAP_ACCESS_DB``, else
-    ``<store>.access.db`` beside a SQLite store, else a file per server and database
-    (:func:`server_identity`, so two spellings of one server's URL share it) in :func:`data_dir`."""
+    """Where a SQLite store's accounts, caseloads, audit rows and tombstones live, and where
+    any store's server key sits (``<path>.key``): ``ASSETMAP_ACCESS_DB``, else
+    ``<store>.access.db`` beside a SQLite store, else a path per server and database
+    (:func:`server_identity`, so two spellings of one server's URL share it) in :func:`data_dir`.
+    A Neo4j store keeps the access data itself in its database (``AccessDB.for_store``)."""
     explicit = os.environ.get("ASSETMAP_ACCESS_DB")
     if explicit:
         return Path(explicit)

@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from access_backends import ACCESS_BACKENDS, open_access, use_bolt
+from bolt_server import open_bolt_store
 from click.testing import CliRunner
 
 from assetmap import settings
@@ -35,13 +37,20 @@ def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(access, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
+@pytest.fixture(params=ACCESS_BACKENDS)
+def db(request, tmp_path: Path, monkeypatch) -> AccessDB:
+    """An access database on each backend (SQLite file; nodes on the Bolt test server)."""
+    yield from open_access(request.param, tmp_path, request, monkeypatch)
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> AccessDB:
+def sqlite_db(tmp_path: Path) -> AccessDB:
     with AccessDB(tmp_path / "access.db") as access_db:
         yield access_db
 
 
-def test_passwords_are_stored_as_salted_argon2_hashes(db, tmp_path):
+def test_passwords_are_stored_as_salted_argon2_hashes(sqlite_db, tmp_path):
+    db = sqlite_db
     db.add_user("ann", "coordinator", PASSWORD)
     db.add_user("bob", "admin", PASSWORD)
     raw = sqlite3.connect(tmp_path / "access.db")
@@ -150,7 +159,7 @@ def test_coordinators_see_their_caseload_only(db, tmp_path):
         db.add_to_caseload("hub", ids)
     assert db.remove_from_caseload("ann", ids[:1]) == 1
     db.remove_user("ann")  # the caseload goes with the account
-    assert db.db.execute("SELECT COUNT(*) FROM caseload").fetchone()[0] == 0
+    assert all(db.caseload_holders(i) == [] for i in ids + ["person:gone"])
     store.close()
 
 
@@ -222,9 +231,15 @@ def test_demo_accounts_only_for_synthetic_stores(tmp_path, db):
     real.close()
 
 
-def test_users_and_caseload_commands(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    store = SQLiteStore(tmp_path / "store.db")
+@pytest.mark.parametrize("backend", ACCESS_BACKENDS)
+def test_users_and_caseload_commands(tmp_path, monkeypatch, request, backend):
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        store = SQLiteStore(tmp_path / "store.db")
+    else:  # the accounts are nodes in the Neo4j store's own database
+        server = request.getfixturevalue("bolt_server")
+        url = use_bolt(server, tmp_path, monkeypatch)
+        store = open_bolt_store(server)
     ids = _people(store, 3)
     store.close()
     monkeypatch.delenv("ASSETMAP_ACCESS_DB", raising=False)

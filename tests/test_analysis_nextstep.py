@@ -70,7 +70,7 @@ def test_suggest_all_equals_one_persons_best_group(area):
         got = everyone.loc[[p], cols].reset_index(drop=True)
         pd.testing.assert_frame_equal(got.astype({"distance_km": float}),
                                       one[cols].astype({"distance_km": float}),
-                                      check_dtype=False)
+                                      check_dtype=False, atol=2e-6)  # both round to 6 places
 
 
 def test_every_person_at_once_with_top_two(tmp_path):
@@ -84,3 +84,63 @@ def test_every_person_at_once_with_top_two(tmp_path):
         out = suggest_all(Snapshot.from_store(store), top=2, max_km=4.0)
     assert out.groupby("person_id")["candidate_id"].apply(list).to_dict() == {
         "person:a": ["group:near", "group:far"], "person:b": ["group:far"]}
+
+
+@st.composite
+def social_places(draw):
+    """Like :func:`places`, with friendships, memberships (some ended), and people's own cost
+    and access limits: the social factor and the filters apply."""
+    nodes, ties = draw(places())
+    people = [n for n in nodes if n.kind == vocab.PERSON]
+    assets = [n for n in nodes if n.kind != vocab.PERSON]
+    for a in assets:
+        a.props["cost"] = draw(st.sampled_from([None, "free", "low", "paid"]))
+        a.props["access"] = draw(st.lists(st.sampled_from(["step_free", "hearing_loop"]),
+                                          unique=True, max_size=2))
+        if draw(st.integers(0, 5)) == 0:
+            a.props["capacity"] = 1
+    for p in people:
+        if draw(st.integers(0, 2)) == 0:
+            p.props["max_cost"] = draw(st.sampled_from(["free", "low"]))
+        if draw(st.integers(0, 2)) == 0:
+            p.props["access_needs"] = ["step_free"]
+    for _ in range(draw(st.integers(0, 8))):
+        a, b = draw(st.sampled_from(people)), draw(st.sampled_from(people))
+        if a.id != b.id:
+            ties.append(tie(a.id, b.id, draw(st.sampled_from(["FRIEND", "FAMILY"]))))
+    for _ in range(draw(st.integers(0, 8))):
+        if assets:
+            p, a = draw(st.sampled_from(people)), draw(st.sampled_from(assets))
+            ended = {"until": "2001-01-01"} if draw(st.integers(0, 4)) == 0 else {}
+            ties.append(tie(p.id, a.id, draw(st.sampled_from(["ATTENDS", "VOLUNTEERS_AT"])),
+                            **ended))
+    return nodes, ties
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(social_places())
+def test_suggest_all_equals_one_persons_top_three_with_social_and_limits(area):
+    """With friends and memberships (the social factor) and people's own cost and access
+    limits, every person's top three from the one sparse pass are one person's top three."""
+    from assetmap.graph.analysis.nextstep import limits_from_graph
+
+    nodes, ties = area
+    with tempfile.TemporaryDirectory() as d:
+        G = build(Path(d) / "a.db", nodes, ties)
+        store = SQLiteStore(Path(d) / "a.db")
+        snap = Snapshot.from_store(store)
+        store.close()
+    everyone = suggest_all(snap, top=3, max_km=4.0, limits=limits_from_graph(G))
+    everyone = everyone.set_index("person_id")
+    cols = ["candidate_id", "score", "match", "proximity", "social", "distance_km", "matched"]
+    for p in (n.id for n in nodes if n.kind == vocab.PERSON):
+        one = suggest_connections(G, p, k=3, max_km=4.0, merge_venues=False,
+                                  kinds={vocab.GROUP, vocab.ORGANISATION})
+        if one.empty:
+            assert p not in everyone.index
+            continue
+        got = everyone.loc[[p], cols].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got.astype({"distance_km": float}),
+                                      one[cols].astype({"distance_km": float}),
+                                      check_dtype=False, atol=2e-6)  # both round to 6 places

@@ -163,7 +163,8 @@ def test_suggestions_never_break_the_rules(area, data):
             assert any(w in r.reasons for w in ("matches", "also into", "helps with",
                                                     "shares a need"))
         if r.social > 0:
-            assert any(w in r.reasons for w in ("knows", "in common", "also go here"))
+            assert any(w in r.reasons for w in ("knows", "in common", "also go here",
+                                                    "also goes to"))
     assert list(df["score"]) == sorted(df["score"], reverse=True)
 
 

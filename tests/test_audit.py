@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from access_backends import ACCESS_BACKENDS, open_access, use_bolt
 from click.testing import CliRunner
 
 from assetmap.cli import main
@@ -18,8 +19,14 @@ from assetmap.governance.access import AccessDB, User
 ANN = User("ann", "coordinator")
 
 
+@pytest.fixture(params=ACCESS_BACKENDS)
+def db(request, tmp_path: Path, monkeypatch):
+    """An access database on each backend (SQLite file; nodes on the Bolt test server)."""
+    yield from open_access(request.param, tmp_path, request, monkeypatch)
+
+
 @pytest.fixture
-def db(tmp_path: Path):
+def sqlite_db(tmp_path: Path):
     with AccessDB(tmp_path / "access.db") as access_db:
         yield access_db
 
@@ -51,7 +58,8 @@ def test_unknown_actions_and_outcomes_are_refused(db):
     "DELETE FROM audit",
     "DELETE FROM audit WHERE seq = 1",
 ])
-def test_rows_cannot_be_changed_or_deleted(db, tmp_path, statement):
+def test_rows_cannot_be_changed_or_deleted(sqlite_db, tmp_path, statement):
+    db = sqlite_db
     audit.record(db, ANN, "view", "person:s1", outcome="denied")
     # Even a separate connection straight to the file is refused by the triggers.
     raw = sqlite3.connect(tmp_path / "access.db")
@@ -76,9 +84,12 @@ def test_filters(db):
     assert list(audit.events(db, user="ann' OR '1'='1")) == []
 
 
-def test_audit_command(tmp_path, monkeypatch):
+@pytest.mark.parametrize("backend", ACCESS_BACKENDS)
+def test_audit_command(tmp_path, monkeypatch, request, backend):
     monkeypatch.delenv("ASSETMAP_ACCESS_DB", raising=False)
     url = f"sqlite:///{tmp_path / 'store.db'}"
+    if backend == "bolt":  # the log is nodes in the Neo4j store's own database
+        url = use_bolt(request.getfixturevalue("bolt_server"), tmp_path, monkeypatch)
     with AccessDB.for_store(url) as db:
         audit.record(db, ANN, "view", "person:s1")
         audit.record(db, ANN, "view", "person:s9", outcome="denied")
@@ -95,3 +106,5 @@ def test_audit_command(tmp_path, monkeypatch):
     assert [json.loads(line)["action"] for line in out.output.splitlines()] == ["erase"]
     out = runner.invoke(main, ["audit", "--store", url, "--since", "not a date"])
     assert out.exit_code == 1 and "not a date" in out.output
+    out = runner.invoke(main, ["audit", "--store", url, "--verify"])
+    assert out.exit_code == 0, out.output

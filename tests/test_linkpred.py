@@ -100,3 +100,17 @@ def test_suggestions_read_the_one_set_of_weights():
     from assetmap.graph.analysis import suggestions
     assert suggestions.WEIGHTS is linkpred.BLEND["group"]
     assert suggestions.PERSON_WEIGHTS is linkpred.BLEND["person"]
+
+
+def test_a_groups_neighbours_are_its_current_members(tmp_path):
+    """An ended membership is history on both sides of the person–group graph (as a person's
+    circle counts it), so it links nobody to the group's members."""
+    from test_analysis_graphs import build, group, person, tie
+
+    G = build(tmp_path / "g.db", [person("a"), person("b"), person("c"), group("g")],
+              [tie("person:a", "group:g", "ATTENDS"),
+               tie("person:b", "group:g", "ATTENDS", until="2001-01-01"),
+               tie("person:c", "group:g", "VOLUNTEERS_AT")])
+    nb = linkpred.graph_neighbours(G)
+    assert nb("group:g") == {"person:a", "person:c"}
+    assert "group:g" not in nb("person:b")

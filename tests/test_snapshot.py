@@ -217,7 +217,7 @@ def test_a_version_1_store_gains_its_columns_once(tmp_path):
     assert store._db.execute("SELECT status FROM nodes WHERE id = 'g1'").fetchone() == ("closed",)
     assert store._db.execute("SELECT via FROM ties").fetchone() == ("g1",)
     assert store._db.execute(
-        "SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        "SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)
     assert store.version() == 7  # content unchanged
     before = list(store.nodes())
     store.close()

@@ -40,7 +40,7 @@ def test_map_page_opens_with_credit_and_vintage(demo_store_url: str) -> None:
     assert [t.value for t in at.title] == ["Map"]
     text = _texts(at)
     assert f"{SOURCE} (OGL v3)." in text  # the credit is what was imported
-    assert "Wards as drawn: 2023 boundaries" in text  # the vintage of the areas is labelled
+    assert "Areas as drawn: Wards (2023 boundaries)" in text  # the vintage is labelled
     assert "In words:" in text and "Highest:" in text
     assert "Zebedee" not in text
     assert at.selectbox(key="map_measure").value == "people"

@@ -1,17 +1,22 @@
 """The audit log: one append-only, hash-chained row for every view, export, edit or erasure.
 
 A row says who did what to which person id, when (UTC) and whether it was allowed — never any
-field values. SQLite triggers refuse every UPDATE and DELETE (but one: replacing an erased
-person's id with their tombstone), and assetmap has no code path that tries either.
+field values. It is kept by the access database's backend: a SQLite table, whose triggers refuse
+every UPDATE and DELETE (but one: replacing an erased person's id with their tombstone), or, for a
+Neo4j store, ``:AssetmapAudit`` nodes in the database itself (no triggers there: the chain is
+the check). assetmap has no code path that changes or deletes a row.
 
 Triggers only stop honest mistakes: someone with the file can drop them. So every row also
 carries ``row_hash`` = HMAC(audit key, previous row's hash + the row's content), with the person
 named in the hashed content by a keyed pseudonym (``person_ref``) rather than their id, so an
 erasure can swap the id for a tombstone without breaking the chain. The newest row's number and
-hash are also kept in a side file (``<access db>.audit-head``). :func:`verify` (``assetmap audit
---verify``) recomputes the chain and reports an edited, inserted or deleted row, a deleted tail
-and a rewritten head. What it cannot see: someone who holds the key file as well as the
-database can rebuild the whole chain (copy the head elsewhere to catch that; docs/privacy.md).
+hash are also kept in a side file (``<access db>.audit-head``; on Neo4j in an
+``:AssetmapAuditHead`` node whose write lock every writer takes first, so rows are numbered and
+chained one at a time, with the side file kept as this app server's witness). :func:`verify`
+(``assetmap audit --verify``) recomputes the chain and reports an edited, inserted or deleted
+row, a deleted tail and a rewritten head. What it cannot see: someone who holds the key file as
+well as the database can rebuild the whole chain (copy the head elsewhere to catch that;
+docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assetmap.errors import ValidationError
 from assetmap.governance import keys
@@ -75,8 +80,10 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit rows cannot be deleted'); END;
 """
 
-_SELECT = "SELECT seq, at, user, role, person_id, action, outcome, reason"
-_SELECT_CHAIN = _SELECT + ", person_ref, prev_hash, row_hash FROM audit ORDER BY seq"
+#: The SQLite backend's reads of the log (fixed text; values travel as parameters).
+SELECT_ROW = "SELECT seq, at, user, role, person_id, action, outcome, reason"
+SELECT_CHAIN = SELECT_ROW + ", person_ref, prev_hash, row_hash FROM audit ORDER BY seq"
+_SELECT = SELECT_ROW
 
 
 @dataclass(frozen=True)
@@ -152,17 +159,23 @@ def _row_hash(key: bytes, prev: str, row: tuple, ref: str) -> str:
 
 
 def head_path(access: AccessDB) -> Path:
-    """The side file that keeps the newest row's number and hash."""
-    return Path(access.path).with_name(Path(access.path).name + ".audit-head")
+    """The side file that keeps the newest row's number and hash (for a Neo4j store a witness
+    kept by this app server beside its key, besides the head node in the database)."""
+    return head_file(access.path)
+
+
+def head_file(access_path: str | Path) -> Path:
+    """The head side file of the access database at ``access_path``."""
+    return Path(access_path).with_name(Path(access_path).name + ".audit-head")
 
 
 _HEAD_LOCK = threading.Lock()
 
 
-def _write_head(access: AccessDB, seq: int, digest: str) -> None:
+def write_head_file(path: Path, seq: int, digest: str) -> None:
     """Move the head file forward to row ``seq`` (never back), atomically: threads and processes
     writing rows at once take a lock, and each writes its own temporary file."""
-    path = head_path(access)
+    path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
     with _HEAD_LOCK:
         lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, keys.PRIVATE_MODE)
@@ -183,6 +196,18 @@ def _write_head(access: AccessDB, seq: int, digest: str) -> None:
             os.close(lock_fd)  # closing releases the flock
 
 
+def read_head_file(path: Path, required: bool) -> tuple[list[tuple[int, str]], list[str]]:
+    """The head a side file records ([] if none), and a problem if it is damaged or, where
+    ``required`` (the log has rows), missing."""
+    try:
+        head_seq, head_hash = path.read_text().split()[:2]
+        return [(int(head_seq), head_hash)], []
+    except FileNotFoundError:
+        return [], (["The audit head file is missing."] if required else [])
+    except (OSError, ValueError):
+        return [], ["The audit head file is damaged."]
+
+
 def record(access: AccessDB, user: User | str, action: str, person_id: str | None = None,
            outcome: str = "allowed", reason: str | None = None) -> int:
     """Append one audit row (who, role, person id, action, UTC time, outcome) to the chain;
@@ -197,29 +222,13 @@ def record(access: AccessDB, user: User | str, action: str, person_id: str | Non
     name, role = (user, "-") if isinstance(user, str) else (user.name, user.role)
     key = access.key("audit")
     ref = person_ref(key, person_id)
-    with access.lock, access.transaction():
-        if person_id is not None:
-            # An erased person stays erased: a later attempt on their old id is written
-            # under their tombstone, so the id never comes back into the log.
-            erased = access.db.execute(
-                "SELECT person_id FROM audit WHERE person_ref = ? AND person_id LIKE "
-                "'erased:%' LIMIT 1", (ref,)).fetchone()
-            if erased is not None:
-                person_id = erased[0]
-        last = access.db.execute(
-            "SELECT seq, row_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        used = access.db.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
-        seq = max(int(last[0]) if last else 0, int(used[0]) if used else 0) + 1
-        prev = last[1] if last and last[1] else GENESIS
-        at = utc_now()
-        digest = _row_hash(key, prev, (seq, at, name, role, person_id, action, outcome, reason),
-                           ref)
-        access.db.execute(
-            "INSERT INTO audit (seq, at, user, role, person_id, action, outcome, reason, "
-            "person_ref, prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, name, role, person_id, action, outcome, reason, ref, prev, digest))
-    _write_head(access, seq, digest)
+
+    def make(pid: str | None, seq: int, prev: str) -> tuple[tuple, str]:
+        # pid: the person's id, or their tombstone if they were erased (the backend looks)
+        row = (seq, utc_now(), name, role, pid, action, outcome, reason)
+        return row, _row_hash(key, prev, row, ref)
+
+    seq, _digest = access.backend.audit_append(ref, person_id, make)
     return seq
 
 
@@ -228,10 +237,7 @@ def pseudonymise(access: AccessDB, person_id: str, tombstone: str) -> int:
     chain hashes a keyed pseudonym, so it still verifies); return how many rows changed."""
     if not tombstone.startswith(TOMBSTONE_PREFIX):
         raise ValidationError("a tombstone id starts with 'erased:'")
-    with access.lock, access.transaction():
-        cur = access.db.execute("UPDATE audit SET person_id = ? WHERE person_id = ?",
-                                (tombstone, person_id))
-        return int(cur.rowcount)
+    return access.backend.audit_pseudonymise(person_id, tombstone)
 
 
 @dataclass(frozen=True)
@@ -249,54 +255,44 @@ class ChainReport:
 
 def verify(access: AccessDB) -> ChainReport:
     """Recompute the hash chain: every row's hash, every link, no gap in the row numbers, no
-    row missing after the last one, and the head file matching. Reads only."""
+    row missing after the last one, and the recorded head(s) matching. Reads only."""
     key = access.key("audit")
-    problems: list[str] = []
-    with access.lock:
-        rows = access.db.execute(_SELECT_CHAIN).fetchall()
-        used = access.db.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
-        triggers = {r[0] for r in access.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    rows, used, problems = access.backend.audit_chain()
+    problems = list(problems)
+    chain: list[str] = []
     prev, expected_seq = GENESIS, 1
     hashes: dict[int, str] = {}
     for row in rows:
         seq, pid, ref, prev_hash, digest = row[0], row[4], row[8], row[9], row[10]
         if seq != expected_seq:
-            problems.append(f"Rows {expected_seq} to {seq - 1} are missing (deleted).")
+            chain.append(f"Rows {expected_seq} to {seq - 1} are missing (deleted).")
         if prev_hash != prev:
-            problems.append(f"Row {seq} does not follow the row before it (a row was deleted, "
-                            "inserted or changed).")
+            chain.append(f"Row {seq} does not follow the row before it (a row was deleted, "
+                         "inserted or changed).")
         if pid is not None and not str(pid).startswith(TOMBSTONE_PREFIX) and \
                 not hmac.compare_digest(person_ref(key, pid), ref or ""):
-            problems.append(f"Row {seq}'s person id was changed.")
-        if not hmac.compare_digest(_row_hash(key, prev_hash or "", row[:8], ref or ""),
+            chain.append(f"Row {seq}'s person id was changed.")
+        if not hmac.compare_digest(_row_hash(key, prev_hash or "", tuple(row[:8]), ref or ""),
                                    digest or ""):
-            problems.append(f"Row {seq} was changed after it was written.")
+            chain.append(f"Row {seq} was changed after it was written.")
         hashes[seq] = digest or ""
         prev, expected_seq = digest or "", seq + 1
     last = rows[-1][0] if rows else 0
-    if used is not None and int(used[0]) > last:
-        problems.append(f"Rows {last + 1} to {int(used[0])} were deleted from the end.")
-    try:
-        head_seq, head_hash = head_path(access).read_text().split()[:2]
-        head = int(head_seq)
-    except FileNotFoundError:
-        head, head_hash = 0, ""
-        if rows:
-            problems.append("The audit head file is missing.")
-    except (OSError, ValueError):
-        head, head_hash = 0, ""
-        problems.append("The audit head file is damaged.")
-    if head:
+    if used is not None and int(used) > last:
+        chain.append(f"Rows {last + 1} to {int(used)} were deleted from the end.")
+    heads, head_problems = access.backend.audit_head(bool(rows))
+    chain += head_problems
+    for head, head_hash in heads:
+        if not head:
+            continue
+        tail = f"Rows {last + 1} to {head} were deleted from the end."
         if head > last:
-            problems.append(f"Rows {last + 1} to {head} were deleted from the end.")
+            if tail not in chain:
+                chain.append(tail)
         elif not hmac.compare_digest(hashes.get(head, ""), head_hash):
-            problems.append(f"Row {head} does not match the recorded head (the log was "
-                            "rewritten).")
-    if not {"audit_no_update", "audit_no_delete"} <= triggers:
-        problems.append("The audit log's protective triggers were removed.")
-    return ChainReport(len(rows), tuple(problems))
+            chain.append(f"Row {head} does not match the recorded head (the log was "
+                         "rewritten).")
+    return ChainReport(len(rows), tuple(chain + problems))
 
 
 def events(access: AccessDB, person: str | None = None, user: str | None = None,
@@ -304,30 +300,14 @@ def events(access: AccessDB, person: str | None = None, user: str | None = None,
            limit: int | None = None) -> Iterator[AuditEvent]:
     """Audit rows, oldest first, optionally for one person id (or tombstone), one user, one
     action, from a UTC time on."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if person is not None:
-        # By id, or (an erased person, whose rows now carry a tombstone) by the keyed
-        # pseudonym of that id: only someone holding both the id and the key finds them.
-        clauses.append("(person_id = ? OR person_ref = ?)")
-        params += [person, person_ref(access.key("audit"), person)]
-    for column, value in (("user", user), ("action", action)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if since is not None:
-        clauses.append("at >= ?")
-        params.append(_normalise_since(since))
-    sql = _SELECT + " FROM audit"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    sql += " ORDER BY seq"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(int(limit))
-    with access.lock:
-        rows = access.db.execute(sql, params).fetchall()
-    for row in rows:
+    ref = person_ref(access.key("audit"), person) if person is not None else None
+    # By id, or (an erased person, whose rows now carry a tombstone) by the keyed pseudonym of
+    # that id: only someone holding both the id and the key finds them.
+    rows = access.backend.audit_events(person, ref, user, action,
+                                       None if since is None else _normalise_since(since))
+    for n, row in enumerate(rows):
+        if limit is not None and n >= int(limit):
+            break
         yield AuditEvent(*row)
 
 

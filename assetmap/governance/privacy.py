@@ -544,7 +544,19 @@ def published_interval(text: str, conf: _settings.Settings | None = None) -> tup
     """What anyone can tell about a true count from its published text: an interval ("0" is
     0; "<8" is 1-7; "*" is 1 or more; "25" is every count that rounds to 25)."""
     conf = conf or _settings.load()
-    text = str(text).strip()
+    key = (str(text), conf.suppress_below, conf.round_to)
+    if key not in _INTERVALS:
+        if len(_INTERVALS) > 4096:
+            _INTERVALS.clear()
+        _INTERVALS[key] = _published_interval(str(text), conf)
+    return _INTERVALS[key]
+
+
+_INTERVALS: dict[tuple[str, int, int], tuple[int, int]] = {}
+
+
+def _published_interval(text: str, conf: _settings.Settings) -> tuple[int, int]:
+    text = text.strip()
     t = conf.suppress_below
     if text == "0":
         return 0, 0
@@ -594,16 +606,24 @@ def protect_linked(base: Any, cells: Any, *, fixed: Any = (),
     if n_cells == 0:
         return []
     size = a.sum(axis=1).astype(np.int64)
-    overlap = a.astype(np.int32) @ a.T.astype(np.int32)
+    # sparse products (exact integers; a dense int matmul has no BLAS and took ~0.5 s a table)
+    from scipy.sparse import csr_matrix
+
+    sa = csr_matrix(a, dtype=np.int32)
+    overlap = (sa @ sa.T).toarray()
     contains = overlap == size[None, :]  # contains[m, j]: cell j lies inside cell m
-    fixed_contains = (f.astype(np.int32) @ a.T.astype(np.int32)) == size[None, :]
+    fixed_contains = (csr_matrix(f, dtype=np.int32) @ sa.T).toarray() == size[None, :]
     rounds = 0 if getattr(conf, "suppression", "suppress") == "round" else 4 * n_cells + 10
     # Hiding more only loosens the attacker's constraints, so a cell once shown to take two
     # values stays free in every later round: it is never checked again.
     freed: set[int] = set()
+    from scipy.sparse import vstack
+
+    stacked = vstack([sa, csr_matrix(f, dtype=np.int32)]).tocsr().astype(float) if len(f) \
+        else sa.astype(float)  # every round's constraints, sparse, made once
     for _round in range(rounds):  # "round" mode: primary suppression and rounding only
         pinned = _pinned_linked(a, f, base, truth, hidden, primary & ~star, fixed_ranges, conf,
-                                freed)
+                                freed, stacked)
         if not pinned:
             break
         progressed = False
@@ -656,39 +676,55 @@ def protect_linked(base: Any, cells: Any, *, fixed: Any = (),
 
 def _pinned_linked(a: np.ndarray, f: np.ndarray, base: np.ndarray, truth: np.ndarray,
                    hidden: np.ndarray, small: np.ndarray, fixed_ranges: list[tuple[int, int]],
-                   conf: _settings.Settings, freed: set[int] | None = None) -> list[int]:
+                   conf: _settings.Settings, freed: set[int] | None = None,
+                   stacked: Any = None) -> list[int]:
     """The hidden cells an exact integer programme pins to one value (see protect_linked).
 
     ``freed`` holds cells already shown to take two values (skipped, and grown here): every
     whole solution found frees each cell whose value in it differs from the truth."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     t = conf.suppress_below
     lo, hi = [], []
+    shown: dict[int, tuple[int, int]] = {}  # the interval behind each shown count, once
     for k in range(len(truth)):
         if hidden[k]:
             rng = (1, t - 1) if small[k] else (1, HIDDEN_CEILING)
         elif truth[k] == 0:
             rng = (0, 0)
         else:
-            rng = published_interval(str(round_count(int(truth[k]), conf)), conf)
+            v = int(truth[k])
+            if v not in shown:
+                shown[v] = published_interval(str(round_count(v, conf)), conf)
+            rng = shown[v]
         lo.append(rng[0])
         hi.append(rng[1])
     lo += [r[0] for r in fixed_ranges]
     hi += [r[1] for r in fixed_ranges]
-    matrix = np.vstack([a, f]).astype(float) if len(f) else a.astype(float)
+    from scipy.sparse import csr_matrix
+
+    # the cells' and fixed counts' rows, sparse (``stacked``: made once by protect_linked)
+    matrix = stacked if stacked is not None else csr_matrix(
+        np.vstack([a, f]).astype(float) if len(f) else a.astype(float))
+    freed = set() if freed is None else freed
+    undecided = [int(k) for k in np.flatnonzero(hidden) if int(k) not in freed]
+    if undecided:  # cheapest first: moving one or two people (no solver; issue 13)
+        freed.update(_freed_by_small_moves(matrix, np.array(lo), np.array(hi), base, a,
+                                           undecided))
+        undecided = [k for k in undecided if k not in freed]
+    if not undecided:
+        return []
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    # sparse: given a dense matrix, every solve converted it again (issue 13)
     constraints = LinearConstraint(matrix, np.array(lo, float), np.array(hi, float))
     bounds = Bounds(np.zeros(len(base)), np.full(len(base), float(HIDDEN_CEILING)))
     integral = np.ones(len(base))
-    freed = set() if freed is None else freed
-    undecided = [int(k) for k in np.flatnonzero(hidden) if int(k) not in freed]
-    if not undecided:
-        return []
     gen = np.random.default_rng(0)
     values = a.astype(np.int64)
     for _ in range(8):  # cheap first: any whole solution that moves a cell frees it
         if not undecided:
             return []
+        if len(undecided) <= 3:
+            break  # checking each exactly (two solves) costs no more than guessing
         weights = np.zeros(len(truth))
         weights[undecided] = gen.choice([-1.0, 1.0], len(undecided)) * gen.uniform(
             1, 2, len(undecided))
@@ -700,8 +736,16 @@ def _pinned_linked(a: np.ndarray, f: np.ndarray, base: np.ndarray, truth: np.nda
         freed.update(k for k in undecided if int(values[k] @ x) != truth[k])
         undecided = [k for k in undecided if k not in freed]
     pinned = []
+    relaxed = np.zeros(len(base))
     for k in undecided:
         if k in freed:
+            continue
+        # the linear relaxation first (about half the cost): if even it allows one value, so
+        # do whole counts (the truth is one of them); otherwise the integer programme decides
+        lp = [milp(sign * a[k].astype(float), constraints=constraints, bounds=bounds,
+                   integrality=relaxed) for sign in (1.0, -1.0)]
+        if all(r.fun is not None for r in lp) and abs(lp[0].fun + lp[1].fun) < 0.5:
+            pinned.append(k)
             continue
         ends = []
         for sign in (1.0, -1.0):
@@ -718,6 +762,54 @@ def _pinned_linked(a: np.ndarray, f: np.ndarray, base: np.ndarray, truth: np.nda
         if k not in freed and len(ends) == 2 and ends[0] == ends[1]:
             pinned.append(k)
     return pinned
+
+
+def _freed_by_small_moves(matrix: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                          base: np.ndarray, a: np.ndarray, undecided: list[int]) -> set[int]:
+    """The ``undecided`` cells some whole solution one or two people away from the truth moves
+    (one group count up or down by one, or one up and another down): each such solution is
+    checked against every constraint exactly, so a cell freed here can take two values, as the
+    integer programme would find; the cells left need the solver. Sparse, no solver: most
+    cells are freed here (issue 13)."""
+    from scipy.sparse import csr_matrix, diags
+
+    m = csr_matrix(matrix)  # already sparse from _pinned_linked: no copy
+    value = m @ base.astype(float)
+    up_room, down_room = hi - value, value - lo
+    if (up_room < 0).any() or (down_room < 0).any():
+        return set()  # the truth outside its own ranges: leave it all to the solver
+    tight_up = (diags((up_room < 1).astype(float)) @ m).tocsr()  # rows a +1 would break
+    tight_down = (diags((down_room < 1).astype(float)) @ m).tocsr()
+    n_up = np.asarray(tight_up.sum(axis=0)).ravel()
+    n_down = np.asarray(tight_down.sum(axis=0)).ravel()
+    can_up = (n_up == 0) & (base < HIDDEN_CEILING)
+    can_down = (n_down == 0) & (base > 0)
+    cells = a[undecided].astype(float)
+    freed = (cells @ (can_up | can_down)) > 0
+    if not freed.all():
+        # +1 on i and -1 on j: every row tight for +1 on i holds j too, every row tight for
+        # -1 on j holds i; a cell moves when it holds exactly one of them, so one of i and j
+        # is in a cell still undecided (only those rows and columns are worked out)
+        rest = np.flatnonzero(~freed)
+        inside = cells[rest]
+        u = np.flatnonzero(inside.any(axis=0))
+        up_ok, down_ok = base < HIDDEN_CEILING, base > 0
+        # i in u (raised), any j (lowered)
+        ok_i = ((tight_up[:, u].T @ m).toarray() == n_up[u][:, None]) \
+            & ((m[:, u].T @ tight_down).toarray() == n_down[None, :]) \
+            & down_ok[None, :] & up_ok[u][:, None]
+        ok_i[np.arange(len(u)), u] = False
+        # any i (raised), j in u (lowered)
+        ok_j = ((tight_up.T @ m[:, u]).toarray() == n_up[:, None]) \
+            & ((m.T @ tight_down[:, u]).toarray() == n_down[u][None, :]) \
+            & down_ok[u][None, :] & up_ok[:, None]
+        ok_j[u, np.arange(len(u))] = False
+        inside_u = inside[:, u]
+        outside = 1.0 - inside
+        moved = ((inside_u @ ok_i.astype(float)) * outside).sum(axis=1) \
+            + ((outside @ ok_j.astype(float)) * inside_u).sum(axis=1)
+        freed[rest] = moved > 0
+    return {k for k, f in zip(undecided, freed.tolist(), strict=True) if f}
 
 
 def protect_area_counts(counts: pd.DataFrame, parent_of: Mapping[str, str | None],

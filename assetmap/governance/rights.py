@@ -4,6 +4,9 @@
   and id of whoever is at the other end; other people's names are left out), referrals, caseloads
   and every audit row about them — as JSON and CSV. Their exact home (postcode, coordinates) is
   left out unless ``include_location`` is asked for (a copy for the person themself).
+  Contact notes (free text about the person: sensitive) are in the subject access export of one
+  person; a bulk export (:func:`export_people`) leaves them out unless ``include_notes`` is
+  asked for, and that choice is audited with the export's reason.
 - :func:`erase_person`: the record, its ties and geocodes go from the store, the person goes from
   every caseload, and only a random tombstone id is kept. Audit rows (actions, no field values)
   stay — the log is append-only — but name the person by the tombstone from then on.
@@ -26,6 +29,12 @@ from assetmap.graph.store import GraphStore
 
 #: Person fields that place their home exactly; left out of exports unless asked for.
 LOCATION_FIELDS: frozenset[str] = frozenset({"postcode", "lat", "lon", "address", "uprn"})
+#: The person prop holding contact notes where a store keeps no person records
+#: (:data:`assetmap.governance.recording.NOTES`).
+NOTES_FIELD = "contact_notes"
+#: Said in place of contact notes left out of a bulk export.
+NOTES_LEFT_OUT = ("contact notes are left out of a bulk export; a subject access export of this "
+                  "person alone includes them")
 
 
 def _person(store: GraphStore, person_id: str):
@@ -39,8 +48,9 @@ def _person(store: GraphStore, person_id: str):
 
 
 def person_record(store: GraphStore, access: AccessDB, person_id: str,
-                  include_location: bool = False) -> dict[str, Any]:
-    """Everything held about one person, as a dict (no audit row is written here)."""
+                  include_location: bool = False, include_notes: bool = True) -> dict[str, Any]:
+    """Everything held about one person, as a dict (no audit row is written here). Contact
+    notes are in ``contact_notes`` unless ``include_notes`` is off (bulk exports)."""
     node = _person(store, person_id)
     props = dict(node.props)
     record: dict[str, Any] = {
@@ -53,6 +63,7 @@ def person_record(store: GraphStore, access: AccessDB, person_id: str,
     else:
         record["location"] = ("held (postcode and coordinates); left out of this export, "
                               "ask for include_location for the person's own copy")
+    notes: list[Any] = list(props.pop(NOTES_FIELD, None) or [])
     record["fields"] = {k: v for k, v in sorted(props.items())
                         if include_location or k not in LOCATION_FIELDS}
     ties: list[dict[str, Any]] = []
@@ -68,10 +79,13 @@ def person_record(store: GraphStore, access: AccessDB, person_id: str,
     record["ties"] = ties
     record["referrals"] = referrals
     # measures, goals and ratings they gave (issue 18): records about them beside the graph
-    record["measures"] = [r.as_dict() for r in store.records(person_id=person_id)]
-    with access.lock:
-        record["caseloads"] = [u for (u,) in access.db.execute(
-            "SELECT user FROM caseload WHERE person_id = ? ORDER BY user", (person_id,))]
+    held = store.records(person_id=person_id)
+    record["measures"] = [r.as_dict() for r in held if r.kind != vocab.NOTE]
+    # contact notes: free text about them, sensitive (issue 14)
+    notes += [{"date": r.date, **r.data} for r in held if r.kind == vocab.NOTE]
+    record["contact_notes"] = (sorted(notes, key=lambda n: str(n.get("date", "")))
+                               if include_notes else NOTES_LEFT_OUT)
+    record["caseloads"] = access.caseload_holders(person_id)
     record["audit"] = [e.as_dict() for e in audit.events(access, person=person_id)]
     return record
 
@@ -80,7 +94,8 @@ def _flat_rows(record: dict[str, Any]) -> list[dict[str, str]]:
     """One CSV row per fact: section, item, field, value."""
     rows = []
     for key, value in record.items():
-        if key in ("ties", "referrals", "measures", "audit"):
+        if key in ("ties", "referrals", "measures", "audit") or (
+                key == "contact_notes" and isinstance(value, list)):
             for i, item in enumerate(value):
                 for f, v in item.items():
                     rows.append({"section": key, "item": str(i + 1), "field": f,
@@ -101,10 +116,12 @@ def _text(value: Any) -> str:
 
 def export_person(store: GraphStore, access: AccessDB, person_id: str, directory: str | Path,
                   by: User | str, include_location: bool = False,
-                  reason: str | None = None) -> list[Path]:
-    """Write ``<id>.json`` and ``<id>.csv`` (formula-safe) into ``directory``; audit the export."""
+                  reason: str | None = None, include_notes: bool = True) -> list[Path]:
+    """Write ``<id>.json`` and ``<id>.csv`` (formula-safe) into ``directory``; audit the export.
+    One person's export is their subject access export: contact notes are in it."""
     try:
-        record = person_record(store, access, person_id, include_location=include_location)
+        record = person_record(store, access, person_id, include_location=include_location,
+                               include_notes=include_notes)
     except NotFoundError:
         audit.record(access, by, "export", person_id, outcome="failed", reason=reason)
         raise
@@ -124,17 +141,23 @@ def export_person(store: GraphStore, access: AccessDB, person_id: str, directory
 
 
 def export_people(store: GraphStore, access: AccessDB, person_ids: list[str],
-                  directory: str | Path, by: User | str, reason: str | None) -> list[Path]:
-    """Export several people (a bulk export): only with a recorded reason, audited per person."""
+                  directory: str | Path, by: User | str, reason: str | None,
+                  include_notes: bool = False) -> list[Path]:
+    """Export several people (a bulk export): only with a recorded reason, audited per person.
+    Contact notes (free text, sensitive) are left out unless ``include_notes`` is asked for;
+    the audit row then says so beside the reason."""
     reason = (reason or "").strip()
     if not reason:
         audit.record(access, by, "bulk_export", outcome="denied")
         raise ValidationError("A bulk export of people needs a reason (--reason).",
                               field="reason")
-    audit.record(access, by, "bulk_export", reason=reason)
+    # The audit row holds no values, only what was done: here, that notes went too.
+    recorded = f"{reason} (with contact notes)" if include_notes else reason
+    audit.record(access, by, "bulk_export", reason=recorded)
     paths: list[Path] = []
     for pid in person_ids:
-        paths += export_person(store, access, pid, directory, by, reason=reason)
+        paths += export_person(store, access, pid, directory, by, reason=recorded,
+                               include_notes=include_notes)
     return paths
 
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from assetmap.errors import NotFoundError, ValidationError
+from assetmap.errors import ValidationError
 from assetmap.geo import haversine_m
 from assetmap.graph.store import GraphStore
 from assetmap.ingest.report import ImportReport, batched, safe_reason, write_nodes
@@ -58,13 +58,23 @@ class Merged:
 
 
 def _merge_props(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` laid over ``old``. An empty value (``""``, ``[]``, ``{}``: e.g. an ORUK service
+    whose terms all went, or a list cell whose words were all unknown) never replaces a stored
+    one: only :data:`CLEAR` removes a value."""
     props = dict(old)
     for key, value in new.items():
         if isinstance(value, dict) and isinstance(props.get(key), dict):
             props[key] = {**props[key], **value}  # e.g. consent: one use given, the other kept
+        elif value in _EMPTY and type(value) in _EMPTY_TYPES and props.get(key) not in (None,
+                                                                                       *_EMPTY):
+            continue
         else:
             props[key] = value
     return props
+
+
+_EMPTY: tuple[Any, ...] = ("", [], {})
+_EMPTY_TYPES = (str, list, dict)
 
 
 def changed_fields(old: Node, new: Node) -> list[str]:
@@ -122,19 +132,22 @@ def merge_node(old: Node | None, new: Node, clears: frozenset[str] = frozenset()
 
 def merge_nodes(store: GraphStore, records: Iterable[Incoming], report: ImportReport, *,
                 dry_run: bool = False, place: Placer | None = None,
-                file: str | None = None) -> None:
+                file: str | None = None, fresh: bool = False) -> None:
     """Merge incoming records into the store batch by batch (inside the caller's transaction);
-    write only the new and changed ones. Counts and samples go into ``report``."""
+    write only the new and changed ones. Counts and samples go into ``report``.
+
+    ``fresh``: the caller knows no incoming record is stored yet (the store held no records
+    when the import began, and the records' ids are distinct), so nothing is read back."""
     for batch in batched(records):
-        existing = store.get_many(inc.node.id for inc in batch)
+        existing = {} if fresh else store.get_many(inc.node.id for inc in batch)
         if not existing:  # all new (e.g. a fresh store): nothing to merge or compare
-            fresh = [(inc.where, inc.node) for inc in batch]
+            added = [(inc.where, inc.node) for inc in batch]
             if place is not None:
-                unplaced = [n for _, n in fresh if n.area is None and n.lat is not None]
+                unplaced = [n for _, n in added if n.area is None and n.lat is not None]
                 if unplaced:
                     place(unplaced)
-            report.new += len(fresh)
-            _finish(store, fresh, report, dry_run, file)
+            report.new += len(added)
+            _finish(store, added, report, dry_run, file)
             continue
         todo: list[tuple[Incoming, Merged]] = []
         for inc in batch:
@@ -192,13 +205,14 @@ def _finish(store: GraphStore, out: list[tuple[str, Node]], report: ImportReport
 def merge_ties(store: GraphStore, records: Iterable[tuple[str, Tie]], report: ImportReport, *,
                dry_run: bool = False, file: str | None = None) -> None:
     """Merge incoming ties: a tie's props are laid over the stored ones; only new or changed
-    ties are written (inside the caller's transaction)."""
+    ties are written (inside the caller's transaction). Each batch's stored ties are read in one
+    :meth:`GraphStore.get_ties_many` call."""
     for batch in batched(records):
         out: list[Tie] = []
+        stored = store.get_ties_many(tie.key for _, tie in batch)  # one read per batch
         for where, tie in batch:
-            try:
-                old = store.get_tie(tie.src, tie.dst, tie.kind)
-            except NotFoundError:
+            old = stored.get(tie.key)
+            if old is None:
                 report.new += 1
                 out.append(tie)
                 continue

@@ -32,7 +32,7 @@ from typing import Any
 from assetmap import vocab
 from assetmap.errors import NotFoundError, ValidationError
 from assetmap.graph.store import GraphStore
-from assetmap.ingest.merge import Incoming, bulk, merge_nodes, merge_ties
+from assetmap.ingest.merge import Incoming, bulk, is_clear, merge_nodes, merge_ties
 from assetmap.ingest.report import ImportReport, check_file, detect_encoding
 from assetmap.model import Node, Tie
 
@@ -62,6 +62,23 @@ _READ = {"id", "name", "description", "url", "email", "status", "fees", "fees_de
          "organization_identifiers", *_KEPT_TEXT}
 #: Extension fields some feeds use for who a service is for (lists of words or terms).
 _AUDIENCE_FIELDS = ("target_audience", "audience", "eligibility")
+#: A service's ORUK field -> the props a ``"<clear>"`` value in it clears (merge.CLEAR: the
+#: spreadsheets' explicit way to remove a stored value; an absent or empty field never does).
+_SERVICE_CLEARS: dict[str, tuple[str, ...]] = {
+    "description": ("description",), "url": ("website",), "email": ("email",),
+    "fees": ("fees",), "fees_description": ("fees",), "eligibility_description": ("eligibility",),
+    **{src: (key,) for src, key in _KEPT_TEXT.items()},
+    "minimum_age": ("min_age",), "maximum_age": ("max_age",), "phones": ("phone",),
+    "schedules": ("meets", "schedules"), "service_areas": ("service_areas",),
+    "languages": ("languages",), "cost_options": ("cost",), "status": ("status",),
+    "attributes": ("taxonomy",), "taxonomy_terms": ("taxonomy",),
+    "target_audience": ("audience",), "audience": ("audience",), "eligibility": ("audience",),
+    "service_at_locations": ("location", "accessibility", "access"),
+    "last_modified": ("last_modified",)}
+#: An organisation's ORUK field -> the props a ``"<clear>"`` value in it clears.
+_ORG_CLEARS: dict[str, tuple[str, ...]] = {
+    "description": ("description",), "website": ("website",), "url": ("website",),
+    "uri": ("website",), "email": ("email",), "phones": ("phone",), "locations": ("location",)}
 #: ORUK/HSDS versions this module reads.
 VERSIONS = ("3.0", "2.x", "1.x")
 
@@ -354,6 +371,15 @@ def _native_org(rec: dict, where: str, report: ImportReport | None,
     return props, location
 
 
+def _cleared(rec: dict, fields: dict[str, tuple[str, ...]]) -> tuple[dict, frozenset[str]]:
+    """The record without its ``"<clear>"`` fields, and the props those fields clear."""
+    gone = [k for k, v in rec.items() if isinstance(v, str) and k in fields and is_clear(v)]
+    if not gone:
+        return rec, frozenset()
+    return ({k: v for k, v in rec.items() if k not in gone},
+            frozenset(p for k in gone for p in fields[k]))
+
+
 def _apply_record(node: Node, payload: dict[str, Any] | None) -> None:
     """Lay our record attribute over a node built from ORUK fields: what ORUK cannot carry."""
     if not payload:
@@ -378,6 +404,7 @@ class _Collector:
         self.groups: dict[str, tuple[str, Node]] = {}  # ORUK service id -> (where, node)
         self.runs: list[tuple[str, str, str, dict]] = []  # (where, org oruk id, group id, props)
         self.dropped: Counter[str] = Counter()
+        self.clears: dict[str, frozenset[str]] = {}  # node id -> props a "<clear>" clears
 
     def _dropped(self, rec: dict) -> None:
         for key, value in rec.items():
@@ -402,6 +429,7 @@ class _Collector:
             return None
         if oid in self.orgs:
             return oid
+        rec, clears = _cleared(rec, _ORG_CLEARS)
         payload = _record_attribute(rec)
         props, location = _native_org(rec, where, self.report, payload is not None)
         lat, lon = location if location else (None, None)
@@ -414,6 +442,8 @@ class _Collector:
             return None
         self._dropped({k: v for k, v in rec.items() if k != "services"})
         self.orgs[oid] = (where, node)
+        if clears:
+            self.clears[node.id] = clears
         for i, svc in enumerate(rec.get("services") or []):
             if isinstance(svc, dict) and not svc.get("organization_id"):
                 svc = {**svc, "organization_id": oid}
@@ -438,6 +468,7 @@ class _Collector:
         if sid in self.groups:
             self.report.reject(where, "id", "the same service id appears earlier")
             return
+        rec, clears = _cleared(rec, _SERVICE_CLEARS)
         payload = _record_attribute(rec)
         props, location = _native_service(rec, where, self.report, payload is not None)
         lat, lon = location if location else (None, None)
@@ -456,6 +487,8 @@ class _Collector:
                              "the service has no usable location; it was kept without one")
         self._dropped({k: v for k, v in rec.items() if k != "organization"})
         self.groups[sid] = (where, node)
+        if clears:
+            self.clears[node.id] = clears
         if org_id:
             runs = payload.get("runs", {}) if payload else {"source": "oruk"}
             self.runs.append((where, org_id, node.id, runs))
@@ -753,8 +786,10 @@ def import_records(store: GraphStore, records: Any, report: ImportReport, *,
     for key, n in sorted(collector.dropped.items()):
         report.note("$", key, f"ORUK field {key} is not kept by assetmap ({n:,} records)")
     org_nodes = {oid: node.id for oid, (_, node) in collector.orgs.items()}
-    nodes = [Incoming(w, n) for w, n in collector.orgs.values()]
-    nodes += [Incoming(w, n) for w, n in collector.groups.values()]
+    clears = collector.clears
+    nodes = [Incoming(w, n, clears.get(n.id, frozenset())) for w, n in collector.orgs.values()]
+    nodes += [Incoming(w, n, clears.get(n.id, frozenset()))
+              for w, n in collector.groups.values()]
     ties: list[tuple[str, Tie]] = []
     for where, org_id, group_id, props in collector.runs:
         org_node_id = org_nodes.get(org_id, ORG_PREFIX + org_id)

@@ -10,8 +10,10 @@ rows are written in one store transaction.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import math
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -248,14 +250,14 @@ def _csv_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, list[str]
         fh.seek(0)
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         last = 0
-        while True:
-            start = last + 1
+        while True:  # a for loop over the reader, restarted after each row that is not CSV
             try:
-                cells = next(reader)
-            except StopIteration:
+                for cells in reader:
+                    start, last = last + 1, reader.line_num
+                    yield start, cells
                 return
             except csv.Error as exc:
-                last = reader.line_num
+                start, last = last + 1, reader.line_num
                 if "end of data" in str(exc) or "unexpected end" in str(exc):
                     raise ValidationError(
                         f"{path.name}: a quoted cell starting on or after line {start} is never "
@@ -263,9 +265,6 @@ def _csv_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, list[str]
                         "import again.", record=f"line {start}") from None
                 report.reject(f"line {start}", "row", f"the row is not valid CSV ({exc})")
                 report.read += 1
-                continue
-            last = reader.line_num
-            yield start, cells
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
@@ -527,6 +526,189 @@ def _node_from_row(kind: str, values: dict[str, str], report: ImportReport, wher
     return Node(node_id, kind, name, area, lat, lon, props)
 
 
+# --- the fast path for clean rows --------------------------------------------------------------
+
+_SLOW = object()  # a cell the fast path leaves to _node_from_row (a note or an error to give)
+_LIST_VOCAB = {"interests": "interests", "activities": "interests", "needs": "needs",
+               "roles": "roles", "access": "access"}
+
+
+class _FastRows:
+    """Builds the record a clean row gives without the general per-cell machinery: each column
+    has a converter worked out once per file, and each distinct cell text is converted once
+    (a dict look-up per cell after that). Any cell that would give a note or an error, and any
+    row outside the common shape, returns None, and that row takes :func:`_node_from_row`, so
+    reports, notes and records are exactly what the general path gives."""
+
+    def __init__(self, kind: str, use: list[tuple[int, str]], namespace: str | None,
+                 lookup: PostcodeLookup | None, report: ImportReport):
+        self.kind = kind
+        self.namespace = namespace
+        self.lookup = lookup
+        self.report = report
+        person = kind == vocab.PERSON
+        fields = {f for _, f in use}
+        self.ok = not ({"interests", "activities"} <= fields)  # two list columns merge: slow
+        #: (column, prop, cache, convert) for the choice, flag and list columns
+        self.coded: list[tuple[int, str, dict[str, Any], Any]] = []
+        for i, f in use:
+            if f in _CHOICE_FIELDS:
+                self.coded.append((i, f, {}, functools.partial(_fast_choice, f)))
+            elif f in _BOOL_FIELDS:
+                self.coded.append((i, f, {}, _fast_bool))
+            elif f in _LIST_VOCAB and (person or f not in ("roles",)) and \
+                    (not person or f != "access"):
+                prop = ("interests" if person else "activities") if f in (
+                    "interests", "activities") else f
+                self.coded.append((i, prop, {}, functools.partial(_fast_list, _LIST_VOCAB[f])))
+        self.text = [(i, f) for i, f in use if not person and f in _TEXT_FIELDS]
+        #: (use, the column's prop) for each consent_<use> column; a plain ``consent`` column
+        #: gives every use not given on its own
+        self.consent = [(use, f"consent_{use}") for use in vocab.CONSENT_USES
+                        if f"consent_{use}" in fields]
+        self.consent_both = "consent" in fields
+        self.postcodes: dict[str, Any] = {}
+        self.templates: dict[Any, Any] = {}
+        coded = [i for i, _, _, _ in self.coded]
+        self.signature = operator.itemgetter(*coded) if coded else None
+        self.nested = [prop for _, prop, _, convert in self.coded if convert is not _fast_bool
+                       and getattr(convert, "func", None) is _fast_list]
+        if self.consent or self.consent_both:
+            self.nested.append("consent")
+        col = {f: i for i, f in use}
+        self.i_id, self.i_name, self.i_postcode, self.i_lat, self.i_lon, self.i_area = (
+            col.get(f, -1) for f in ("id", "name", "postcode", "lat", "lon", "area"))
+        self.names = [col[f] for f in ("first_name", "surname") if f in col]
+        self.located = self.i_lat >= 0 or self.i_lon >= 0
+        # namespaced_id's rule, worked out once: an id holding ":" is kept as it is
+        self.prefix = ID_PREFIX[kind] + (f"{namespace}:" if namespace else "")
+
+    def _coded(self, cells: list[str]) -> Any:
+        """The props the choice, flag and list cells give (lists as tuples), or _SLOW."""
+        props: dict[str, Any] = {}
+        for i, prop, cache, convert in self.coded:
+            raw = cells[i]
+            value = cache.get(raw, _SLOW)
+            if value is _SLOW:
+                if len(cache) > 10_000:
+                    cache.clear()
+                value = cache[raw] = convert(raw.strip())
+                if value is _SLOW:
+                    return _SLOW
+            if value is not None:
+                props[prop] = value
+        if self.consent or self.consent_both:
+            consent = {}
+            for use, prop in self.consent:
+                if prop in props:
+                    consent[use] = props.pop(prop)
+            if "consent" in props:
+                both = props.pop("consent")
+                props["consent"] = {use: consent.get(use, both) for use in vocab.CONSENT_USES}
+            elif consent:
+                props["consent"] = consent
+        return props
+
+    def node(self, cells: list[str], where: str) -> Node | None:
+        """The record a clean row gives, or None when the row must take the general path."""
+        # Rows repeat the same few combinations of coded cells: each combination is converted
+        # once (the per-column caches serve new combinations of known cells)
+        key = self.signature(cells) if self.signature is not None else ()
+        template = self.templates.get(key)
+        if template is None:
+            if len(self.templates) > 50_000:
+                self.templates.clear()
+            template = self.templates[key] = self._coded(cells)
+        if template is _SLOW:
+            return None
+        props = template.copy()  # fresh lists and dicts: no two records share one
+        for k in self.nested:
+            if k in props:
+                value = props[k]
+                props[k] = [*value] if type(value) is tuple else dict(value)
+        for i, f in self.text:
+            if t := cells[i].strip():
+                props[f] = t
+        name = cells[self.i_name].strip() if self.i_name >= 0 else ""
+        if not name and self.names:
+            if len(self.names) == 2:
+                first, last = cells[self.names[0]].strip(), cells[self.names[1]].strip()
+                name = f"{first} {last}" if first and last else first or last
+            else:
+                name = cells[self.names[0]].strip()
+        postcode = None
+        if self.i_postcode >= 0 and (raw_pc := cells[self.i_postcode].strip()):
+            postcode = self.postcodes.get(raw_pc, _SLOW)
+            if postcode is _SLOW:
+                if len(self.postcodes) > 65_536:
+                    self.postcodes.clear()
+                postcode = self.postcodes[raw_pc] = _postcode(raw_pc)
+            if postcode is None:
+                return None  # a bad postcode: the general path notes it
+        raw_id = cells[self.i_id].strip() if self.i_id >= 0 else ""
+        if raw_id:
+            node_id = raw_id if ":" in raw_id else self.prefix + raw_id
+        elif name:
+            node_id = pseudonymous_id(self.kind, name, postcode or "", namespace=self.namespace)
+        else:
+            return None
+        if len(node_id) > MAX_ID_LENGTH or _CONTROL.search(node_id):
+            return None
+        lat = lon = None
+        if self.located:
+            lat_t = cells[self.i_lat].strip() if self.i_lat >= 0 else ""
+            lon_t = cells[self.i_lon].strip() if self.i_lon >= 0 else ""
+            if lat_t or lon_t:
+                try:
+                    lat, lon = float(lat_t), float(lon_t)
+                except ValueError:
+                    return None
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (
+                        -9 <= lat <= 2.5 and 49 <= lon <= 61):
+                    return None  # out of range (NaN too), or swapped: the general path says
+        area = None
+        if self.i_area >= 0 and (area := cells[self.i_area].strip() or None) is not None and (
+                len(area) > MAX_ID_LENGTH or _CONTROL.search(area)):
+            return None
+        if postcode:
+            props["postcode"] = postcode
+            lookup = self.lookup
+            if lookup is not None and (lat is None or area is None):
+                entry, problem = lookup.check(postcode, self.kind)  # last: nothing fails after
+                if problem:
+                    self.report.note(where, "postcode", problem)
+                if entry is not None and entry.lat is not None:
+                    if lat is None:
+                        lat, lon = entry.lat, entry.lon
+                    area = area or entry.lsoa
+        return Node(node_id, self.kind, name, area, lat, lon, props)
+
+
+def _fast_choice(field_name: str, text: str) -> Any:
+    if not text:
+        return None
+    value = _choice_value(field_name, text)
+    return _SLOW if value is None else value
+
+
+def _fast_bool(text: str) -> Any:
+    t = text.lower()
+    if not t:
+        return None
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    return _SLOW
+
+
+def _fast_list(what: str, text: str) -> Any:
+    if not text:
+        return None
+    known, unknown = _list_cell(what, text)
+    return _SLOW if unknown else tuple(known)
+
+
 def _list_prop(what: str, field_name: str, text: str, report: ImportReport,
                where: str) -> list[str]:
     known, unknown = _list_cell(what, text)
@@ -702,6 +884,9 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
     seen: set[int] = set()
     person = kind == vocab.PERSON
     plan = _Plan.for_fields(kind, [f for _, f in use])
+    fast = _FastRows(kind, use, namespace, lookup, report) if kind != TIES else None
+    if fast is not None and not fast.ok:
+        fast = None
 
     def clear_target(f: str) -> str:
         if f in ("interests", "activities"):
@@ -720,6 +905,17 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
                     report.reject(f"line {line}", "row", f"the row has {len(cells)} cells but "
                                   f"the header has {width}")
                     continue
+            where = f"line {line}"
+            if fast is not None and "<" not in "".join(cells):  # no <clear>: the fast path
+                rec = fast.node(cells, where)
+                if rec is not None:
+                    key = hash(rec.id)
+                    if key in seen:
+                        report.reject(where, "id", "the same record appears earlier in this file")
+                        continue
+                    seen.add(key)
+                    yield Incoming(where, rec)
+                    continue
             values = {f: c for i, f in use if (c := cells[i].strip())}
             clears: frozenset[str] = frozenset()
             if "<" in "".join(values.values()):
@@ -727,7 +923,6 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
                 if gone:
                     clears = frozenset(clear_target(f) for f in gone)
                     values = {f: c for f, c in values.items() if f not in gone}
-            where = f"line {line}"
             try:
                 if kind == TIES:
                     assert resolver is not None  # made for a ties file
@@ -755,7 +950,8 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
         if kind == TIES:
             merge_ties(store, records(), report, dry_run=dry_run)
         else:
-            merge_nodes(store, records(), report, dry_run=dry_run, place=place)
+            merge_nodes(store, records(), report, dry_run=dry_run, place=place,
+                        fresh=store.count() == 0)  # an empty store: nothing to read back
     if progress is not None:
         progress(report.read)
     return report

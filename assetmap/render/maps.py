@@ -313,8 +313,22 @@ def _colormap(values: pd.Series, caption: str) -> cm.LinearColormap:
                              tick_labels=[round(t) for t in ticks])
 
 
+def areas_label(areas: pd.DataFrame) -> str:
+    """Which areas a figure shows, with their boundary year: "Wards (2023 boundaries)", or
+    "Wards (boundary year not recorded)". Names and codes change between boundary years, so
+    every map, legend, tooltip, image and table by area says it (issue 17). From the ``level``
+    and ``vintage`` attrs :func:`people_by_area` sets."""
+    from assetmap.graph.store.areas import UNKNOWN_VINTAGE, level_label
+
+    level, vintage = areas.attrs.get("level"), str(areas.attrs.get("vintage") or "")
+    if not level:
+        return f"Areas ({vintage or UNKNOWN_VINTAGE})"
+    return level_label(str(level), vintage=vintage)
+
+
 def _area_features(areas: gpd.GeoDataFrame, measure: str, share: bool) -> dict:
     label = MEASURES[measure].label
+    which = html.escape(areas_label(areas))
     shares = share_of_people(areas, measure).tolist()
     features = []
     for row, pct in zip(areas.itertuples(index=False), shares, strict=True):
@@ -327,6 +341,7 @@ def _area_features(areas: gpd.GeoDataFrame, measure: str, share: bool) -> dict:
                    f"{html.escape(label)}: {html.escape(_number(str(published)))}")
         if measure != "people" and not pd.isna(pct):
             tooltip += f" ({pct:g}% of people)"
+        tooltip += f"<br><small>{which}</small>"
         features.append({
             "type": "Feature",
             "geometry": geometry.__geo_interface__,
@@ -384,15 +399,14 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
         folium.TileLayer(tiles, name="Street map", control=False).add_to(fmap)
     label = MEASURES[measure].label
     share = share and measure != "people"
-    # Area names change between boundary years: the legend says which year's areas these are.
-    vintage = str(areas.attrs.get("vintage") or "")
-    per = f"per area, {vintage}" if vintage else "per area"
+    # Area names change between boundary years: the legend says which year's areas these are
+    # ("Wards (2023 boundaries)"), or that the year is not recorded.
+    which = areas_label(areas)
     if share:
-        colormap = _colormap(share_of_people(areas, measure),
-                             f"{label}, % of people ({vintage})" if vintage
-                             else f"{label}, % of people")
+        colormap = _colormap(share_of_people(areas, measure), f"{label}, % of people; {which}")
     else:
-        colormap = _colormap(areas[f"{measure}_masked"], f"{label} {per} (rounded to 5)")
+        colormap = _colormap(areas[f"{measure}_masked"],
+                             f"{label} per area (rounded to 5); {which}")
     data = _area_features(areas, measure, share)
 
     def style(feature: dict) -> dict:
@@ -499,9 +513,7 @@ def area_map_png(areas: gpd.GeoDataFrame, measure: str = "people", *, share: boo
                    legend_kwds={"orientation": "horizontal", "shrink": 0.6, "pad": 0.02,
                                 "label": f"{label}, % of people" if share
                                 else f"{label} per area (rounded to 5)"})
-    vintage = str(areas.attrs.get("vintage") or "")
-    fig.suptitle(title or f"{label} by area" + (f" ({vintage})" if vintage else ""),
-                 fontsize=13)
+    fig.suptitle(title or f"{label} by area: {areas_label(areas)}", fontsize=13)
     credits = "Grey, hatched: too few to show. " + attribution
     fig.text(0.02, 0.015, credits[:400], fontsize=6.5, wrap=True, color="#222222")
     out = io.BytesIO()

@@ -11,9 +11,12 @@ are not this person's circle).
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -192,14 +195,76 @@ _COMMENT = re.compile(r"<!--\s*<link[^>]*node_modules.*?-->", re.S)
 _CDN = re.compile(r"<(link|script)\b[^>]*(https?:)?//[^>]*>(\s*</script>)?", re.I)
 
 
+def circle_layout(view: CircleView, ring: float = 170.0) -> dict[str, tuple[int, int]]:
+    """Where each node of a circle is drawn, in pixels, the person at (0, 0): a spring layout
+    (seeded, so the same circle is drawn the same way every time) started from rings by
+    steps, each person or place two steps out beside the one it is reached through."""
+    angle: dict[str, float] = {view.person_id: 0.0}
+    start: dict[str, tuple[float, float]] = {view.person_id: (0.0, 0.0)}
+    inner = [n for n, s in view.steps.items() if s == 1]
+    for i, n in enumerate(inner):
+        angle[n] = 2 * math.pi * i / len(inner)
+    parent: dict[str, str] = {}
+    for a, b in view.ties:
+        for near, far in ((a, b), (b, a)):
+            if view.steps.get(near) == 1 and view.steps.get(far) == 2:
+                parent.setdefault(far, near)
+    outer = sorted((n for n, s in view.steps.items() if s == 2),
+                   key=lambda n: (angle.get(parent.get(n, ""), 0.0), n))
+    for i, n in enumerate(outer):
+        angle[n] = 2 * math.pi * i / len(outer)
+    for n, s in view.steps.items():
+        if s:
+            start[n] = (s * math.cos(angle[n]), s * math.sin(angle[n]))
+    if len(start) > 2:
+        H = nx.Graph()
+        H.add_nodes_from(start)
+        H.add_edges_from(t for t in view.ties if t[0] in start and t[1] in start)
+        pos = nx.spring_layout(H, pos=start, fixed=[view.person_id], seed=7, iterations=40,
+                               k=2.4 / math.sqrt(len(start)))
+        start = {n: (float(x), float(y)) for n, (x, y) in pos.items()}
+    return {n: (round(x * ring), round(y * ring)) for n, (x, y) in start.items()}
+
+
+#: vis-network as pyvis ships it, served by the app (Streamlit static serving) at
+#: :func:`vis_assets_url`, so the circle page need not inline it.
+VIS_DIR = Path(__file__).resolve().parent.parent / "ui" / "static" / "vis-network-9.1.2"
+
+
+def vis_assets_url(base_url_path: str = "") -> str:
+    """The URL path the app serves :data:`VIS_DIR` at, under the server's
+    ``server.baseUrlPath``; absolute, as the circle runs in a frame."""
+    prefix = base_url_path.strip("/")
+    return f"/{prefix}/app/static/{VIS_DIR.name}" if prefix else f"/app/static/{VIS_DIR.name}"
+
+
+@cache
+def _templates() -> Any:
+    """pyvis' page templates, compiled once per process: pyvis makes a new jinja environment
+    for every network, which compiles its template and the ~700 kB of inlined vis-network
+    script again each time (nine tenths of drawing a circle)."""
+    from jinja2 import Environment, FileSystemLoader
+
+    return Environment(loader=FileSystemLoader(Network(cdn_resources="in_line").template_dir),
+                       autoescape=False)  # noqa: S701 - as pyvis renders it; data is JSON
+
+
 def circle_html(G: nx.MultiDiGraph, person_id: str, steps: int = 2, max_nodes: int = 120,
-                height: int = 520, name_people: bool = True) -> str:
+                height: int = 520, name_people: bool = True,
+                assets_base: str | None = None) -> str:
     """The person's circle as a self-contained HTML page (pyvis, JavaScript inlined, no CDN):
     the person fixed in the middle, ties coloured by class, a legend underneath. People one
-    step out are named only when ``name_people``; two steps out, never."""
+    step out are named only when ``name_people``; two steps out, never.
+
+    With ``assets_base`` (the URL path the app serves :data:`VIS_DIR` at, see
+    :func:`vis_assets_url`) the page loads vis-network from there instead of inlining its
+    ~700 kB: a few kB per draw, and the browser keeps the script between draws."""
     view = circle_view(G, person_id, steps, max_nodes)
+    where = circle_layout(view)
     net = Network(height=f"{height}px", width="100%", directed=False,
-                  cdn_resources="in_line", bgcolor="#ffffff", font_color="#222222")
+                  cdn_resources="in_line" if assets_base is None else "remote",
+                  bgcolor="#ffffff", font_color="#222222")
+    net.templateEnv = _templates()
     # Browser-side ids are numbers: a record id from an import never reaches the page's script.
     number = {n: i for i, n in enumerate(view.steps)}
     for n, step in view.steps.items():
@@ -215,7 +280,9 @@ def circle_html(G: nx.MultiDiGraph, person_id: str, steps: int = 2, max_nodes: i
                                    "title": _plain(title), "label": _plain(label)}
         if step == 0:
             options.update(color=CENTRE_COLOUR, x=0, y=0, fixed=True, borderWidth=3)
-        elif step > 1:
+        else:
+            options.update(x=where[n][0], y=where[n][1])
+        if step > 1:
             options.update(size=9, font={"size": 10, "color": "#555555"})
         net.add_node(number[n], **options)
     for (a, b), kinds in view.ties.items():
@@ -226,12 +293,18 @@ def circle_html(G: nx.MultiDiGraph, person_id: str, steps: int = 2, max_nodes: i
         net.add_edge(number[a], number[b], color=CLASS_COLOURS[cls], title=_plain(words),
                      width=3 if person_id in (a, b) else 1.5,
                      dashes=cls == vocab.REFERRAL)
-    net.set_options('{"physics": {"barnesHut": {"gravitationalConstant": -4000,'
-                    ' "springLength": 120}, "stabilization": {"iterations": 150}},'
+    # Laid out here, so the browser runs no physics: a page that simulates springs spends
+    # seconds of CPU after every load (and the page reloads the picture after each write).
+    net.set_options('{"physics": {"enabled": false}, "edges": {"smooth": false},'
                     ' "interaction": {"hover": true, "tooltipDelay": 120}}')
     page = net.generate_html()
     # pyvis' template links Bootstrap from a CDN even with inlined resources: drop it.
     page = _CDN.sub("", _COMMENT.sub("", page))
+    if assets_base is not None:  # "remote" linked vis-network from a CDN (dropped above)
+        base = html.escape(assets_base.rstrip("/"))
+        links = (f'<link rel="stylesheet" href="{base}/vis-network.css">\n'
+                 f'<script src="{base}/vis-network.min.js"></script>')
+        page = page.replace("<head>", f"<head>\n{links}", 1)
     note = (f"<p style='font:12px sans-serif;color:#555'>{view.truncated} more people and "
             "places two steps away are not drawn.</p>" if view.truncated else "")
     return page.replace("</body>", legend_html() + note + "</body>", 1)

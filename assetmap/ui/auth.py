@@ -13,6 +13,14 @@ run, so replaying a Streamlit session id from elsewhere does not carry a sign-in
 revokes it. When the idle time passes, a timer in the page blanks it and reloads to the sign-in
 screen, without waiting for the next click. Demo accounts are refused once the store holds any
 real (non-synthetic) person.
+
+The token is also handed to the browser as a cookie (:func:`cookie_name`: ``SameSite=Strict``,
+``Path=/``, ``Secure`` over https, lasting the session's remaining total time), so a refresh or a
+new tab of the same browser stays signed in: a new Streamlit session reads it from the request
+(``st.context.cookies``) and the server checks it like any token. Streamlit cannot set a cookie
+on its responses, so a small script in the page writes it, which means it cannot be HttpOnly;
+the token is worthless without the server's key and the same browser fingerprint, and sign-out
+revokes it. Sign-out, idle and total expiry clear the cookie (see ``docs/privacy.md``).
 """
 
 from __future__ import annotations
@@ -39,6 +47,16 @@ SEEN_KEY = "_assetmap_seen_at"
 NOTICE_KEY = "_assetmap_sign_in_notice"
 #: The signed session token (verified against the access database on every run).
 TOKEN_KEY = "_assetmap_session_token"
+#: The browser cookie carrying the session token across refreshes and tabs (its name ends with
+#: a short digest of the access database's path: see :func:`cookie_name`).
+COOKIE_NAME = "assetmap_session"
+#: The cookie value this Streamlit session has already tried (each is tried once: the request's
+#: cookies are those of the page load, so a signed-out session must not take the old one back).
+COOKIE_TRIED_KEY = "_assetmap_cookie_tried"
+#: Set when a session ends: the next sign-in screen removes the browser's cookie.
+COOKIE_CLEAR_KEY = "_assetmap_cookie_clear"
+#: Characters a token may hold (``v1.<urlsafe id>.<expiry>.<hex MAC>``), so it needs no quoting.
+_COOKIE_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 DEMO_REFUSED = ("Demo accounts cannot be used once real people are in the store; ask an "
                 "administrator for an account of your own.")
 
@@ -47,15 +65,18 @@ NOT_ALLOWED = "This page is not part of your role. Choose another page from the 
 
 
 @st.cache_resource(show_spinner=False)
-def _open_access(path: str) -> AccessDB:
-    return AccessDB(path)
+def _open_access(url: str, path: str) -> AccessDB:
+    # path: part of the cache key only (ASSETMAP_ACCESS_DB may move it for one URL)
+    return AccessDB.for_store(url)
 
 
 def access_db() -> AccessDB:
-    """The access database of the store this app shows (opened once per server)."""
+    """The access database of the store this app shows (opened once per server): the SQLite
+    file beside a SQLite store, the Neo4j database itself for a Neo4j store."""
     from assetmap.ui import common
 
-    return _open_access(str(_settings.access_db_path(common.store_url())))
+    url = common.store_url()
+    return _open_access(url, str(_settings.access_db_path(url)))
 
 
 def oidc_configured() -> bool:
@@ -71,8 +92,127 @@ def oidc_configured() -> bool:
 def _end_session(notice: str | None = None) -> None:
     for key in (USER_KEY, STARTED_KEY, SEEN_KEY, TOKEN_KEY):
         st.session_state.pop(key, None)
+    st.session_state[COOKIE_CLEAR_KEY] = True
     if notice:
         st.session_state[NOTICE_KEY] = notice
+
+
+# --- the session cookie ------------------------------------------------------------------------
+
+
+def cookie_name(store_url: str | None = None) -> str:
+    """The session cookie's name for this app's store: :data:`COOKIE_NAME` and a digest of its
+    access database's path. Browsers share cookies between ports of one host, so two apps on
+    one host (one area each) must not read, refuse and clear each other's cookie."""
+    from assetmap.ui import common
+
+    where = str(_settings.access_db_path(store_url or common.store_url()))
+    return f"{COOKIE_NAME}_{hashlib.sha256(where.encode('utf-8')).hexdigest()[:10]}"
+
+
+def session_cookie(value: str, max_age: int, secure: bool = False,
+                   name: str | None = None) -> str:
+    """A ``Set-Cookie``-style string (as ``document.cookie`` takes it) for the session cookie
+    (``name``, else :func:`cookie_name`): ``SameSite=Strict`` (never sent from another site),
+    ``Path=/``, ``Max-Age`` seconds (0 removes it) and ``Secure`` when asked. Refuses a value
+    a cookie would need quoting for."""
+    if not set(value) <= _COOKIE_SAFE:
+        raise ValueError("a session cookie holds only a session token")
+    name = name or cookie_name()
+    cookie = f"{name}={value}; Max-Age={max(0, int(max_age))}; Path=/; SameSite=Strict"
+    return cookie + "; Secure" if secure else cookie
+
+
+def cookie_max_age(token: str, now: float | None = None) -> int:
+    """Seconds the cookie for ``token`` should last: what is left of the session's total time
+    (the expiry the token carries; the full ``ASSETMAP_SESSION_MAX_HOURS`` if unreadable)."""
+    now = time.time() if now is None else now
+    parts = token.split(".")
+    try:
+        return max(0, int(parts[2]) - int(now))
+    except (IndexError, ValueError):
+        return int(_settings.load().session_max_hours * 3600)
+
+
+#: Writes one cookie in the app's page; adds ``Secure`` when the page is served over https
+#: (decided in the browser, so a TLS-terminating proxy in front of the app counts too).
+COOKIE_SCRIPT = """<script>
+(function () {
+  var w = window;
+  try { if (window.parent && window.parent !== window) { w = window.parent; w.document; } }
+  catch (e) { w = window; }
+  var c = %(cookie)s;
+  if (w.location.protocol === 'https:') { c += '; Secure'; }
+  w.document.cookie = c;
+})();
+</script>"""
+
+
+def cookie_script(cookie: str) -> str:
+    """The page script that writes ``cookie`` (from :func:`session_cookie`)."""
+    return COOKIE_SCRIPT % {"cookie": json.dumps(cookie).replace("<", "\\u003c")}
+
+
+def request_cookie() -> str | None:
+    """The session cookie the browser sent when this page was loaded, or None."""
+    try:
+        value = st.context.cookies.get(cookie_name())
+    except Exception:  # no browser request (AppTest, bare mode)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def remember_in_browser() -> str:
+    """The page script that writes this session's token to the browser's cookie ("" when there
+    is none). Put in every signed-in run (by :func:`idle_guard`): it is the same cookie each
+    time, lasting what is left of the session's total time."""
+    token = st.session_state.get(TOKEN_KEY)
+    if not isinstance(token, str) or not token or not set(token) <= _COOKIE_SAFE:
+        return ""
+    st.session_state.pop(COOKIE_CLEAR_KEY, None)
+    return cookie_script(session_cookie(token, cookie_max_age(token)))
+
+
+def forget_in_browser() -> None:
+    """Remove the browser's session cookie if a session ended in this run or the last."""
+    if st.session_state.pop(COOKIE_CLEAR_KEY, False):
+        st.html(cookie_script(session_cookie("", 0)), unsafe_allow_javascript=True)
+
+
+#: The sign-in screen's notice for why a session ended.
+_ENDED: dict[str, str] = {
+    "idle": "You were signed out after a while without activity; sign in again.",
+    "expired": "Your session has ended; sign in again.",
+    "revoked": "Your session has ended; sign in again.",
+    "demo": DEMO_REFUSED,
+}
+
+
+def _resume_from_cookie() -> User | None:
+    """A new Streamlit session (a refresh, a new tab): take the session the browser's cookie
+    names, if the server accepts its token for this browser; otherwise mark the cookie to be
+    removed. Each cookie value is tried once per Streamlit session."""
+    token = request_cookie()
+    if token is None or st.session_state.get(COOKIE_TRIED_KEY) == token:
+        return None
+    st.session_state[COOKIE_TRIED_KEY] = token
+    try:
+        db = access_db()
+        user = db.verify_session_token(token, client_fingerprint())
+        why = None if user is not None else db.session_state(token)
+    except AssetmapError:
+        user, why = None, None
+    if user is not None and _access.demo_refused(user, _store_or_none()):
+        user, why = None, "demo"
+    if user is None:
+        _end_session(_ENDED.get(why or ""))  # a forged or unknown token: no notice at all
+        return None
+    now = time.time()
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[USER_KEY] = user.name
+    st.session_state[STARTED_KEY] = now  # the token's own issue time still bounds the total
+    st.session_state[SEEN_KEY] = now
+    return user
 
 
 def _header(headers: object, name: str) -> str:
@@ -110,6 +250,9 @@ def start_session(user: User) -> None:
     a new signed, server-side session token bound to this browser."""
     now = time.time()
     st.session_state[TOKEN_KEY] = access_db().issue_session_token(user, client_fingerprint())
+    # The cookie this page was loaded with is settled: it is not taken back after a sign-out.
+    st.session_state[COOKIE_TRIED_KEY] = request_cookie()
+    st.session_state.pop(COOKIE_CLEAR_KEY, None)
     st.session_state[USER_KEY] = user.name
     st.session_state[STARTED_KEY] = now
     st.session_state[SEEN_KEY] = now
@@ -131,6 +274,9 @@ def current_user() -> User | None:
     name = st.session_state.get(USER_KEY)
     token = st.session_state.get(TOKEN_KEY)
     if not name and not token:
+        resumed = _resume_from_cookie()
+        if resumed is not None:
+            return resumed
         return _oidc_user() if oidc_configured() else None
     now = time.time()
     why = _access.session_expired(float(st.session_state.get(STARTED_KEY, 0)),
@@ -179,6 +325,7 @@ def sign_in_screen() -> None:
     """The sign-in screen: no data at all, only the form (and single sign-on if set up)."""
     st.title(SIGN_IN_TITLE)
     st.caption("assetmap holds information about people; sign in to see what your role allows.")
+    forget_in_browser()
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.warning(notice)
@@ -243,10 +390,11 @@ def idle_script(conf: _settings.Settings | None = None, nonce: str = "") -> str:
 
 def idle_guard() -> None:
     """Put the idle timer in the page (restarted on every run, i.e. every contact with the
-    server, which is also what the server counts as activity)."""
+    server, which is also what the server counts as activity), and with it the script that
+    keeps the session cookie (one element, so the sidebar gains no gap)."""
     nonce = f"{time.time():.3f}"
     with st.sidebar:
-        st.html(idle_script(nonce=nonce), unsafe_allow_javascript=True)
+        st.html(idle_script(nonce=nonce) + remember_in_browser(), unsafe_allow_javascript=True)
 
 
 def require_page(page: str) -> User:

@@ -8,6 +8,7 @@ One call from the Person page: :func:`outcomes_section`. Thin over :mod:`assetma
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 from typing import Any
 
@@ -51,13 +52,37 @@ def _timeline(store: Any, person_id: str, G: Any) -> None:
                    "their timeline.")
     from assetmap.ui.a11y import described
 
-    chart = described(timeline_chart(timeline), "Timeline of this person's community ties, "
-                      "isolation level and wellbeing scores; the dated list is in the tables "
-                      "below.")
-    st.altair_chart(chart, width="stretch")
+    # Building the Altair chart is most of this section's time: kept in the session while the
+    # timeline is the same (a contact note or a referral elsewhere leaves it as it was).
+    key = (person_id, tuple((k, f.to_json(date_format="iso")) for k, f in sorted(
+        timeline.items())))
+    held = st.session_state.get("_outcomes_timeline_chart")
+    if held is not None and held[0] == key:
+        chart, spec = held[1], held[2]
+    else:
+        chart = described(timeline_chart(timeline), "Timeline of this person's community ties, "
+                          "isolation level and wellbeing scores; the dated list is in the "
+                          "tables below.")
+        spec = _vega_lite_spec(chart)
+        st.session_state["_outcomes_timeline_chart"] = (key, chart, spec)
+    if spec is None:
+        st.altair_chart(chart, width="stretch")
+    else:  # the converted spec kept: st.altair_chart would convert the chart again every run
+        st.vega_lite_chart(copy.deepcopy(spec), width="stretch")
     st.caption("Community ties and isolation level on each day something changed; scores as a "
                "share of their range, turned so that higher is always better (hover for the "
                "score itself). Dashed lines mark referrals and the days they joined a group.")
+
+
+def _vega_lite_spec(chart: Any) -> dict[str, Any] | None:
+    """The Vega-Lite spec ``st.altair_chart`` would send for ``chart`` (data as Arrow), made
+    once so a run that shows the same timeline skips Altair's conversion; None when this
+    Streamlit converts differently (then the chart is drawn by ``st.altair_chart``)."""
+    try:
+        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+    except ImportError:  # pragma: no cover - another Streamlit
+        return None
+    return dict(_convert_altair_to_vega_lite_spec(chart))
 
 
 def _measure_form(store: Any, person_id: str, user: Any) -> None:
@@ -158,9 +183,11 @@ def _rating_form(store: Any, person_id: str, user: Any, *, form: str = "outcomes
 def outcomes_section(store: Any, person_id: str, user: Any, G: Any = None) -> None:
     """Draw the person's outcomes: timeline chart, measures and goals, and the forms."""
     st.subheader("Outcomes over time")
+    # Always the same slot, filled or not, so the message never moves the chart below it
+    notice = st.empty()
     flash = st.session_state.pop(_FLASH, None)
     if flash:
-        st.success(flash)
+        notice.success(flash)
     try:
         _timeline(store, person_id, G)
         records = store.records(person_id=person_id)

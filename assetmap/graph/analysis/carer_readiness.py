@@ -105,19 +105,34 @@ def carer_readiness_snapshot(snap: Any) -> pd.DataFrame:
         carers_of.setdefault(d, set()).add(s)
     shared = set(src[tk == code["SHARED_LIVES"]].tolist())
     supports = snap.text["carer_supports"]
-    rows = []
-    for p in np.flatnonzero(carer).tolist():
-        have = set(supports[p].split(",")) if supports[p] else set()
-        cared = cares_for.get(p, set())
-        if "emergency_plan" not in have and cared and all(
-                (carers_of.get(q, set()) - {p}) or q in shared for q in cared):
-            have.add("emergency_plan")
-        for item in vocab.CARER_SUPPORTS:
-            if item not in have:
-                rows.append({"person_id": snap.ids[p], "name": snap.name[p],
-                             "area": snap.area[p], "missing": item, "cares_for": len(cared),
-                             "reasons": _WORDS[item]})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    items = list(vocab.CARER_SUPPORTS)
+    who = np.flatnonzero(carer).tolist()
+    # carer × item: what is missing (one carer's row of items in vocabulary order)
+    missing = np.ones((len(who), len(items)), dtype=bool)
+    n_cared = np.zeros(len(who), dtype=np.int64)
+    plan = items.index("emergency_plan") if "emergency_plan" in items else -1
+    for j, p in enumerate(who):
+        text = supports[p]
+        if text:
+            have = text.split(",")
+            for k, item in enumerate(items):
+                if item in have:
+                    missing[j, k] = False
+        cared = cares_for.get(p)
+        if cared:
+            n_cared[j] = len(cared)
+            if plan >= 0 and missing[j, plan] and all(
+                    (carers_of.get(q, set()) - {p}) or q in shared for q in cared):
+                missing[j, plan] = False
+    row, col = np.nonzero(missing)  # carer by carer, items in order: the plain path's order
+    at = np.asarray(who, dtype=np.int64)[row].tolist()
+    ids, names, areas = snap.ids, snap.name, snap.area
+    words = [_WORDS[item] for item in items]
+    return pd.DataFrame({"person_id": [ids[i] for i in at], "name": [names[i] for i in at],
+                         "area": [areas[i] for i in at],
+                         "missing": [items[k] for k in col.tolist()],
+                         "cares_for": n_cared[row].tolist(),
+                         "reasons": [words[k] for k in col.tolist()]}, columns=COLUMNS)
 
 
 def carer_readiness_by_area(G: Any, level: str = "ward",

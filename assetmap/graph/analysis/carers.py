@@ -108,14 +108,16 @@ def carer_gaps_snapshot(snap: Any) -> pd.DataFrame:
     is_carer = person & ((tc.cares_for > 0) | roles_carer)
     no_support = np.flatnonzero(is_carer & ~supported)
     no_backup = np.flatnonzero(person & (tc.carers == 1) & (tc.backup == 0))
-    rows = []
-    for gap, idx in ((NO_SUPPORT, no_support), (NO_BACKUP, no_backup)):
-        for i in idx.tolist():
-            rows.append({"person_id": snap.ids[i], "name": snap.name[i], "area": snap.area[i],
-                         "gap": gap, "carer_hours": None, "cares_for": int(tc.cares_for[i]),
-                         "carer_id": snap.ids[int(tc.the_carer[i])] if gap == NO_BACKUP
-                         else None, "reasons": None})
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    if df.empty:
-        return df
+    at = np.concatenate([no_support, no_backup]).tolist()
+    if not at:
+        return pd.DataFrame([], columns=COLUMNS)
+    ids = snap.ids
+    gaps = [NO_SUPPORT] * len(no_support) + [NO_BACKUP] * len(no_backup)
+    df = pd.DataFrame({
+        "person_id": [ids[i] for i in at], "name": [snap.name[i] for i in at],
+        "area": [snap.area[i] for i in at], "gap": gaps, "carer_hours": [None] * len(at),
+        "cares_for": tc.cares_for[at].astype(int).tolist(),
+        "carer_id": [None] * len(no_support)
+        + [ids[int(c)] for c in tc.the_carer[no_backup].tolist()],
+        "reasons": [None] * len(at)}, columns=COLUMNS)
     return df.sort_values(["gap", "person_id"], kind="stable").reset_index(drop=True)

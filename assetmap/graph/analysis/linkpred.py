@@ -222,9 +222,13 @@ def graph_neighbours(G: Any) -> Neighbours:
             c = _c.circle(G, str(n))  # node ids are text
             found = frozenset(c.people | c.groups)
         elif kind in vocab.ASSET_KINDS and _c.is_open(attrs):
-            found = frozenset(o for o, keyed in G._pred[n].items()
+            # its current members, whichever way the tie was recorded (as a person's circle
+            # counts them: an ended membership is history)
+            today = _c.today_iso()
+            found = frozenset(o for adj in (G._pred[n], G._succ[n]) for o, keyed in adj.items()
                               if nodes[o].get("kind") == vocab.PERSON
                               and any(a.get("kind", k) in _c.MEMBERSHIP_TIES
+                                      and not _c.tie_ended(a, today)
                                       for k, a in keyed.items()))
         else:
             found = frozenset()

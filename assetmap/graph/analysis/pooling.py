@@ -111,12 +111,18 @@ def pooling_opportunities_snapshot(snap: Any, max_km: float | None = None,
                              & (snap.flags["consent_suggest"] == 1)
                              & ~np.isnan(snap.lat) & ~np.isnan(snap.lon))
     by_goal: dict[tuple[str, str], list[tuple[str, float, float, Any]]] = {}
+    # holders share interests, needs and goals: each distinct combination is read once
+    made: dict[tuple[int, int, Any], set[str]] = {}
+    interests, needs, goal_text = snap.bits["interests"], snap.bits["needs"], snap.text["goal_text"]
     for i in holders.tolist():
-        text = snap.text["goal_text"][i]
-        attrs = {"interests": snap.words(i, "interests"), "needs": snap.words(i, "needs"),
-                 "goals": None if text is None else json.loads(text)}
-        goals = wants(attrs) | {f"interest:{g}" for g in
-                                vocab.canonical_interests(attrs.get("goals") or [])}
+        text = goal_text[i]
+        key = (int(interests[i]), int(needs[i]), text)
+        if key not in made:
+            attrs = {"interests": snap.words(i, "interests"), "needs": snap.words(i, "needs"),
+                     "goals": None if text is None else json.loads(text)}
+            made[key] = wants(attrs) | {f"interest:{g}" for g in
+                                        vocab.canonical_interests(attrs.get("goals") or [])}
+        goals = made[key]
         row = (snap.ids[i], float(snap.lat[i]), float(snap.lon[i]), snap.area[i])
         for goal in goals:
             by_goal.setdefault((goal, _bucket(kinds[i])), []).append(row)
@@ -128,19 +134,47 @@ def pooling_opportunities_snapshot(snap: Any, max_km: float | None = None,
     return _pools(by_goal, max_km, min_size, sorted(providers))
 
 
+_Offering = dict[str, tuple[list[_Provider], np.ndarray, np.ndarray]]
+
+
+def _offering(goal: str, providers: list[_Provider], cache: _Offering | None = None
+              ) -> tuple[list[_Provider], np.ndarray, np.ndarray]:
+    """The providers meeting ``goal`` (an interest or need bit), with their coordinates as
+    arrays; with ``cache`` (one per provider list), made once per goal."""
+    if cache is not None and goal in cache:
+        return cache[goal]
+    tag, word = goal.split(":", 1)
+    bit = (NEED_BITS if tag == "need" else INTEREST_BITS).get(word, 0)
+    match = [pr for pr in providers if (pr[6] if tag == "need" else pr[5]) & bit]
+    got = (match, np.array([pr[2] for pr in match], dtype=float),
+           np.array([pr[3] for pr in match], dtype=float))
+    if cache is not None:
+        cache[goal] = got
+    return got
+
+
+def _farthest_apart(lats: np.ndarray, lons: np.ndarray) -> float:
+    """The largest great-circle distance (km) between any two of the points, a block of rows
+    at a time (the same pairs and formula as one row at a time)."""
+    best = 0.0
+    for start in range(0, len(lats), 256):
+        rows: Any = (lats[start:start + 256, None], lons[start:start + 256, None])
+        block = haversine_km_array(rows[0], rows[1], lats[None, :], lons[None, :])
+        best = max(best, float(block.max()))
+    return best
+
+
 def _commission(goal: str, lat: float, lon: float, providers: list[_Provider],
-                max_km: float) -> tuple[str, str | None, str]:
+                max_km: float, cache: _Offering | None = None) -> tuple[str, str | None, str]:
     """What a set centred at (lat, lon) could commission for ``goal``, the group to strengthen
     (if any) and why, in words."""
     tag, word = goal.split(":", 1)
     what = vocab.label(word)
-    bit = (NEED_BITS if tag == "need" else INTEREST_BITS).get(word, 0)
-    match = [pr for pr in providers if (pr[6] if tag == "need" else pr[5]) & bit]
+    match, lats, lons = _offering(goal, providers, cache)
     if match:
-        km = haversine_km_array(lat, lon, np.array([pr[2] for pr in match]),
-                                np.array([pr[3] for pr in match]))
-        near = [(round(float(k), 6), pr[0], pr) for k, pr in zip(km, match, strict=True)
-                if k <= max_km]
+        km = haversine_km_array(lat, lon, lats, lons)
+        near = [(round(float(km[j]), 6), match[j][0], match[j])
+                for j in np.flatnonzero(km <= max_km).tolist()]
     else:
         near = []
     if not near:
@@ -162,6 +196,7 @@ def _commission(goal: str, lat: float, lon: float, providers: list[_Provider],
 def _pools(by_goal: dict[tuple[str, str], list[tuple[str, float, float, Any]]], max_km: float,
            min_size: int, providers: list[_Provider]) -> pd.DataFrame:
     rows = []
+    offering: _Offering = {}
     radius = chord(max_km / 2.0)
     for goal, budget in sorted(by_goal):
         members = sorted(by_goal[(goal, budget)])
@@ -182,11 +217,11 @@ def _pools(by_goal: dict[tuple[str, str], list[tuple[str, float, float, Any]]], 
                 continue
             placed[chosen] = True
             sub_lat, sub_lon = lats[chosen], lons[chosen]
-            apart = max(float(haversine_km_array(sub_lat[i], sub_lon[i], sub_lat, sub_lon).max())
-                        for i in range(len(chosen)))
+            apart = _farthest_apart(sub_lat, sub_lon)
             what = vocab.label(goal.split(":", 1)[1])
             could, target, why = _commission(goal, float(sub_lat.mean()),
-                                             float(sub_lon.mean()), providers, max_km)
+                                             float(sub_lon.mean()), providers, max_km,
+                                             offering)
             holders = ("people with personal budgets" if budget == UNRECORDED
                        else f"people holding a {vocab.BUDGET_KIND_LABELS[budget]}")
             rows.append({

@@ -91,14 +91,23 @@ def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
             for need in canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in):
                 providers[need].append((attrs["lat"], attrs["lon"],
                                         float(weights.get(node, 1.0))))
-    return _gaps(person_rows, providers, areas, codes, crs, needs, max_km)
+    need_at = {n: i for i, n in enumerate(needs)}
+    pair_person = [i for i, row in enumerate(person_rows) for _ in row[3]]
+    pair_need = [need_at[n] for row in person_rows for n in row[3]]
+    return _gaps([r[0] for r in person_rows],
+                 np.array([np.nan if r[1] is None else r[1] for r in person_rows], dtype=float),
+                 np.array([np.nan if r[2] is None else r[2] for r in person_rows], dtype=float),
+                 np.array(pair_person, dtype=np.int64), np.array(pair_need, dtype=np.int64),
+                 providers, areas, crs, needs, max_km)
 
 
 def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
                             max_km: float | None = None,
-                            weights: Weights = None) -> gpd.GeoDataFrame:
+                            weights: Weights = None, *,
+                            reasons: bool = True) -> gpd.GeoDataFrame:
     """:func:`provision_gaps` over a snapshot (needs, status and locations are columns
-    there): the same rows."""
+    there): the same rows; ``reasons=False`` leaves the words out (None), for a caller that
+    does not show them (``assetmap analyse``)."""
     missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
     if missing:
         raise ValueError(f"areas needs the columns {', '.join(sorted(missing))}")
@@ -125,14 +134,13 @@ def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
         return placed[area]
 
     who = np.flatnonzero(snap.is_person & (need_bits != 0))
-    need_codes, which = np.unique(need_bits[who], return_inverse=True)
-    words = [sorted(w for w, bit in NEED_BITS.items() if int(c) & bit)
-             for c in need_codes.tolist()]
-    lats = [None if x != x else x for x in snap.lat[who].tolist()]  # NaN -> None
-    lons = [None if x != x else x for x in snap.lon[who].tolist()]
-    areas_ = [area_of(snap.area[i]) for i in who.tolist()]
-    person_rows = [(a, la, lo, list(words[w])) for a, la, lo, w in
-                   zip(areas_, lats, lons, which.ravel().tolist(), strict=True)]
+    # one (person, need) pair per need each person has, in need order (no lists per person)
+    bits = need_bits[who]
+    pair_person = np.concatenate([np.flatnonzero(bits & NEED_BITS[n]) for n in needs])
+    pair_need = np.concatenate([np.full(int(np.count_nonzero(bits & NEED_BITS[n])), k)
+                                for k, n in enumerate(needs)]).astype(np.int64)
+    area = snap.area
+    areas_ = [area_of(area[i]) for i in who.tolist()]
     providers: dict[str, list[tuple[float, float, float]]] = {}
     located = snap.is_asset & ~snap.closed & ~np.isnan(snap.lat) & ~np.isnan(snap.lon)
     weights = weights or {}
@@ -141,51 +149,70 @@ def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
         providers[need] = list(zip(snap.lat[at].tolist(), snap.lon[at].tolist(),
                                    [float(weights.get(snap.ids[i], 1.0)) for i in at.tolist()],
                                    strict=True))
-    return _gaps(person_rows, providers, areas, codes, crs, needs, max_km)
+    return _gaps(areas_, snap.lat[who].astype(float), snap.lon[who].astype(float),
+                 pair_person.astype(np.int64), pair_need, providers, areas, crs, needs, max_km,
+                 reasons=reasons)
 
 
-def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float, float]]],
-          areas: gpd.GeoDataFrame, codes: set[str], crs: Any, needs: list[str],
-          max_km: float) -> gpd.GeoDataFrame:
-    people = pd.DataFrame(person_rows, columns=["area_code", "lat", "lon", "needs"])
-    if len(people):
-        unplaced = people["area_code"].isna() & people["lat"].notna() & people["lon"].notna()
-        if unplaced.any():
-            pts = gpd.GeoDataFrame(
-                index=people.index[unplaced],
-                geometry=gpd.points_from_xy(people.loc[unplaced, "lon"].astype(float),
-                                            people.loc[unplaced, "lat"].astype(float)),
-                crs="EPSG:4326").to_crs(crs)
-            hit = gpd.sjoin(pts, areas[["area_code", "geometry"]], predicate="within")
-            hit = hit[~hit.index.duplicated()]
-            people.loc[hit.index, "area_code"] = hit["area_code"].astype(str).values
-    people = people.explode("needs").rename(columns={"needs": "need"})
-    people = people[people["area_code"].notna()] if len(people) else people
+def _metric_crs(areas: gpd.GeoDataFrame) -> Any:
+    """A metric CRS for ``areas``: their UTM zone (as ``estimate_utm_crs`` finds it, from the
+    centre of their bounds, without its slow database query), or their own CRS if projected."""
+    if not areas.crs.is_geographic:
+        return areas.crs
+    if areas.crs.to_epsg() == 4326 and len(areas):
+        minx, miny, maxx, maxy = areas.total_bounds
+        x, y = (minx + maxx) / 2.0, (miny + maxy) / 2.0
+        edge = (x + 180.0) / 6.0
+        # off a zone edge and outside the polar zones, the zone is plain arithmetic
+        if np.isfinite(edge) and -80.0 < y < 84.0 and y != 0.0 \
+                and abs(edge - round(edge)) > 1e-9:
+            from pyproj import CRS
 
-    # Nearest provider for each person with a need (exact great-circle distance via chords).
-    nearest = np.full(len(people), np.inf)
-    if len(people):
-        has_loc = (people["lat"].notna() & people["lon"].notna()).to_numpy()
-        need_arr = people["need"].to_numpy()
-        for need in needs:
-            locs = providers[need]
-            mask = has_loc & (need_arr == need)
-            if not locs or not mask.any():
-                continue
-            tree = cKDTree(unit_vectors(np.array([p[0] for p in locs]),
-                                        np.array([p[1] for p in locs])))
-            q = unit_vectors(people["lat"].to_numpy(dtype=float)[mask],
-                             people["lon"].to_numpy(dtype=float)[mask])
-            d, _ = tree.query(q, k=1)
-            nearest[mask] = _chord_to_km(d)
-    people = people.assign(nearest_km=nearest)
-    people["reached"] = people["nearest_km"] <= max_km
+            zone = int(edge) + 1
+            return CRS.from_epsg((32600 if y > 0 else 32700) + zone)
+    return areas.estimate_utm_crs()
+
+
+def _gaps(person_area: list[str | None], lat: np.ndarray, lon: np.ndarray,
+          pair_person: np.ndarray, pair_need: np.ndarray,
+          providers: dict[str, list[tuple[float, float, float]]],
+          areas: gpd.GeoDataFrame, crs: Any, needs: list[str],
+          max_km: float, *, reasons: bool = True) -> gpd.GeoDataFrame:
+    """The gap table from people (area or None, lat, lon: NaN where unknown) and their
+    (person, need index) pairs: arrays throughout, one group per area × need (issue 13)."""
+    person_area = list(person_area)
+    has_loc = ~np.isnan(lat) & ~np.isnan(lon)
+    unplaced = np.array([a is None for a in person_area], dtype=bool) & has_loc
+    if unplaced.any():
+        at = np.flatnonzero(unplaced)
+        pts = gpd.GeoDataFrame(index=pd.RangeIndex(len(person_area))[at],
+                               geometry=gpd.points_from_xy(lon[at], lat[at]),
+                               crs="EPSG:4326").to_crs(crs)
+        hit = gpd.sjoin(pts, areas[["area_code", "geometry"]], predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        for i, code in zip(hit.index.tolist(), hit["area_code"].astype(str).tolist(),
+                           strict=True):
+            person_area[i] = code
+
+    # Nearest provider for each (person, need) pair (exact great-circle distance via chords).
+    nearest = np.full(len(pair_person), np.inf)
+    pair_loc = has_loc[pair_person]
+    for k, need in enumerate(needs):
+        locs = providers[need]
+        mask = pair_loc & (pair_need == k)
+        if not locs or not mask.any():
+            continue
+        tree = cKDTree(unit_vectors(np.array([p[0] for p in locs]),
+                                    np.array([p[1] for p in locs])))
+        who = pair_person[mask]
+        d, _ = tree.query(unit_vectors(lat[who], lon[who]), k=1)
+        nearest[mask] = _chord_to_km(d)
 
     # Providers within reach of each area: points inside the area buffered by max_km (metres).
-    metric = areas.estimate_utm_crs() if areas.crs.is_geographic else areas.crs
+    metric = _metric_crs(areas)
     reach = areas[["area_code", "geometry"]].to_crs(metric)
     reach["geometry"] = reach.buffer(max_km * 1000.0)
-    prov_rows = [(need, lon, lat, w) for need in needs for lat, lon, w in providers[need]]
+    prov_rows = [(need, lon_, lat_, w) for need in needs for lat_, lon_, w in providers[need]]
     if prov_rows:
         pts = gpd.GeoDataFrame(
             {"need": [r[0] for r in prov_rows], "weight": [r[3] for r in prov_rows]},
@@ -198,29 +225,39 @@ def _gaps(person_rows: list, providers: dict[str, list[tuple[float, float, float
         supply = pd.Series(dtype=int)
         weighted = pd.Series(dtype=float)
 
-    grid = pd.MultiIndex.from_product([areas["area_code"].astype(str), needs],
-                                      names=["area_code", "need"])
-    if len(people):
-        finite = people["nearest_km"].where(np.isfinite(people["nearest_km"]))
-        agg = people.assign(finite=finite).groupby(["area_code", "need"]).agg(
-            people_with_need=("need", "size"),
-            people_reached=("reached", "sum"),
-            median_nearest_km=("finite", "median"))
-    else:
-        agg = pd.DataFrame(columns=["people_with_need", "people_reached", "median_nearest_km"])
+    codes = areas["area_code"].astype(str)
+    grid = pd.MultiIndex.from_product([codes, needs], names=["area_code", "need"])
+    # each (person, need) pair's group: its area (as listed in ``areas``) × need
+    code_ids, distinct = pd.factorize(codes)
+    group_of_code = {c: i for i, c in enumerate(distinct.tolist())}
+    person_group = np.array([group_of_code.get(a, -1) if a is not None else -1
+                             for a in person_area], dtype=np.int64)
+    n_groups = len(distinct) * len(needs)
+    g = person_group[pair_person] * len(needs) + pair_need if len(pair_person) else pair_person
+    keep = (person_group[pair_person] >= 0) if len(pair_person) else np.zeros(0, dtype=bool)
+    g, near_kept = g[keep], nearest[keep]
+    with_need = np.bincount(g, minlength=n_groups)
+    reached_n = np.bincount(g, weights=near_kept <= max_km, minlength=n_groups).astype(int)
+    finite = np.isfinite(near_kept)
+    median = pd.Series(near_kept[finite]).groupby(g[finite]).median()
+    median_all = np.full(n_groups, np.nan)
+    median_all[median.index.to_numpy(dtype=np.int64)] = median.to_numpy(dtype=float)
+    rows = (np.repeat(code_ids, len(needs)) * len(needs)
+            + np.tile(np.arange(len(needs)), len(codes)))
     out = pd.DataFrame(index=grid)
-    out["people_with_need"] = agg["people_with_need"].reindex(grid).fillna(0).astype(int)
-    reached = agg["people_reached"].reindex(grid).fillna(0).astype(int)
+    out["people_with_need"] = with_need[rows].astype(int)
+    reached = reached_n[rows]
     out["providers_within_reach"] = supply.reindex(grid).fillna(0).astype(int)
     out["weighted_providers"] = weighted.reindex(grid).fillna(0.0).astype(float).round(2)
     out["people_without_provider"] = out["people_with_need"] - reached
-    out["median_nearest_km"] = agg["median_nearest_km"].reindex(grid).astype(float).round(3)
+    out["median_nearest_km"] = pd.Series(median_all[rows], index=grid).round(3)
     out["flagged"] = (out["people_with_need"] > 0) & (out["providers_within_reach"] == 0)
     out["weak_provision"] = ((out["people_with_need"] > 0) & (out["providers_within_reach"] > 0)
                              & (out["weighted_providers"] < 1.0))
     out = out.reset_index()
     conf = _settings.load()
-    out["reasons"] = [_reason(r, max_km, conf) for r in out.itertuples(index=False)]
+    out["reasons"] = ([_reason(r, max_km, conf) for r in out.itertuples(index=False)]
+                      if reasons else None)
     meta = areas[["area_code", "area_name", "geometry"]].assign(
         area_code=areas["area_code"].astype(str))
     out = out.merge(meta, on="area_code", how="left")

@@ -86,6 +86,27 @@ def support_adjacency(G: nx.MultiDiGraph) -> tuple[list[str], list[list[int]]]:
     return ids, [sorted(a) for a in adj]
 
 
+def _pair_weight(G: nx.MultiDiGraph, u: str, v: str) -> float:
+    """The weight of the strongest support tie between ``u`` and ``v`` (either way; a tie's
+    ``weight``, 1.0 where it has none): what weighted community detection reads (issue 17)."""
+    best = 0.0
+    for a, b in ((u, v), (v, u)):
+        for key, attrs in G._succ[a].get(b, {}).items():
+            kind = attrs.get("kind", key)
+            if kind != "IN_AREA" and vocab.TIE_KINDS.get(kind) in SUPPORT_CLASSES:
+                best = max(best, _tie_weight(attrs))
+    return best or 1.0
+
+
+def _tie_weight(attrs: dict) -> float:
+    """A tie's ``weight`` as the snapshot reads it: a positive finite number, else 1.0."""
+    w = attrs.get("weight")
+    if isinstance(w, bool) or not isinstance(w, int | float):
+        return 1.0
+    w = float(w)
+    return w if 0.0 < w < float("inf") else 1.0
+
+
 def _pieces_without_hub(G: nx.MultiDiGraph, node_id: str) -> tuple[bool, list[set[str]]]:
     """Remove ``node_id``: (did its part of the network reach a hub before?, the pieces
     it leaves behind that reach no hub)."""
@@ -349,8 +370,9 @@ def disconnected_clusters(G: nx.MultiDiGraph, seed: int = 0, min_size: int = 2
             continue
         H = nx.Graph()
         H.add_nodes_from(sorted(names))
-        H.add_edges_from((ids[v], ids[w]) for v in comp for w in adj[v] if v < w)
-        for part in nx.community.louvain_communities(H, seed=seed):
+        H.add_weighted_edges_from((ids[v], ids[w], _pair_weight(G, ids[v], ids[w]))
+                                  for v in comp for w in adj[v] if v < w)
+        for part in nx.community.louvain_communities(H, weight="weight", seed=seed):
             if any(nodes[m].get("kind") == vocab.PERSON for m in part):
                 clusters.append(sorted(part))
     clusters.sort(key=lambda m: (-len(m), m[0]))
@@ -372,82 +394,112 @@ def disconnected_clusters(G: nx.MultiDiGraph, seed: int = 0, min_size: int = 2
 
 # --- over a columnar snapshot (``assetmap analyse`` and the app's whole-area pages) ------------
 
-def _cut_counts_csr(is_p: list[bool], is_h: list[bool], indptr: list[int], indices: list[int]
-                    ) -> tuple[list[int], list[bool]]:
-    """:func:`_cut_counts_flags` reading the adjacency straight from CSR arrays (no list per
-    node): the same iterative Tarjan low-link, each stack frame a (node, next position)."""
-    n = len(is_p)
-    disc = [-1] * n
-    low = [0] * n
-    sub_p = [int(x) for x in is_p]
-    sub_h = [int(x) for x in is_h]
-    sep_p = [0] * n
-    sep_h = [0] * n
-    sep_nohub_p = [0] * n
-    sep_count = [0] * n
-    comp_p = [0] * n
-    comp_h = [0] * n
-    is_root = [False] * n
-    t = 0
-    for root in range(n):
-        if disc[root] != -1:
-            continue
-        is_root[root] = True
-        members = [root]
-        disc[root] = low[root] = t
-        t += 1
-        stack_v = [root]
-        stack_pos = [indptr[root]]
-        while stack_v:
-            v = stack_v[-1]
-            pos, end = stack_pos[-1], indptr[v + 1]
-            lv = low[v]
-            descended = False
-            while pos < end:
-                w = indices[pos]
-                pos += 1
-                dw = disc[w]
-                if dw == -1:
-                    disc[w] = low[w] = t
-                    t += 1
-                    members.append(w)
-                    stack_pos[-1] = pos
-                    low[v] = lv
-                    stack_v.append(w)
-                    stack_pos.append(indptr[w])
-                    descended = True
-                    break
-                if dw < lv:
-                    lv = dw
-            if descended:
-                continue
-            low[v] = lv
-            stack_v.pop()
-            stack_pos.pop()
-            if stack_v:
-                u = stack_v[-1]
-                if lv < low[u]:
-                    low[u] = lv
-                sub_p[u] += sub_p[v]
-                sub_h[u] += sub_h[v]
-                if lv >= disc[u]:
-                    sep_count[u] += 1
-                    sep_p[u] += sub_p[v]
-                    sep_h[u] += sub_h[v]
-                    if sub_h[v] == 0:
-                        sep_nohub_p[u] += sub_p[v]
-        for m in members:
-            comp_p[m], comp_h[m] = sub_p[root], sub_h[root]
-    lose = [0] * n
-    splits = [False] * n
-    for v in range(n):
-        splits[v] = sep_count[v] >= (2 if is_root[v] else 1)
-        if comp_h[v] == 0:
-            continue
-        rest_p = comp_p[v] - int(is_p[v]) - sep_p[v]
-        rest_h = comp_h[v] - int(is_h[v]) - sep_h[v]
-        lose[v] = sep_nohub_p[v] + (rest_p if rest_h == 0 else 0)
-    return lose, splits
+def _cut_counts_arrays(is_p: Any, is_h: Any, A: Any) -> tuple[Any, Any]:
+    """:func:`_cut_counts_flags` over a CSR adjacency, vectorised (issue 13: the Python low-link
+    loop was the slowest part of ``analyse``): one depth-first search in C (scipy) from a virtual
+    root joined to every part, each node's subtree as a range of preorder positions (found by
+    pointer jumping), people and hubs under it by prefix sums and its low-link as a range
+    minimum (sparse table). Returns (lose, splits) as numpy arrays; they do not depend on which
+    depth-first tree is used, so they equal the plain path's."""
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components, depth_first_order
+
+    p = np.asarray(is_p, dtype=np.int64)
+    h = np.asarray(is_h, dtype=np.int64)
+    n = A.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    # the adjacency is symmetric: strong components are its parts (and need no transpose)
+    n_comp, label = connected_components(A, directed=True, connection="strong")
+    _, reps = np.unique(label, return_index=True)
+    indptr = np.concatenate([A.indptr.astype(np.int64), [A.indptr[-1] + n_comp]])
+    indices = np.concatenate([A.indices.astype(np.int64), reps])
+    B = sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr),
+                      shape=(n + 1, n + 1))
+    order, pred = depth_first_order(B, n, directed=True, return_predecessors=True)
+    pre = np.empty(n + 1, dtype=np.int64)
+    pre[order] = np.arange(n + 1)
+    # subtree of v = preorder positions [pre[v], end[v]): end is the next sibling's position,
+    # or (for a last child) its parent's end, resolved by pointer jumping
+    kids = order[1:]
+    parent = pred[kids].astype(np.int64)
+    srt = kids[np.lexsort((pre[kids], parent))]
+    psrt = pred[srt]
+    has_next = np.zeros(len(srt), dtype=bool)
+    has_next[:-1] = psrt[:-1] == psrt[1:]
+    end = np.full(n + 1, -1, dtype=np.int64)
+    ptr = np.full(n + 1, -1, dtype=np.int64)
+    end[srt[has_next]] = pre[srt[1:][has_next[:-1]]]
+    last = srt[~has_next]
+    ptr[last] = pred[last]
+    end[n] = n + 1
+    todo = np.flatnonzero(ptr >= 0)
+    while len(todo):
+        up_of = ptr[todo]
+        up = ptr[up_of]
+        done = up < 0
+        end[todo[done]] = end[up_of[done]]
+        ptr[todo] = up
+        todo = todo[~done]
+    # people and hubs in each subtree, by prefix sums in preorder
+    cp = np.concatenate([[0], np.cumsum(np.concatenate([p, [0]])[order])])
+    ch = np.concatenate([[0], np.cumsum(np.concatenate([h, [0]])[order])])
+    sub_p = cp[end] - cp[pre]
+    sub_h = ch[end] - ch[pre]
+    # low-link: the earliest position any node of the subtree touches (a range minimum)
+    direct = pre[:n].copy()
+    rows = np.flatnonzero(np.diff(A.indptr))
+    if len(rows):
+        direct[rows] = np.minimum(direct[rows],
+                                  np.minimum.reduceat(pre[A.indices], A.indptr[rows]))
+    table = np.concatenate([direct, [0]])[order]
+    lo, hi = pre[kids], end[kids]
+    k = np.zeros(len(kids), dtype=np.int64)
+    length = hi - lo
+    while True:  # k = floor(log2(length)), exactly
+        more = (length >> (k + 1)) > 0
+        if not more.any():
+            break
+        k += more
+    low = np.empty(len(kids), dtype=np.int64)
+    j = 0
+    while True:
+        q = np.flatnonzero(k == j)
+        if len(q):
+            low[q] = np.minimum(table[lo[q]], table[hi[q] - (1 << j)])
+        if j >= (int(k.max()) if len(k) else 0):
+            break
+        table = np.minimum(table[:-(1 << j)], table[(1 << j):])
+        j += 1
+    # a child whose subtree reaches nothing before its parent is cut off by the parent
+    sep = (parent != n) & (low >= pre[parent])
+    u, c = parent[sep], kids[sep]
+    sep_count = np.bincount(u, minlength=n + 1)[:n]
+
+    def under(weights: Any) -> Any:
+        return np.bincount(u, weights=weights, minlength=n + 1)[:n].astype(np.int64)
+
+    sep_p, sep_h = under(sub_p[c]), under(sub_h[c])
+    sep_nohub_p = under(sub_p[c] * (sub_h[c] == 0))
+    comp_p = np.bincount(label, weights=p, minlength=n_comp).astype(np.int64)[label]
+    comp_h = np.bincount(label, weights=h, minlength=n_comp).astype(np.int64)[label]
+    splits = sep_count >= np.where(pred[:n] == n, 2, 1)
+    rest_p = comp_p - p - sep_p
+    rest_h = comp_h - h - sep_h
+    lose = np.where(comp_h == 0, 0, sep_nohub_p + np.where(rest_h == 0, rest_p, 0))
+    return lose.astype(np.int64), splits
+
+
+def cut_counts_snapshot(snap: Any) -> tuple[Any, Any, Any, Any]:
+    """The support network's cut structure over a snapshot, computed once and shared by
+    keystones and bridging people: (node positions, CSR adjacency, lose, splits)."""
+    def make() -> tuple[Any, Any, Any, Any]:
+        nodes, A = snap.support_graph()
+        lose, splits = _cut_counts_arrays(snap.is_person[nodes], snap.is_hub[nodes], A)
+        return nodes, A, lose, splits
+
+    return snap._cached("cut_counts", make)
 
 
 def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
@@ -458,10 +510,8 @@ def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
 
     from assetmap.graph.analysis.snapshot import _distinct, level_codes, member
 
-    nodes, A = snap.support_graph()
-    lose, splits = _cut_counts_csr(snap.is_person[nodes].tolist(),
-                                   snap.is_hub[nodes].tolist(), A.indptr.tolist(),
-                                   A.indices.tolist())
+    nodes, A, lose_arr, splits_arr = cut_counts_snapshot(snap)
+    lose, splits = lose_arr.tolist(), splits_arr.tolist()
     tc = snap.counts
     n64 = np.int64(len(snap.ids))
     # every (person, asset) pair where the asset is in the person's community or services
@@ -534,6 +584,32 @@ def disconnected_clusters_snapshot(snap: Any, seed: int = 0, min_size: int = 2) 
     is_person = snap.is_person[nodes]
     order = np.argsort(label, kind="stable")
     starts = np.searchsorted(label[order], np.arange(n_comp))
+    n_nodes = len(nodes)
+    louvain = keep & (size > 3)
+    weights_made: dict[int, float] = {}
+
+    def pair_weights() -> dict[int, float]:
+        """Per support pair (u < v, positions) inside a part Louvain splits: the weight of
+        the strongest tie between them (as :func:`_pair_weight`), made once, only if needed."""
+        if not weights_made:
+            from assetmap.graph.analysis.snapshot import SUPPORT_TIES
+
+            at = np.full(len(snap.ids), -1, dtype=np.int64)
+            at[nodes] = np.arange(len(nodes))
+            s, d = at[snap.src], at[snap.dst]
+            ok = np.isin(snap.tie_kind, SUPPORT_TIES) & (s >= 0) & (d >= 0) & (s != d)
+            ok[ok] = louvain[label[s[ok]]]
+            weights = getattr(snap, "weights", None)  # per tie; 1.0 each where not read
+            w = (np.ones(len(ok)) if weights is None else np.asarray(weights, dtype=float))[ok]
+            key = np.minimum(s[ok], d[ok]) * n_nodes + np.maximum(s[ok], d[ok])
+            by = np.lexsort((w, key))  # the last of each key holds its largest weight
+            key, w = key[by], w[by]
+            last = np.ones(len(key), dtype=bool)
+            last[:-1] = key[:-1] != key[1:]
+            weights_made.update(zip(key[last].tolist(), w[last].tolist(), strict=True))
+            weights_made[-1] = 1.0  # made (even when empty)
+        return weights_made
+
     for comp_id in np.flatnonzero(keep).tolist():
         members = order[starts[comp_id]:starts[comp_id] + size[comp_id]].tolist()
         names = [ids[i] for i in members]
@@ -554,10 +630,12 @@ def disconnected_clusters_snapshot(snap: Any, seed: int = 0, min_size: int = 2) 
                     stack.append(w)
         H = nx.Graph()
         H.add_nodes_from(sorted(names))
-        H.add_edges_from((ids[v], ids[w]) for v in comp
-                         for w in indices[indptr[v]:indptr[v + 1]].tolist() if v < w)
+        weight = pair_weights()
+        H.add_weighted_edges_from((ids[v], ids[w], weight.get(v * n_nodes + w, 1.0))
+                                  for v in comp
+                                  for w in indices[indptr[v]:indptr[v + 1]].tolist() if v < w)
         person_of = {ids[i]: bool(is_person[i]) for i in members}
-        for part in nx.community.louvain_communities(H, seed=seed):
+        for part in nx.community.louvain_communities(H, weight="weight", seed=seed):
             if any(person_of[m] for m in part):
                 clusters.append(sorted(part))
     clusters.sort(key=lambda m: (-len(m), m[0]))
@@ -582,11 +660,9 @@ def bridging_people(G: Any) -> pd.DataFrame:
     from assetmap.graph.analysis.snapshot import Snapshot
 
     if isinstance(G, Snapshot):
-        nodes, A = G.support_graph()
-        _, splits = _cut_counts_csr(G.is_person[nodes].tolist(), G.is_hub[nodes].tolist(),
-                                    A.indptr.tolist(), A.indices.tolist())
-        rows = [(G.ids[int(nodes[j])], G.area[int(nodes[j])])
-                for j in range(len(splits)) if splits[j] and G.is_person[int(nodes[j])]]
+        nodes, _, _, splits = cut_counts_snapshot(G)
+        rows = [(G.ids[i], G.area[i])
+                for i in nodes[splits & G.is_person[nodes]].tolist()]
     else:
         _c.check_graph(G)
         ids, adj = support_adjacency(G)

@@ -16,6 +16,7 @@ A write updates a snapshot through :meth:`Snapshot.apply` (see ``ui/common.py``)
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import threading
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,7 @@ import scipy.sparse as sp
 
 from assetmap import vocab
 from assetmap.graph.analysis import circles as _c
+from assetmap.graph.store.sqlite_store import tie_weight
 from assetmap.model import (
     ACCESS_BITS,
     ANALYSIS_COLUMNS,
@@ -51,6 +53,11 @@ PERSON = _KIND[vocab.PERSON]
 AREA = _KIND[vocab.AREA]
 ASSET_CODES = np.array(sorted(_KIND[k] for k in vocab.ASSET_KINDS))
 _COL = {c: i for i, c in enumerate(ANALYSIS_COLUMNS)}
+_TEXT_COLUMNS = ("status", "org_kind", "level", "parent", "cost", "age_band", "goal_text",
+                 "budget_kind", "carer_supports")
+#: The saved snapshot's format: changes with the layout, so an older saved one is never read.
+SAVED_FORMAT = "snapshot-1:" + json.dumps([list(KIND_CODES), list(TIE_CODES),
+                                           list(ANALYSIS_COLUMNS), list(_TEXT_COLUMNS)])
 
 
 def _object_index(values: Any) -> pd.Index:
@@ -132,6 +139,9 @@ class Snapshot:
     #: per tie: the day it ended (``until``) as a proleptic ordinal, 0 while current; None (no
     #: tie has ended) for a snapshot built without it
     tie_until: np.ndarray | None = None
+    #: per tie: its ``weight`` prop (a positive number; 1.0 where none), for weighted community
+    #: detection; read it as :attr:`weights` (always one entry per tie)
+    tie_weight: np.ndarray | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- building ----------------------------------------------------------------------------
@@ -157,10 +167,14 @@ class Snapshot:
         kind_of = _KIND
         tie_rows = list(ties)
         at = pd.Index(ids)  # a C hash table: id -> position for every end at once
+        weight = np.zeros(0, dtype=float)
         if tie_rows:
             if len(tie_rows[0]) == 6:
                 tie_rows = [(*r, None) for r in tie_rows]
-            t_src, t_dst, t_kind, t_via, t_role, t_days, t_until = zip(*tie_rows, strict=True)
+            if len(tie_rows[0]) == 7:
+                tie_rows = [(*r, None) for r in tie_rows]
+            (t_src, t_dst, t_kind, t_via, t_role, t_days, t_until,
+             t_weight) = zip(*tie_rows, strict=True)
             si = at.get_indexer(t_src)
             di = at.get_indexer(t_dst)
             vi = at.get_indexer(t_via)
@@ -172,6 +186,8 @@ class Snapshot:
             roles = np.array([rc.get(r, -1) if r else -1 for r in t_role], dtype=np.int32)[keep]
             days = np.array([_nan(d) for d in t_days], dtype=float)[keep]
             until = _ordinals(t_until)[keep]
+            weight = np.array([1.0 if w is None else float(w) for w in t_weight],
+                              dtype=float)[keep]
         else:
             src = dst = tk = via = roles = until = np.zeros(0, dtype=np.int64)
             days = np.zeros(0, dtype=float)
@@ -187,7 +203,7 @@ class Snapshot:
             src=src.astype(np.int32), dst=dst.astype(np.int32),
             tie_kind=tk.astype(np.int8), via=via.astype(np.int32),
             tie_role=roles.astype(np.int32), tie_days=days, role_names=role_names,
-            area_filter=area, tie_until=until.astype(np.int32))
+            area_filter=area, tie_until=until.astype(np.int32), tie_weight=weight)
 
     @classmethod
     def from_columns(cls, cols: dict[str, list[Any]],
@@ -247,9 +263,140 @@ class Snapshot:
         return snap  # the id -> position dict is built when first needed (Snapshot.index)
 
     @classmethod
-    def from_store(cls, store: Any, area: str | None = None) -> Snapshot:
-        """Read ``store`` (or the part in ``area``) once: from its analysis columns where it has
-        them (no JSON decoded), otherwise from its streamed records."""
+    def from_arrays(cls, got: dict[str, Any], area: str | None = None) -> Snapshot:
+        """Build from ``SQLiteStore.snapshot_arrays`` (tie ends already positions, -1 where
+        outside; sparse tie columns as (positions, values))."""
+        src, dst, tk = got["src"], got["dst"], got["tie_kind"]
+        keep = (src >= 0) & (dst >= 0) & (tk < len(TIE_CODES))
+        t = got["ties"]
+        role_at, role_values = got["role"]
+        role_names = sorted(set(role_values))
+        code = {r: i for i, r in enumerate(role_names)}
+        roles = np.full(t, -1, dtype=np.int32)
+        if len(role_at):
+            roles[role_at] = np.array([code[r] for r in role_values], dtype=np.int32)
+        until_at, until_values = got["until"]
+        until = np.zeros(t, dtype=np.int32)
+        if len(until_at):
+            until[until_at] = _ordinals(until_values)
+        weight = got["weight"]
+        weight = np.where(np.isnan(weight), 1.0, weight)
+        text = got["text"]
+        return cls(
+            version=got["version"], ids=got["ids"], kind=got["kind"].astype(np.int8),
+            name=got["name"], area=got["area"], lat=got["lat"], lon=got["lon"],
+            text={c: text[c] for c in _TEXT_COLUMNS},
+            flags={c: v.astype(np.int8) for c, v in got["flags"].items()},
+            bits={c: got["bits"][c].astype(np.int64)
+                  for c in ("roles", "interests", "needs", "access")},
+            capacity=got["capacity"],
+            src=src[keep].astype(np.int32), dst=dst[keep].astype(np.int32),
+            tie_kind=tk[keep].astype(np.int8), via=got["via"][keep].astype(np.int32),
+            tie_role=roles[keep], tie_days=got["days"][keep], role_names=role_names,
+            area_filter=area, tie_until=until[keep], tie_weight=weight[keep])
+
+    # --- the saved snapshot ---------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """This snapshot as bytes (numpy arrays and text only: nothing that runs code when read),
+        for :meth:`SQLiteStore.save_snapshot`. Mostly-default tie arrays are kept as
+        (positions, values); text lists as one separated text each."""
+        arrays: dict[str, np.ndarray] = {
+            "kind": self.kind, "lat": self.lat, "lon": self.lon, "capacity": self.capacity,
+            "src": self.src, "dst": self.dst, "tie_kind": self.tie_kind}
+        arrays.update({f"flag_{c}": v for c, v in self.flags.items()})
+        arrays.update({f"bits_{c}": v for c, v in self.bits.items()})
+        for name, values, default in (("via", self.via, -1), ("tie_role", self.tie_role, -1),
+                                      ("tie_days", self.tie_days, np.nan),
+                                      ("tie_until", self.ended_on, 0),
+                                      ("tie_weight", self.weights, 1.0)):
+            off: np.ndarray = (~np.isnan(values)
+                               if isinstance(default, float) and np.isnan(default)
+                               else values != default)
+            at = np.flatnonzero(off)
+            arrays[f"at_{name}"] = at.astype(np.int32)
+            arrays[f"of_{name}"] = values[at]
+        texts: dict[str, list[Any]] = {"ids": self.ids, "name": self.name, "area": self.area,
+                 **{f"text_{c}": v for c, v in self.text.items()}}
+        head: dict[str, Any] = {"version": self.version, "role_names": self.role_names,
+                                "ties": len(self.src), "json": {}}
+        for name, column in texts.items():
+            at = np.flatnonzero(np.array([v is not None for v in column], dtype=bool))
+            held = column if len(at) == len(column) else [column[i] for i in at.tolist()]
+            joined = "\x1e".join(held)
+            if held and joined.count("\x1e") == len(held) - 1:
+                arrays[f"s_{name}"] = np.frombuffer(joined.encode(), dtype=np.uint8)
+                head[name] = len(column)
+                if len(held) < len(column):
+                    arrays[f"at_s_{name}"] = at.astype(np.int32)
+            else:  # none held, or a value holds the separator: as JSON
+                head["json"][name] = column
+        arrays["head"] = np.frombuffer(json.dumps(head).encode(), dtype=np.uint8)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub: names -> arrays
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Snapshot:
+        """The snapshot :meth:`to_bytes` wrote."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            a = {k: z[k] for k in z.files}
+        head = json.loads(a.pop("head").tobytes())
+        texts: dict[str, list[Any]] = dict(head["json"])
+        for key in [k for k in a if k.startswith("s_")]:
+            name = key[2:]
+            values: list[Any] = a.pop(key).tobytes().decode().split("\x1e")
+            at = a.pop(f"at_s_{name}", None)
+            if at is not None:
+                full = np.full(head[name], None, dtype=object)
+                full[at] = np.array(values, dtype=object)
+                values = full.tolist()
+            texts[name] = values
+        t = head["ties"]
+        tie: dict[str, np.ndarray] = {}
+        for name, default, dtype in (("via", -1, np.int32), ("tie_role", -1, np.int32),
+                                     ("tie_days", np.nan, float), ("tie_until", 0, np.int32),
+                                     ("tie_weight", 1.0, float)):
+            full = np.full(t, default, dtype=dtype)
+            full[a[f"at_{name}"]] = a[f"of_{name}"]
+            tie[name] = full
+        return cls(
+            version=head["version"], ids=texts["ids"], kind=a["kind"], name=texts["name"],
+            area=texts["area"], lat=a["lat"], lon=a["lon"],
+            text={c: texts[f"text_{c}"] for c in _TEXT_COLUMNS},
+            flags={k[5:]: v for k, v in a.items() if k.startswith("flag_")},
+            bits={k[5:]: v for k, v in a.items() if k.startswith("bits_")},
+            capacity=a["capacity"], src=a["src"], dst=a["dst"], tie_kind=a["tie_kind"],
+            via=tie["via"], tie_role=tie["tie_role"], tie_days=tie["tie_days"],
+            role_names=head["role_names"], tie_until=tie["tie_until"],
+            tie_weight=tie["tie_weight"])
+
+    @classmethod
+    def from_store(cls, store: Any, area: str | None = None, *, save: bool = True) -> Snapshot:
+        """Read ``store`` (or the part in ``area``) once: a SQLite store's saved snapshot of its
+        current version where there is one (the whole store only), else its node numbers and
+        codes (:meth:`SQLiteStore.snapshot_arrays`; the whole snapshot is then saved for the
+        next reader unless ``save`` is False), else its analysis columns (no JSON decoded),
+        otherwise its streamed records."""
+        if hasattr(store, "snapshot_arrays"):
+            if area is None:
+                version = store.version()
+                data = store.load_snapshot(version, SAVED_FORMAT)
+                if data is not None:
+                    try:
+                        saved = cls.from_bytes(data)
+                    except (ValueError, KeyError, TypeError, OSError):
+                        saved = None  # unreadable: read the store instead
+                    if saved is not None and saved.version == version:
+                        return saved
+            got = store.snapshot_arrays(area)
+            if got is not None:
+                snap = cls.from_arrays(got, area)
+                if area is None and save:
+                    store.save_snapshot(snap.version, SAVED_FORMAT, snap.to_bytes())
+                return snap
+            version = store.version()
+            return cls.from_rows(store.analysis_nodes(area), store.analysis_ties(), version, area)
         version = store.version()
         if hasattr(store, "analysis_columns"):
             return cls.from_columns(store.analysis_columns(area), store.analysis_tie_columns(),
@@ -260,7 +407,8 @@ class Snapshot:
             G = store.to_networkx(area=area)
             return cls.from_networkx(G, version)
         nodes = (_row_of(n) for n in sorted(store.nodes(), key=lambda n: n.id))
-        ties = ((t.src, t.dst, t.kind, *tie_fields(t.props)) for t in store.ties())
+        ties = ((t.src, t.dst, t.kind, *tie_fields(t.props), tie_weight(t.props))
+                for t in store.ties())
         return cls.from_rows(nodes, ties, version)
 
     @classmethod
@@ -277,7 +425,7 @@ class Snapshot:
         ties = []
         for u, v, key, d in G.edges(keys=True, data=True):
             props = {k: v for k, v in d.items() if k not in ("kind", "tie_class")}
-            ties.append((u, v, d.get("kind", key), *tie_fields(props)))
+            ties.append((u, v, d.get("kind", key), *tie_fields(props), tie_weight(props)))
         return cls.from_rows(nodes, ties, version)
 
     # --- incremental updates -------------------------------------------------------------------
@@ -314,13 +462,15 @@ class Snapshot:
                 continue
             for a, b in ((s, d), (d, s)) if TIE_CODES[k] in vocab.SYMMETRIC_TIES else ((s, d),):
                 keep &= ~((self.src == a) & (self.dst == b) & (self.tie_kind == k))
-        add, add_role, add_days, add_until = [], [], [], []
+        add, add_role, add_days, add_until, add_weight = [], [], [], [], []
         role_code = {r: i for i, r in enumerate(self.role_names)}
         for t in tie_list:
             if t.src not in index or t.dst not in index:
                 continue
             via, role, days, until = tie_fields(t.props)
             add_until.append(until)
+            w = tie_weight(t.props)
+            add_weight.append(1.0 if w is None else w)
             add.append((index[t.src], index[t.dst], _TIE[t.kind],
                         index.get(via, -1) if via else -1))
             if role and role not in role_code:
@@ -330,6 +480,7 @@ class Snapshot:
             add_days.append(_nan(days))
         extra = np.array(add, dtype=np.int64).reshape(-1, 4)
         old_until = self.ended_on  # read before src changes length
+        old_weight = self.weights
         self.src = np.concatenate([self.src[keep], extra[:, 0].astype(np.int32)])
         self.dst = np.concatenate([self.dst[keep], extra[:, 1].astype(np.int32)])
         self.tie_kind = np.concatenate([self.tie_kind[keep], extra[:, 2].astype(np.int8)])
@@ -337,6 +488,7 @@ class Snapshot:
         self.tie_role = np.concatenate([self.tie_role[keep], np.array(add_role, np.int32)])
         self.tie_days = np.concatenate([self.tie_days[keep], np.array(add_days, float)])
         self.tie_until = np.concatenate([old_until[keep], _ordinals(add_until)])
+        self.tie_weight = np.concatenate([old_weight[keep], np.array(add_weight, float)])
         self._cache = {"index": index}  # everything derived is recomputed on next use
         if version is not None:
             self.version = version
@@ -442,6 +594,14 @@ class Snapshot:
         if self.tie_until is None or len(self.tie_until) != len(self.src):
             self.tie_until = np.zeros(len(self.src), dtype=np.int32)
         return self.tie_until
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Per tie, its weight (float; 1.0 where the tie has none): what weighted community
+        detection reads."""
+        if self.tie_weight is None or len(self.tie_weight) != len(self.src):
+            self.tie_weight = np.ones(len(self.src), dtype=float)
+        return self.tie_weight
 
     def current(self, today: _dt.date | None = None) -> np.ndarray:
         """Per tie, whether it is current: it has no ``until`` or ``until`` is after

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx loads on first use: `assetmap info` stays quick (issue 16)
+    import networkx as nx
 
 from assetmap.errors import StoreError
 from assetmap.model import Node, Tie
@@ -43,6 +44,12 @@ class GraphStore(Protocol):
     def get_many(self, ids: Iterable[str]) -> dict[str, Node]:
         """The nodes among ``ids`` that exist, by id; absent ids are left out (one batched
         read, so an import can merge a whole batch against what is stored)."""
+
+    def get_ties_many(self, keys: Iterable[tuple[str, str, str]]
+                      ) -> dict[tuple[str, str, str], Tie]:
+        """The ties among ``keys`` ((src, dst, kind)) that exist, as stored, by the key as
+        given (a symmetric tie whichever way round it is asked); absent ones are left out (one
+        batched read, so an import merges a batch of ties without reading each)."""
 
     def delete(self, node_id: str) -> None:
         """Remove a node and every tie that touches it (a person's erasure)."""
@@ -119,9 +126,9 @@ def open_store(url: str | None = None) -> GraphStore:
 
     With no URL, the ``ASSETMAP_STORE`` setting or a SQLite file in the user's data directory.
     """
-    from assetmap import settings
+    from assetmap.environment import default_store_url  # not settings: pydantic is slow
 
-    url = url or settings.default_store_url()
+    url = url or default_store_url()
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
         from assetmap.graph.store.sqlite_store import SQLiteStore

@@ -115,11 +115,17 @@ def vintage_label(frame: Any) -> str:
     return " and ".join(years) + " boundaries"
 
 
-def level_label(level: str, frame: Any = None) -> str:
-    """A level's words with the boundary vintage: "Wards (2013 boundaries)"."""
+#: Said where the areas' boundary year is not recorded (every figure by area names its year).
+UNKNOWN_VINTAGE = "boundary year not recorded"
+
+
+def level_label(level: str, frame: Any = None, vintage: str | None = None) -> str:
+    """A level's words with the boundary vintage, for every figure by area: "Wards (2013
+    boundaries)", or "Wards (boundary year not recorded)". ``vintage`` (words from
+    :func:`vintage_label`) stands in for ``frame`` where the caller has them already."""
     words = LEVEL_LABELS.get(level, level.capitalize())
-    vintage = vintage_label(frame)
-    return f"{words} ({vintage})" if vintage else words
+    vintage = vintage if vintage is not None else vintage_label(frame)
+    return f"{words} ({vintage or UNKNOWN_VINTAGE})"
 
 
 def import_hint(level: str | None = None) -> str:

@@ -94,24 +94,89 @@ def compare_stores(a: GraphStore, b: GraphStore) -> dict[str, list]:
 # --- accounts travel on request (issue 16) -------------------------------------------------------
 
 def copy_accounts(from_url: str, to_url: str, *, check_only: bool = False) -> dict[str, Any]:
-    """Copy the access database (accounts, caseloads, audit log, tombstones) and its key from
-    ``from_url``'s place to ``to_url``'s (:func:`assetmap.settings.access_db_path`), so the
-    target keeps the same people signed up and the same audit chain; the source is kept.
-    Refuses, before anything is written, a target whose access database already has accounts
-    (``check_only``: just those checks, so a caller can refuse before copying the graph)."""
+    """Copy the access data (accounts with their password hashes, caseloads, the audit log with
+    its chain and head, tombstones) and the server key from ``from_url``'s store to
+    ``to_url``'s, so the target keeps the same people signed up and the same audit chain; the
+    source is kept. Either side may be SQLite (a file beside the store) or Neo4j (nodes in the
+    database itself; see :meth:`assetmap.governance.access.AccessDB.for_store`). Sessions and
+    sign-in throttles do not travel. Refuses, before anything is written, a target that already
+    has accounts or audit rows (``check_only``: just those checks, so a caller can refuse before
+    copying the graph)."""
     import shutil
-    import sqlite3
 
     from assetmap import settings
     from assetmap.errors import AssetmapError
     from assetmap.governance import keys
+    from assetmap.governance.access import AccessDB, is_server_url
 
-    src, dst = settings.access_db_path(from_url), settings.access_db_path(to_url)
-    if src == dst:
-        return {"accounts": None, "to": str(dst), "same": True}
-    if not src.exists():
+    src_path, dst_path = settings.access_db_path(from_url), settings.access_db_path(to_url)
+    src_server, dst_server = is_server_url(from_url), is_server_url(to_url)
+    to_text = public_url(to_url) if dst_server else str(dst_path)
+    if (src_server and dst_server and settings.server_identity(from_url)
+            == settings.server_identity(to_url)) or (
+            not src_server and not dst_server and src_path == dst_path):
+        return {"accounts": None, "to": to_text, "same": True}
+    if not src_server and not src_path.exists():
         raise AssetmapError(f"There are no accounts to copy: {public_url(from_url)} has no "
                             "access database.")
+    if not src_server and not dst_server:
+        return _copy_access_file(src_path, dst_path, from_url, to_url, check_only)
+    with contextlib.ExitStack() as stack:
+        src = stack.enter_context(AccessDB.for_store(from_url))
+        if not src.users():
+            raise AssetmapError(f"There are no accounts to copy: {public_url(from_url)} has "
+                                "none.")
+        dst = None
+        if dst_server or dst_path.exists():
+            dst = stack.enter_context(AccessDB.for_store(to_url))
+            if dst.users() or dst.backend.audit_chain()[0]:
+                raise AssetmapError(f"{public_url(to_url)} already has accounts (or an audit "
+                                    "log); nothing was copied (remove them first to replace "
+                                    "them).")
+        if check_only:
+            return {"accounts": None, "to": to_text, "same": False}
+        if keys.key_path(src_path).exists():  # the chain and sessions are keyed by it
+            dst_path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(keys.key_path(src_path), keys.key_path(dst_path))
+            keys.make_private(keys.key_path(dst_path))
+        if dst is None:
+            dst = stack.enter_context(AccessDB.for_store(to_url))
+        accounts = copy_access(src, dst)
+    return {"accounts": accounts, "to": to_text, "same": False}
+
+
+def copy_access(src: Any, dst: Any) -> int:
+    """Carry every account (with its hash), caseload entry, tombstone and audit row (numbers,
+    chain and head unchanged) from one :class:`~assetmap.governance.access.AccessDB` into
+    another, empty one; return how many accounts. The two must share one server key."""
+    a, b = src.backend, dst.backend
+    accounts = a.account_rows()
+    for name, role, hashed, created, demo in accounts:
+        b.add_user(name, role, hashed, created, demo)
+    caseloads: dict[str, list[str]] = {}
+    for user, person_id in a.caseload_rows():
+        caseloads.setdefault(user, []).append(person_id)
+    for user, ids in caseloads.items():
+        b.add_to_caseload(user, ids)
+    b.add_tombstones(a.tombstones())
+    rows, used, _problems = a.audit_chain()
+    heads, _head_problems = a.audit_head(bool(rows))
+    head = heads[0] if heads else ((rows[-1][0], rows[-1][10]) if rows else None)
+    if rows or head is not None:
+        b.audit_load(rows, head)
+    return len(accounts)
+
+
+def _copy_access_file(src: Any, dst: Any, from_url: str, to_url: str,
+                      check_only: bool) -> dict[str, Any]:
+    """SQLite to SQLite: the access file copied whole (SQLite's backup: consistent while an
+    app server writes), with its key and audit head."""
+    import shutil
+    import sqlite3
+
+    from assetmap.errors import AssetmapError
+    from assetmap.governance import audit, keys
+
     if dst.exists():
         with contextlib.closing(sqlite3.connect(dst)) as db:
             has_users = db.execute("SELECT name FROM sqlite_master WHERE name = 'users'"
@@ -129,6 +194,8 @@ def copy_accounts(from_url: str, to_url: str, *, check_only: bool = False) -> di
         accounts = b.execute("SELECT count(*) FROM users").fetchone()[0]
     if keys.key_path(src).exists():
         shutil.copyfile(keys.key_path(src), keys.key_path(dst))
-    for path in (dst, keys.key_path(dst)):
+    if audit.head_file(src).exists():
+        shutil.copyfile(audit.head_file(src), audit.head_file(dst))
+    for path in (dst, keys.key_path(dst), audit.head_file(dst)):
         keys.make_private(path)
     return {"accounts": int(accounts), "to": str(dst), "same": False}

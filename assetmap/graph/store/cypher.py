@@ -406,3 +406,269 @@ PLACE_DEPENDANTS = (
     f"RETURN DISTINCT p.id AS person_id, at.id AS place_id, type(m) AS tie_kind "
     f"ORDER BY person_id, place_id, tie_kind"
 )
+
+
+# --- governance in the server (issue 16) ---------------------------------------------------------
+# Accounts, caseloads, sessions, sign-in throttles, erasure tombstones and the hash-chained audit
+# log, kept in the store's own database when it is Neo4j (assetmap.governance.access_neo4j).
+# Each has a label of its own and never AssetmapNode, and none is tied to a record, so node and
+# tie reads, counts, copies of records, snapshots and network measures never see them. A raw
+# Cypher user can: see docs/neo4j.md ("Where governance lives").
+
+USER_LABEL = "AssetmapUser"
+CASELOAD_LABEL = "AssetmapCaseload"
+SESSION_LABEL = "AssetmapSession"
+THROTTLE_LABEL = "AssetmapThrottle"
+TOMBSTONE_LABEL = "AssetmapTombstone"
+AUDIT_LABEL = "AssetmapAudit"
+AUDIT_HEAD_LABEL = "AssetmapAuditHead"
+#: Every governance label (none of them is ever an AssetmapNode).
+GOVERNANCE_LABELS: tuple[str, ...] = (USER_LABEL, CASELOAD_LABEL, SESSION_LABEL, THROTTLE_LABEL,
+                                      TOMBSTONE_LABEL, AUDIT_LABEL, AUDIT_HEAD_LABEL)
+
+GOVERNANCE_SCHEMA: tuple[str, ...] = (
+    f"CREATE CONSTRAINT assetmap_user_name IF NOT EXISTS "
+    f"FOR (u:{USER_LABEL}) REQUIRE u.name IS UNIQUE",
+    f"CREATE CONSTRAINT assetmap_caseload_key IF NOT EXISTS "
+    f"FOR (c:{CASELOAD_LABEL}) REQUIRE c.key IS UNIQUE",
+    f"CREATE INDEX assetmap_caseload_person IF NOT EXISTS "
+    f"FOR (c:{CASELOAD_LABEL}) ON (c.person_id)",
+    f"CREATE INDEX assetmap_caseload_user IF NOT EXISTS FOR (c:{CASELOAD_LABEL}) ON (c.user)",
+    f"CREATE CONSTRAINT assetmap_session_id IF NOT EXISTS "
+    f"FOR (s:{SESSION_LABEL}) REQUIRE s.id IS UNIQUE",
+    f"CREATE INDEX assetmap_session_user IF NOT EXISTS FOR (s:{SESSION_LABEL}) ON (s.user)",
+    f"CREATE CONSTRAINT assetmap_throttle_key IF NOT EXISTS "
+    f"FOR (t:{THROTTLE_LABEL}) REQUIRE t.key IS UNIQUE",
+    f"CREATE CONSTRAINT assetmap_tombstone_id IF NOT EXISTS "
+    f"FOR (t:{TOMBSTONE_LABEL}) REQUIRE t.id IS UNIQUE",
+    f"CREATE CONSTRAINT assetmap_audit_seq IF NOT EXISTS "
+    f"FOR (a:{AUDIT_LABEL}) REQUIRE a.seq IS UNIQUE",
+    f"CREATE INDEX assetmap_audit_person IF NOT EXISTS FOR (a:{AUDIT_LABEL}) ON (a.person_id)",
+    f"CREATE INDEX assetmap_audit_ref IF NOT EXISTS FOR (a:{AUDIT_LABEL}) ON (a.person_ref)",
+    f"CREATE INDEX assetmap_audit_user IF NOT EXISTS FOR (a:{AUDIT_LABEL}) ON (a.user)",
+    f"CREATE CONSTRAINT assetmap_audit_head IF NOT EXISTS "
+    f"FOR (h:{AUDIT_HEAD_LABEL}) REQUIRE h.key IS UNIQUE",
+)
+
+#: The governance schema's version, kept on a bookkeeping node of its own (its constraints and
+#: indexes are made once per database, not on every connection).
+GOVERNANCE_SCHEMA_VERSION = 1
+GOV_SCHEMA_OF = f"MATCH (m:{META_LABEL} {{key: 'governance'}}) RETURN m.schema AS schema"
+GOV_SET_SCHEMA = f"MERGE (m:{META_LABEL} {{key: 'governance'}}) SET m.schema = $schema"
+
+# accounts
+GOV_USER = (f"MATCH (u:{USER_LABEL} {{name: $name}}) "
+            f"RETURN u.name AS name, u.role AS role, u.demo AS demo, "
+            f"u.password_hash AS password_hash")
+GOV_USERS = (f"MATCH (u:{USER_LABEL}) RETURN u.name AS name, u.role AS role, u.demo AS demo, "
+             f"u.password_hash AS password_hash, u.created AS created ORDER BY name")
+GOV_ADD_USER = (f"CREATE (u:{USER_LABEL} {{name: $name}}) SET u.role = $role, "
+                f"u.password_hash = $password_hash, u.created = $created, u.demo = $demo")
+GOV_SET_PASSWORD = (f"MATCH (u:{USER_LABEL} {{name: $name}}) SET u.password_hash = $password_hash "
+                    f"RETURN count(u) AS n")
+GOV_REMOVE_USER = (f"MATCH (u:{USER_LABEL} {{name: $name}}) WITH u, u.name AS name "
+                   f"DETACH DELETE u RETURN count(name) AS n")
+GOV_USER_CASELOAD_DELETE = (f"MATCH (c:{CASELOAD_LABEL}) WHERE c.user = $name "
+                            f"WITH c, c.key AS k DETACH DELETE c RETURN count(k) AS n")
+GOV_USER_SESSIONS_DELETE = (f"MATCH (s:{SESSION_LABEL}) WHERE s.user = $name "
+                            f"WITH s, s.id AS k DETACH DELETE s RETURN count(k) AS n")
+
+# caseloads and tombstones
+GOV_CASELOAD = (f"MATCH (c:{CASELOAD_LABEL}) WHERE c.user = $name "
+                f"RETURN c.person_id AS person_id ORDER BY person_id")
+GOV_CASELOAD_COUNTS = (f"MATCH (c:{CASELOAD_LABEL}) RETURN c.user AS user, count(c) AS n")
+GOV_CASELOAD_ALL = (f"MATCH (c:{CASELOAD_LABEL}) RETURN c.user AS user, c.person_id AS person_id "
+                    f"ORDER BY user, person_id")
+GOV_CASELOAD_ADD = (f"UNWIND $rows AS row MERGE (c:{CASELOAD_LABEL} {{key: row.key}}) "
+                    f"SET c.user = row.user, c.person_id = row.person_id")
+GOV_CASELOAD_REMOVE = (f"UNWIND $keys AS k MATCH (c:{CASELOAD_LABEL} {{key: k}}) "
+                       f"WITH c, c.key AS key DETACH DELETE c RETURN count(key) AS n")
+GOV_HOLDERS = (f"MATCH (c:{CASELOAD_LABEL}) WHERE c.person_id = $person_id "
+               f"RETURN c.user AS user ORDER BY user")
+GOV_FORGET_CASELOADS = (f"MATCH (c:{CASELOAD_LABEL}) WHERE c.person_id = $person_id "
+                        f"WITH c, c.key AS k DETACH DELETE c RETURN count(k) AS n")
+GOV_ADD_TOMBSTONE = (f"CREATE (t:{TOMBSTONE_LABEL} {{id: $id}}) SET t.erased_at = $erased_at")
+GOV_TOMBSTONES = (f"MATCH (t:{TOMBSTONE_LABEL}) RETURN t.id AS id, t.erased_at AS erased_at "
+                  f"ORDER BY erased_at, id")
+
+# sign-in throttles: the MERGE and the SET take the node's write lock before it is read, so two
+# attempts at once are counted one after the other
+GOV_THROTTLE_LOCK = (
+    f"MERGE (t:{THROTTLE_LABEL} {{key: $key}}) "
+    f"ON CREATE SET t.failures = 0, t.window_start = $now, t.locked_until = 0.0, t.lockouts = 0 "
+    f"SET t.seen = $now "
+    f"RETURN t.failures AS failures, t.window_start AS window_start, "
+    f"t.locked_until AS locked_until, t.lockouts AS lockouts")
+GOV_THROTTLE_SET = (f"MATCH (t:{THROTTLE_LABEL} {{key: $key}}) SET t.failures = $failures, "
+                    f"t.window_start = $window_start, t.locked_until = $locked_until, "
+                    f"t.lockouts = $lockouts")
+GOV_THROTTLE = (f"MATCH (t:{THROTTLE_LABEL} {{key: $key}}) "
+                f"RETURN t.failures AS failures, t.locked_until AS locked_until")
+GOV_THROTTLE_CLEAR = (f"MATCH (t:{THROTTLE_LABEL} {{key: $key}}) "
+                      f"SET t.failures = 0, t.lockouts = 0, t.locked_until = 0.0")
+
+# sessions
+GOV_ADD_SESSION = (f"CREATE (s:{SESSION_LABEL} {{id: $id}}) SET s.user = $user, "
+                   f"s.fingerprint = $fingerprint, s.issued = $now, s.last_seen = $now, "
+                   f"s.expires = $expires, s.revoked = false")
+GOV_PURGE_SESSIONS = (f"MATCH (s:{SESSION_LABEL}) WHERE s.expires < $before OR s.revoked = true "
+                      f"WITH s, s.id AS k DETACH DELETE s RETURN count(k) AS n")
+GOV_SESSION = (f"MATCH (s:{SESSION_LABEL} {{id: $id}}) RETURN s.user AS user, "
+               f"s.fingerprint AS fingerprint, s.issued AS issued, s.last_seen AS last_seen, "
+               f"s.expires AS expires, s.revoked AS revoked")
+GOV_TOUCH_SESSION = f"MATCH (s:{SESSION_LABEL} {{id: $id}}) SET s.last_seen = $now"
+GOV_REVOKE_SESSION = (f"MATCH (s:{SESSION_LABEL} {{id: $id}}) SET s.revoked = true "
+                      f"RETURN count(s) AS n")
+GOV_REVOKE_SESSIONS = (f"MATCH (s:{SESSION_LABEL}) WHERE s.user = $name SET s.revoked = true "
+                       f"RETURN count(s) AS n")
+
+# the audit log: every writer first takes the head node's write lock (MERGE, then SET), so rows
+# are numbered and chained one after another, however many app servers write at once
+_AUDIT_FIELDS = ("a.seq AS seq, a.at AS at, a.user AS user, a.role AS role, "
+                 "a.person_id AS person_id, a.action AS action, a.outcome AS outcome, "
+                 "a.reason AS reason")
+GOV_AUDIT_HEAD_LOCK = (
+    f"MERGE (h:{AUDIT_HEAD_LABEL} {{key: 'audit'}}) ON CREATE SET h.seq = 0, h.hash = $genesis "
+    f"SET h.writes = coalesce(h.writes, 0) + 1 RETURN h.seq AS seq, h.hash AS hash")
+GOV_AUDIT_HEAD = (f"MATCH (h:{AUDIT_HEAD_LABEL} {{key: 'audit'}}) "
+                  f"RETURN h.seq AS seq, h.hash AS hash")
+GOV_AUDIT_SET_HEAD = (f"MERGE (h:{AUDIT_HEAD_LABEL} {{key: 'audit'}}) "
+                      f"SET h.seq = $seq, h.hash = $hash")
+GOV_AUDIT_LAST = (f"MATCH (a:{AUDIT_LABEL}) RETURN a.seq AS seq, a.row_hash AS hash "
+                  f"ORDER BY seq DESC LIMIT 1")
+GOV_AUDIT_ERASED = (f"MATCH (a:{AUDIT_LABEL}) WHERE a.person_ref = $ref "
+                    f"AND a.person_id STARTS WITH 'erased:' RETURN a.person_id AS person_id "
+                    f"LIMIT 1")
+GOV_AUDIT_ADD = (f"UNWIND $rows AS row CREATE (a:{AUDIT_LABEL} {{seq: row.seq}}) "
+                 f"SET a.at = row.at, a.user = row.user, a.role = row.role, "
+                 f"a.person_id = row.person_id, a.action = row.action, a.outcome = row.outcome, "
+                 f"a.reason = row.reason, a.person_ref = row.person_ref, "
+                 f"a.prev_hash = row.prev_hash, a.row_hash = row.row_hash")
+GOV_AUDIT_PSEUDONYMISE = (f"MATCH (a:{AUDIT_LABEL}) WHERE a.person_id = $person_id "
+                          f"SET a.person_id = $tombstone RETURN count(a) AS n")
+GOV_AUDIT_EVENTS = (
+    f"MATCH (a:{AUDIT_LABEL}) "
+    f"WHERE ($person IS NULL OR a.person_id = $person OR a.person_ref = $ref) "
+    f"AND ($user IS NULL OR a.user = $user) AND ($action IS NULL OR a.action = $action) "
+    f"AND ($since IS NULL OR a.at >= $since) "
+    f"RETURN {_AUDIT_FIELDS} ORDER BY seq")
+GOV_AUDIT_CHAIN = (f"MATCH (a:{AUDIT_LABEL}) RETURN {_AUDIT_FIELDS}, a.person_ref AS person_ref, "
+                   f"a.prev_hash AS prev_hash, a.row_hash AS row_hash ORDER BY seq")
+
+
+@cache
+def get_ties(kind: str) -> str:
+    """The props of every ``kind`` tie among ``$pairs`` ([src, dst] lists): one batched read
+    for an import's tie merge (issue 12)."""
+    return (f"UNWIND $pairs AS p MATCH (a:{NODE_LABEL} {{id: p[0]}})-[r:{rel_type(kind)}]->"
+            f"(b:{NODE_LABEL} {{id: p[1]}}) WHERE r.derived IS NULL "
+            f"RETURN a.id AS src, b.id AS dst, r.props_json AS props")
+
+
+# --- the analysis snapshot's read (issue 13, on Neo4j) -------------------------------------------
+# Whole-area analysis reads the native properties it needs, streamed (the driver fetches records
+# in batches), not every record's props JSON: ``props_json`` comes back only for a record holding
+# one of those props in a form Neo4j could not store natively (a map, a mixed list), so the store
+# decodes it for that record alone.
+
+#: The node props the snapshot's columns are derived from (assetmap.model.analysis_fields), as
+#: Neo4j properties; fixed names, spliced into the query below.
+ANALYSIS_NODE_PROPS: tuple[str, ...] = (
+    "status", "org_kind", "level", "parent", "personal_budget", "user_led", "roles",
+    "activities", "interests", "needs", "access", "cost", "age_band", "capacity", "goals",
+    "budget_kind", "carer_supports")
+#: The tie props the snapshot reads (assetmap.model.tie_fields and the weight).
+ANALYSIS_TIE_PROPS: tuple[str, ...] = ("via", "role", "frequency", "until", "weight")
+
+
+#: List props read as packed bits, where an empty list reads as no prop at all (the store does
+#: not keep an empty list natively): only a non-empty one missing natively needs the JSON.
+_BITS_PROPS = frozenset({"roles", "activities", "interests", "needs", "access"})
+
+
+def _not_native(var: str, props: tuple[str, ...]) -> str:
+    def missing(p: str) -> str:
+        test = f"{var}.{p} IS NULL AND {var}.props_json CONTAINS '\"{p}\":'"
+        if p in _BITS_PROPS:
+            test += f" AND NOT {var}.props_json CONTAINS '\"{p}\":[]'"
+        return f"({test})"
+
+    return " OR ".join(missing(p) for p in props)
+
+
+@cache
+def analysis_nodes(by_area: bool) -> str:
+    """Every node (in the areas ``$areas`` when ``by_area``) with the native properties the
+    snapshot needs, in id order; ``props`` only where one of them is not native."""
+    where = " WHERE (n.area IN $areas OR n.id IN $areas)" if by_area else ""
+    fields = ", ".join(f"n.{p} AS {p}" for p in ANALYSIS_NODE_PROPS)
+    return (f"MATCH (n:{NODE_LABEL}){where} "
+            f"RETURN n.id AS id, n.kind AS kind, n.name AS name, n.area AS area, n.lat AS lat, "
+            f"n.lon AS lon, n.consent_suggest AS consent_suggest, n.consent_map AS consent_map, "
+            f"{fields}, CASE WHEN {_not_native('n', ANALYSIS_NODE_PROPS)} "
+            f"THEN n.props_json ELSE null END AS props ORDER BY id")
+
+
+#: Every tie with the native properties the snapshot needs (``props`` only where one is not).
+ANALYSIS_TIES = (
+    f"MATCH (a:{NODE_LABEL})-[r]->(b:{NODE_LABEL}) WHERE type(r) IN $tie_kinds "
+    f"AND r.derived IS NULL "
+    f"RETURN a.id AS src, b.id AS dst, type(r) AS kind, "
+    + ", ".join(f"r.{p} AS {p}" for p in ANALYSIS_TIE_PROPS)
+    + f", CASE WHEN {_not_native('r', ANALYSIS_TIE_PROPS)} THEN r.props_json ELSE null END "
+    f"AS props")
+
+
+# --- one person's neighbourhood (issue 16: small queries for the Person page) -----------------
+# Read by Neo4jStore.person_neighbourhood (graph/store/neighbourhood.py says what it holds): ties
+# of a batch of records, as graph_ties reads them, and candidates by distance.
+
+#: Ties from the records ``$ids`` (of ``$tie_kinds``; derived IN_AREA/PART_OF left out).
+NEIGHBOURHOOD_TIES_OUT = (
+    f"UNWIND $ids AS i MATCH (a:{NODE_LABEL} {{id: i}})-[r]->(b:{NODE_LABEL}) "
+    f"WHERE type(r) IN $tie_kinds AND r.derived IS NULL "
+    f"RETURN a.id AS src, b.id AS dst, type(r) AS kind, r.props_json AS props"
+)
+
+#: Ties into the records ``$ids`` (of ``$tie_kinds``). Written from the known end (``b``) out:
+#: ArcadeDB plans ``(a)-[r]->(b {id: i})`` as a scan of every ``a``.
+NEIGHBOURHOOD_TIES_IN = (
+    f"UNWIND $ids AS i MATCH (b:{NODE_LABEL} {{id: i}})<-[r]-(a:{NODE_LABEL}) "
+    f"WHERE type(r) IN $tie_kinds AND r.derived IS NULL "
+    f"RETURN a.id AS src, b.id AS dst, type(r) AS kind, r.props_json AS props"
+)
+
+_CONSENTING = " AND n.consent_suggest = true"
+
+
+@cache
+def near_point(kind: str, consenting: bool) -> str:
+    """Ids of ``kind`` records within ``$metres`` of ($lat, $lon) (``point.distance``: the point
+    index); with ``consenting``, only people who agreed to be suggested."""
+    return (f"MATCH (n:{label(kind)}) WHERE n.location IS NOT NULL"
+            f"{_CONSENTING if consenting else ''} "
+            f"AND point.distance(n.location, point({{latitude: $lat, longitude: $lon}})) "
+            f"<= $metres RETURN n.id AS id, n.lat AS lat, n.lon AS lon")
+
+
+@cache
+def near_box(kind: str, consenting: bool) -> str:
+    """The same by a box on ``lat``/``lon`` ($south..$north, $west..$east), for a server without
+    ``point.distance``: the caller keeps those within the distance."""
+    return (f"MATCH (n:{label(kind)}) WHERE n.lat >= $south AND n.lat <= $north "
+            f"AND n.lon >= $west AND n.lon <= $east{_CONSENTING if consenting else ''} "
+            f"RETURN n.id AS id, n.lat AS lat, n.lon AS lon")
+
+
+@cache
+def no_point(kind: str, consenting: bool) -> str:
+    """Ids of ``kind`` records with no known point (a distance cannot leave them out)."""
+    return (f"MATCH (n:{label(kind)}) WHERE (n.lat IS NULL OR n.lon IS NULL)"
+            f"{_CONSENTING if consenting else ''} RETURN n.id AS id")
+
+
+@cache
+def every_one(kind: str, consenting: bool) -> str:
+    """Ids of every ``kind`` record (for a person with no known point: nothing is too far)."""
+    return (f"MATCH (n:{label(kind)}) WHERE n.id IS NOT NULL"
+            f"{_CONSENTING if consenting else ''} RETURN n.id AS id")

@@ -19,11 +19,10 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import neo4j
-import networkx as nx
 from neo4j.exceptions import (
     DriverError,
     IncompleteCommit,
@@ -32,12 +31,15 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
-from assetmap import settings as _settings
+from assetmap import environment as _environment
 from assetmap import vocab
 from assetmap.batching import batched as _chunks
 from assetmap.errors import DanglingTieError, NotFoundError, StoreError, ValidationError
 from assetmap.graph.store import cypher, public_url
 from assetmap.model import Node, Tie, canonical_tie, check_endpoints
+
+if TYPE_CHECKING:  # networkx loads on first use: `assetmap info` stays quick (issue 16)
+    import networkx as nx
 
 T = TypeVar("T")
 
@@ -58,6 +60,16 @@ def _dumps(props: dict[str, Any] | list[Any]) -> str:
 
 def _loads(text: str | None) -> dict[str, Any]:
     return json.loads(text) if text else {}
+
+
+def _plain(value: Any) -> Any:
+    """A native property as the props JSON held it: a Neo4j date back to its ISO text."""
+    to_native = getattr(value, "to_native", None)
+    if to_native is not None and not isinstance(value, str | int | float | list):
+        value = to_native()
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value.isoformat()
+    return value
 
 
 def _record_to_node(rec: Any) -> Node:
@@ -143,6 +155,10 @@ def _tie_fields(props: dict[str, Any]) -> dict[str, Any]:
     return {**native_props(props), "props_json": _dumps(props)}
 
 
+#: Errors after which a governance write is run again (see ``Neo4jStore.governance_work``).
+_CONFLICT_CODES = frozenset({"Neo.ClientError.Schema.ConstraintValidationFailed"})
+_CONFLICT_RETRIES = 50
+
 #: The errors that mean the server could not be reached (or was lost mid-request).
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, OSError)
 
@@ -188,7 +204,7 @@ class Neo4jStore:
         self._host = host if ":" in host.rsplit("]", 1)[-1] else f"{host}:7687"
         self.database = database or None
         self.url = f"{parts.scheme}://{host}" + (f"/{self.database}" if self.database else "")
-        self.batch_size = batch_size or _settings.load().batch_size
+        self._batch_size: int | None = batch_size or None
         auth = (user or "neo4j", password or "") if (user or password) else None
         try:
             self._driver = neo4j.GraphDatabase.driver(uri, auth=auth, **driver_options)
@@ -200,12 +216,26 @@ class Neo4jStore:
         if setup_schema:
             self.ensure_schema()
 
+    @property
+    def batch_size(self) -> int:
+        """Rows per batch: as given, else the ``ASSETMAP_BATCH_SIZE`` setting, read on first use
+        (the validated settings load only when a batch is cut: `assetmap info` stays quick)."""
+        if self._batch_size is None:
+            from assetmap import settings  # pydantic: loaded only when needed
+
+            self._batch_size = settings.load().batch_size
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._batch_size = value
+
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Neo4jStore:
         """Open ``neo4j://user:password@host:7687/database`` (user, password and database may
         instead come from ``ASSETMAP_NEO4J_USER``/``_PASSWORD``/``_DATABASE``)."""
         parts = urlsplit(url)
-        env_user, env_password, env_database = _settings.neo4j_credentials()
+        env_user, env_password, env_database = _environment.neo4j_credentials()
         user = unquote(parts.username) if parts.username else env_user
         password = unquote(parts.password) if parts.password is not None else env_password
         query = dict(parse_qsl(parts.query))
@@ -618,6 +648,8 @@ class Neo4jStore:
         if kinds is not None:
             params["kinds"] = sorted(set(kinds))
         by_area, by_kind = area is not None, kinds is not None
+        import networkx as nx
+
         G = nx.MultiDiGraph()
         for rec in self._stream(cypher.graph_nodes(by_area, by_kind), **params):
             attrs = _loads(rec["props"])
@@ -650,6 +682,93 @@ class Neo4jStore:
 
     def __repr__(self) -> str:
         return f"Neo4jStore({self.url!r})"
+
+    # --- the analysis snapshot's read (issue 13) -----------------------------------------------
+    # Snapshot.from_store reads these (as it reads the SQLite store's columns): native properties,
+    # streamed, each record's props JSON decoded only where a prop it needs is not native.
+
+    def analysis_nodes(self, area: str | None = None) -> Iterator[tuple[Any, ...]]:
+        """Every node (in ``area`` or an area inside it) as ``(id, kind, name, area, lat, lon,
+        *ANALYSIS_COLUMNS)`` in id order, streamed from the native properties."""
+        from assetmap.model import analysis_fields
+
+        params: dict[str, Any] = {}
+        if area is not None:
+            params["areas"] = self._areas_within(area)
+        names = cypher.ANALYSIS_NODE_PROPS
+        for rec in self._stream(cypher.analysis_nodes(area is not None), **params):
+            if rec["props"] is not None:
+                props = _loads(rec["props"])
+            else:
+                props = {k: _plain(rec[k]) for k in names if rec[k] is not None}
+                if rec["consent_suggest"] is not None or rec["consent_map"] is not None:
+                    props["consent"] = {"suggest": rec["consent_suggest"],
+                                        "map": rec["consent_map"]}
+            yield (rec["id"], rec["kind"], rec["name"], rec["area"], rec["lat"], rec["lon"],
+                   *analysis_fields(rec["kind"], props))
+
+    def analysis_ties(self) -> Iterator[tuple[Any, ...]]:
+        """Every tie as ``(src, dst, kind, via, role, days, until, weight)``, streamed from the
+        native properties."""
+        from assetmap.model import tie_fields
+
+        names = cypher.ANALYSIS_TIE_PROPS
+        for rec in self._stream(cypher.ANALYSIS_TIES, tie_kinds=_TIE_KINDS):
+            if rec["props"] is not None:
+                props = _loads(rec["props"])
+            else:
+                props = {k: _plain(rec[k]) for k in names if rec[k] is not None}
+            w = props.get("weight")
+            weight = (float(w) if not isinstance(w, bool) and isinstance(w, int | float)
+                      and 0.0 < float(w) < float("inf") else None)  # as tie_weight in sqlite
+            yield (rec["src"], rec["dst"], rec["kind"], *tie_fields(props), weight)
+
+    # --- governance in the server (issue 16) ------------------------------------------------------
+    # Accounts, caseloads, sessions, throttles, tombstones and the audit log as nodes of their own
+    # labels (never AssetmapNode): see assetmap.governance.access_neo4j.
+
+    def governance_schema(self, statements: Iterable[str]) -> None:
+        """Create the governance constraints and indexes if missing: once per database (a
+        bookkeeping node records it), so opening the access data costs one read after that."""
+        if getattr(self, "_governance_ready", False):
+            return
+        try:
+            rows = self._driver.execute_query(cypher.GOV_SCHEMA_OF,
+                                              database_=self.database).records
+            if not rows or (rows[0]["schema"] or 0) < cypher.GOVERNANCE_SCHEMA_VERSION:
+                for statement in statements:
+                    self._driver.execute_query(statement, database_=self.database)
+                self._driver.execute_query(cypher.GOV_SET_SCHEMA,
+                                           {"schema": cypher.GOVERNANCE_SCHEMA_VERSION},
+                                           database_=self.database)
+        except (DriverError, Neo4jError) as exc:
+            raise _store_error(exc, self._host) from None
+        self._governance_ready = True
+
+    def governance_work(self, work: Callable[[Any], T], write: bool = True) -> T:
+        """Run ``work(tx)`` in a managed transaction of its own session (retried by the driver on
+        transient errors), never in a store transaction this thread holds: an audit row or a
+        sign-in is written whatever becomes of the caller's import.
+
+        A write that loses a race on a unique constraint (two app servers numbering the same
+        audit row, or making the same throttle line, on a server that checks at commit rather
+        than locking) was rolled back whole: it runs again, reading what the winner wrote."""
+        import random
+        import time
+
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                with self._session(write=write) as session:
+                    if write:
+                        return session.execute_write(work)
+                    return session.execute_read(work)
+            except Neo4jError as exc:
+                if not (write and exc.code in _CONFLICT_CODES and attempt < _CONFLICT_RETRIES):
+                    raise _store_error(exc, self._host) from None
+            except DriverError as exc:
+                raise _store_error(exc, self._host) from None
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter only
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # --- batched reads for merge (issue 12) -------------------------------------------------------
 
@@ -794,3 +913,96 @@ class Neo4jStore:
                           membership=["ATTENDS", "VOLUNTEERS_AT"])
         return [{"person_id": r["person_id"], "place_id": r["place_id"],
                  "tie_kind": r["tie_kind"]} for r in rows]
+
+    def get_ties_many(self, keys: Iterable[tuple[str, str, str]]
+                      ) -> dict[tuple[str, str, str], Tie]:
+        """The ties among ``keys`` ((src, dst, kind)) that exist, as stored, by the key as given
+        (a symmetric tie found whichever way round it is asked); absent ones are left out. One
+        read per tie kind and batch (issue 12: a tie merge reads no tie on its own)."""
+        wanted: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
+        for key in keys:
+            s, d = canonical_tie(key[0], key[1], key[2])
+            wanted.setdefault((s, d, key[2]), []).append(key)
+        by_kind: dict[str, list[list[str]]] = {}
+        for s, d, kind in wanted:
+            if kind in vocab.TIE_KINDS:
+                by_kind.setdefault(kind, []).append([s, d])
+        found: dict[tuple[str, str, str], Tie] = {}
+        for kind, pairs in sorted(by_kind.items()):
+            for chunk in _chunks(pairs, self.batch_size):
+                for rec in self._read(cypher.get_ties(kind), pairs=chunk):
+                    tie = Tie(rec["src"], rec["dst"], kind, _loads(rec["props"]))
+                    for asked in wanted.get((tie.src, tie.dst, kind), ()):
+                        found[asked] = tie
+        return found
+
+    # --- one person's neighbourhood (issue 16: small queries for small questions) --------------
+
+    def person_neighbourhood(self, person_id: str, km: float,
+                             place_km: float | None = None) -> nx.MultiDiGraph:
+        """The small graph the Person page reads for one person, in ``to_networkx``'s shape, from
+        a few batched queries instead of the whole graph: what it holds and why is
+        :mod:`assetmap.graph.store.neighbourhood`."""
+        from assetmap.graph.store.neighbourhood import build_neighbourhood
+
+        return build_neighbourhood(_Neo4jNeighbourhood(self), person_id, km, place_km)
+
+
+class _Neo4jNeighbourhood:
+    """:class:`assetmap.graph.store.neighbourhood.NeighbourhoodSource` over a Neo4j store's
+    parameterised reads (``cypher``'s neighbourhood block)."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self.store = store
+
+    def nodes(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(set(ids)), self.store.batch_size):
+            for rec in self.store._read(cypher.GET_NODES, ids=chunk):
+                attrs = _loads(rec["props"])
+                attrs.update(kind=rec["kind"], name=rec["name"] or "", area=rec["area"],
+                             lat=rec["lat"], lon=rec["lon"])
+                out[rec["id"]] = attrs
+        return out
+
+    def ties(self, ids: Iterable[str], kinds: Iterable[str] | None = None,
+             incoming: str | None = None) -> list[tuple[str, str, str, dict[str, Any]]]:
+        tie_kinds = [incoming] if incoming else sorted(kinds) if kinds is not None else _TIE_KINDS
+        queries = (cypher.NEIGHBOURHOOD_TIES_IN,) if incoming else (
+            cypher.NEIGHBOURHOOD_TIES_OUT, cypher.NEIGHBOURHOOD_TIES_IN)
+        classes = vocab.TIE_KINDS
+        out = []
+        for chunk in _chunks(sorted(set(ids)), self.store.batch_size):
+            for query in queries:
+                for rec in self.store._read(query, ids=chunk, tie_kinds=tie_kinds):
+                    attrs = _loads(rec["props"])
+                    attrs.update(kind=rec["kind"], tie_class=classes[rec["kind"]])
+                    out.append((rec["src"], rec["dst"], rec["kind"], attrs))
+        return out
+
+    def near(self, kinds: Iterable[str], lat: float | None, lon: float | None, km: float,
+             consenting: bool = False) -> list[str]:
+        from assetmap.graph.store.cookbook import bounding_box
+        from assetmap.graph.store.neighbourhood import reach_km, within_reach
+
+        store = self.store
+        ids: list[str] = []
+        reach = reach_km(km)
+        for kind in sorted(set(kinds)):
+            if lat is None or lon is None:
+                ids += [r["id"] for r in store._read(cypher.every_one(kind, consenting))]
+                continue
+            ids += [r["id"] for r in store._read(cypher.no_point(kind, consenting))]
+            rows = None
+            if not getattr(store, "_no_point_distance", False):
+                try:  # the point index, a little wide; then kept by haversine as analyses do
+                    rows = store._read(cypher.near_point(kind, consenting), lat=float(lat),
+                                       lon=float(lon), metres=reach * 1010)
+                except StoreError:
+                    store._no_point_distance = True  # not on this server: the box from now on
+            if rows is None:
+                rows = store._read(cypher.near_box(kind, consenting),
+                                   **bounding_box(float(lat), float(lon), reach))
+            ids += [r["id"] for r in rows
+                    if within_reach(float(lat), float(lon), r["lat"], r["lon"], km)]
+        return ids

@@ -11,8 +11,11 @@ they land together or not at all. All SQL lives in this module and takes paramet
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import json
+import operator
 import re
 import sqlite3
 import threading
@@ -21,10 +24,11 @@ from contextlib import contextmanager
 from itertools import compress
 from operator import is_not as _is_not
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx loads on first use: `assetmap info` stays quick (issue 16)
+    import networkx as nx
 
 from assetmap import vocab
 from assetmap.batching import batch_size as _setting_batch_size
@@ -42,7 +46,7 @@ from assetmap.model import (
     tie_fields,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MAX_PARAMS = 900  # well under SQLite's default limit on host parameters
 _PROP_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _COLUMNS = {"name", "area", "kind"}
@@ -82,6 +86,11 @@ CREATE TABLE IF NOT EXISTS changes (
     kind    TEXT
 );
 CREATE INDEX IF NOT EXISTS changes_version ON changes (version);
+CREATE TABLE IF NOT EXISTS snapshot_cache (
+    version INTEGER NOT NULL,
+    format  TEXT NOT NULL,
+    data    BLOB NOT NULL
+);
 INSERT OR IGNORE INTO meta (key, value) SELECT 'changes_from', value FROM meta
     WHERE key = 'version';
 """
@@ -106,13 +115,18 @@ _FIELD_MARKS = ", ".join("?" * len(ANALYSIS_COLUMNS))
 _FIELD_NAMES = ", ".join(ANALYSIS_COLUMNS)
 _FIELD_SETS = ", ".join(f"{c} = excluded.{c}" for c in ANALYSIS_COLUMNS)
 
+# Schema 3: ``num`` (nodes) is a node's stable integer number, assigned once when it is first
+# inserted (from meta ``next_num``; never changed while the node lives), and ``s``/``d`` (ties)
+# are the numbers of the tie's ends, written with the tie: the snapshot reads ties as integers
+# and never hashes text ids. A tie's ``weight`` (a positive number, for weighted community
+# detection; NULL where none) is a column too.
 _UPSERT_NODE = (
     f"""
-INSERT INTO nodes (id, kind, name, area, lat, lon, props, {_FIELD_NAMES})
-VALUES (?, ?, ?, ?, ?, ?, ?, {_FIELD_MARKS})
+INSERT INTO nodes (id, kind, name, area, lat, lon, props, num, code, {_FIELD_NAMES})
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {_FIELD_MARKS})
 ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, area = excluded.area, lat = excluded.lat, lon = excluded.lon,
-    props = excluded.props, {_FIELD_SETS}
+    props = excluded.props, code = excluded.code, {_FIELD_SETS}
 WHERE nodes.name IS NOT excluded.name OR nodes.area IS NOT excluded.area
    OR nodes.lat IS NOT excluded.lat OR nodes.lon IS NOT excluded.lon
    OR nodes.props IS NOT excluded.props
@@ -161,12 +175,16 @@ def _by_shape(shaped: list[tuple[tuple[bool, ...], tuple[Any, ...]]], ordered: b
 
 
 _UPSERT_TIE = """
-INSERT INTO ties (src, dst, kind, props, via, role, days, until)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO ties (src, dst, kind, props, via, role, days, until, weight, s, d, code)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (src, dst, kind) DO UPDATE SET props = excluded.props, via = excluded.via,
-    role = excluded.role, days = excluded.days, until = excluded.until
-WHERE ties.props IS NOT excluded.props
+    role = excluded.role, days = excluded.days, until = excluded.until,
+    weight = excluded.weight, s = excluded.s, d = excluded.d, code = excluded.code
+WHERE ties.props IS NOT excluded.props OR ties.s IS NOT excluded.s OR ties.d IS NOT excluded.d
 """
+
+#: Node numbers below this (26 bits) let the snapshot read a tie as one packed integer.
+_PACKED_NUMS = 1 << 26
 
 _SUBAREAS = """
 WITH RECURSIVE sub (id) AS (
@@ -185,6 +203,69 @@ def _dumps(props: dict[str, Any]) -> str:
 _TIE_COLUMN_TYPES: dict[str, str] = {"via": "TEXT", "role": "TEXT", "days": "REAL",
                                       "until": "TEXT"}
 assert tuple(_TIE_COLUMN_TYPES) == TIE_COLUMNS
+#: Schema 3 columns, added by :meth:`SQLiteStore._migrate` to older stores.
+_NUM_COLUMNS: dict[str, dict[str, str]] = {
+    "nodes": {"num": "INTEGER", "code": "INTEGER"},
+    "ties": {"weight": "REAL", "s": "INTEGER", "d": "INTEGER", "code": "INTEGER"}}
+
+# ``code`` packs what the snapshot reads of a record's small fields into one integer, derived on
+# every write (like the analysis columns): for a node its kind (position in NODE_KINDS, + 1),
+# the four flags (NULL/0/1 as 0/1/2), its roles and access codes and a bit per sparse column
+# that is set; for a tie its kind (position in TIE_KINDS; 31 for another) and a bit per tie
+# column that is set. Rows with any sparse bit are in a partial index, so the snapshot reads
+# those few values without a pass over every row.
+_FLAG_COLUMNS = ("personal_budget", "user_led", "consent_suggest", "consent_map")
+_SPARSE_COLUMNS = ("status", "org_kind", "level", "parent", "cost", "budget_kind",
+                   "carer_supports", "capacity")
+_KIND_NUMBER = {k: i + 1 for i, k in enumerate(vocab.NODE_KINDS)}
+_TIE_NUMBER = {k: i for i, k in enumerate(vocab.TIE_KINDS)}
+_AT = {c: i for i, c in enumerate(ANALYSIS_COLUMNS)}
+_ROLES_SHIFT = 4 + 2 * len(_FLAG_COLUMNS)
+_ACCESS_SHIFT = _ROLES_SHIFT + len(vocab.PERSON_ROLES)
+_SPARSE_SHIFT = _ACCESS_SHIFT + len(vocab.ACCESS_FEATURES)
+assert _SPARSE_SHIFT + len(_SPARSE_COLUMNS) <= 62 and len(vocab.NODE_KINDS) < 15
+assert len(vocab.TIE_KINDS) < 31
+_FLAG_AT = tuple(_AT[c] for c in _FLAG_COLUMNS)
+_SPARSE_AT = tuple(_AT[c] for c in _SPARSE_COLUMNS)
+_ROLES_AT, _ACCESS_AT = _AT["roles"], _AT["access"]
+#: Code layouts, in the fingerprint: a store written with other layouts re-derives its codes.
+_SCHEMA3_MARK = "+schema3:" + json.dumps(
+    [list(vocab.NODE_KINDS), list(vocab.TIE_KINDS), _FLAG_COLUMNS, _SPARSE_COLUMNS,
+     _ROLES_SHIFT, _ACCESS_SHIFT, _SPARSE_SHIFT, "weight"])
+
+
+def node_code(kind: str, fields: Sequence[Any]) -> int:
+    """The packed ``code`` of a node from its kind and :func:`analysis_fields`."""
+    code = _KIND_NUMBER.get(kind, 0)
+    for j, at in enumerate(_FLAG_AT):
+        v = fields[at]
+        code |= (0 if v is None else (int(v) & 1) + 1) << (4 + 2 * j)
+    code |= ((fields[_ROLES_AT] or 0) & ((1 << len(vocab.PERSON_ROLES)) - 1)) << _ROLES_SHIFT
+    code |= ((fields[_ACCESS_AT] or 0)
+             & ((1 << len(vocab.ACCESS_FEATURES)) - 1)) << _ACCESS_SHIFT
+    for j, at in enumerate(_SPARSE_AT):
+        if fields[at] is not None:
+            code |= 1 << (_SPARSE_SHIFT + j)
+    return code
+
+
+def tie_code(kind: str, fields: Sequence[Any], weight: float | None) -> int:
+    """The packed ``code`` of a tie from its kind, :func:`tie_fields` and weight."""
+    code = _TIE_NUMBER.get(kind, 31)
+    for j, v in enumerate((*fields, weight)):
+        if v is not None:
+            code |= 32 << j
+    return code
+
+
+def tie_weight(props: dict[str, Any]) -> float | None:
+    """A tie's ``weight`` prop as a positive finite number, or None (missing or unusable: the
+    snapshot then reads 1.0)."""
+    w = props.get("weight")
+    if isinstance(w, bool) or not isinstance(w, int | float):
+        return None
+    w = float(w)
+    return w if 0.0 < w < float("inf") else None
 
 
 def _row_to_node(row: Sequence[Any]) -> Node:
@@ -198,7 +279,7 @@ class SQLiteStore:
     def __init__(self, path: str | Path, *, batch_size: int | None = None):
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
-        self.batch_size = batch_size or _setting_batch_size()
+        self._batch_size: int | None = batch_size or None
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -220,46 +301,91 @@ class SQLiteStore:
             self._db.close()
             raise StoreError(f"The file {self.path} is not an assetmap store ({exc}).") from None
 
+    @property
+    def batch_size(self) -> int:
+        """Rows per batch: as given, else the ``ASSETMAP_BATCH_SIZE`` setting, read on first use
+        (the validated settings load only when a batch is cut: `assetmap info` stays quick)."""
+        if self._batch_size is None:
+            self._batch_size = _setting_batch_size()
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        self._batch_size = value
+
     def _migrate(self) -> None:
         """Bring an older store to this schema: add the analysis columns and fill them from the
-        props (also when the packed-code vocabularies changed). Idempotent, one transaction,
-        content and version unchanged."""
-        def state() -> tuple[set[str], set[str], str | None]:
+        props (also when the packed-code vocabularies changed); schema 3: number every node
+        (``num``, in id order after any already numbered) and every tie's ends (``s``, ``d``),
+        and fill ``weight``. Idempotent, one transaction, content and version unchanged."""
+        def state() -> tuple[set[str], set[str], str | None, bool]:
             node_cols = {r[1] for r in self._db.execute("PRAGMA table_info(nodes)")}
             tie_cols = {r[1] for r in self._db.execute("PRAGMA table_info(ties)")}
             row = self._db.execute(
                 "SELECT value FROM meta WHERE key = 'fields_fingerprint'").fetchone()
-            return node_cols, tie_cols, row[0] if row else None
+            numbered = ({"num", "code"} <= node_cols and {"s", "d", "code"} <= tie_cols
+                        and not self._db.execute(
+                            "SELECT EXISTS (SELECT 1 FROM nodes WHERE num IS NULL OR code IS NULL)"
+                            " OR EXISTS (SELECT 1 FROM ties WHERE s IS NULL OR d IS NULL "
+                            "OR code IS NULL) OR NOT EXISTS "
+                            "(SELECT 1 FROM meta WHERE key = 'next_num')").fetchone()[0])
+            return node_cols, tie_cols, row[0] if row else None, numbered
 
-        fingerprint = fields_fingerprint()
-        node_cols, tie_cols, saved = state()
+        fingerprint = fields_fingerprint() + _SCHEMA3_MARK
+        node_cols, tie_cols, saved, numbered = state()
+        indexed = self._db.execute(  # the covering index of schema 3's later stores
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' "
+            "AND name = 'ties_extra')").fetchone()[0]
         if (set(ANALYSIS_COLUMNS) <= node_cols and set(TIE_COLUMNS) <= tie_cols
-                and saved == fingerprint):
+                and saved == fingerprint and numbered and indexed):
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            node_cols, tie_cols, saved = state()  # another process may have migrated meanwhile
+            # another process may have migrated meanwhile
+            node_cols, tie_cols, saved, numbered = state()
             for col, kind in _NODE_COLUMN_TYPES.items():
                 if col not in node_cols:
                     self._db.execute(f"ALTER TABLE nodes ADD COLUMN {col} {kind}")
             for col, kind in _TIE_COLUMN_TYPES.items():
                 if col not in tie_cols:
                     self._db.execute(f"ALTER TABLE ties ADD COLUMN {col} {kind}")
-            if saved != fingerprint:
+            for table, have in (("nodes", node_cols), ("ties", tie_cols)):
+                for col, kind in _NUM_COLUMNS[table].items():
+                    if col not in have:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {kind}")
+            if not numbered:
+                self._number_nodes()
+            base = fields_fingerprint()
+            if saved != fingerprint and saved is not None and saved.startswith(base):
+                self._derive_codes()  # the analysis columns are current: codes from them
+            elif saved != fingerprint:
                 sets = ", ".join(f"{c} = ?" for c in ANALYSIS_COLUMNS)
                 cur = self._db.execute("SELECT id, kind, props FROM nodes")
                 while rows := cur.fetchmany(self.batch_size):
                     self._db.executemany(
-                        f"UPDATE nodes SET {sets} WHERE id = ?",  # noqa: S608 - fixed names
-                        [(*analysis_fields(k, json.loads(p)), i) for i, k, p in rows])
-                cur = self._db.execute(
-                    "SELECT src, dst, kind, props FROM ties WHERE props <> '{}'")
-                while rows := cur.fetchmany(self.batch_size):
-                    self._db.executemany(
-                        "UPDATE ties SET via = ?, role = ?, days = ?, until = ? "
-                        "WHERE src = ? AND dst = ? AND kind = ?",
-                        [(*tie_fields(json.loads(p)), s, d, k) for s, d, k, p in rows])
+                        f"UPDATE nodes SET {sets}, code = ? WHERE id = ?",  # noqa: S608
+                        [(*(f := analysis_fields(k, json.loads(p))), node_code(k, f), i)
+                         for i, k, p in rows])
+                self._derive_tie_codes(with_fields=True)
+            elif not numbered:
+                self._derive_codes()
+            if not numbered:
+                self._number_ties()  # any tie the passes above left without its numbers
             self._db.execute("CREATE INDEX IF NOT EXISTS nodes_parent ON nodes (parent)")
+            # partial indexes hold no rows while every record is numbered: the check on open
+            # (state) is a lookup, and writes pay only the test of the condition
+            self._db.execute("CREATE INDEX IF NOT EXISTS nodes_unnumbered ON nodes (id) "
+                             "WHERE num IS NULL OR code IS NULL")
+            self._db.execute("CREATE INDEX IF NOT EXISTS ties_unnumbered ON ties (src) "
+                             "WHERE s IS NULL OR d IS NULL OR code IS NULL")
+            # the few records with a sparse column set, and ties with a tie column set
+            self._db.execute(f"CREATE INDEX IF NOT EXISTS nodes_sparse ON nodes (id) "
+                             f"WHERE code >= {1 << _SPARSE_SHIFT}")
+            # (covering: the snapshot reads these ties' columns from the index alone; it
+            # replaced ``ties_sparse``, which held only the key)
+            self._db.execute("DROP INDEX IF EXISTS ties_sparse")
+            self._db.execute("CREATE INDEX IF NOT EXISTS ties_extra ON ties (src, dst, kind, "
+                             "code, via, role, days, until, weight) WHERE code >= 32")
             self._db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('fields_fingerprint', ?)",
                 (fingerprint,))
@@ -270,6 +396,84 @@ class SQLiteStore:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def _number_nodes(self) -> None:
+        """Give every node without a number the next ones (in id order) and set ``next_num``
+        past the largest (schema 3 migration)."""
+        top = self._db.execute("SELECT coalesce(max(num), 0) FROM nodes").fetchone()[0]
+        self._db.execute(
+            "UPDATE nodes SET num = ? + r.n FROM (SELECT id, row_number() OVER (ORDER BY id) "
+            "AS n FROM nodes WHERE num IS NULL) AS r WHERE nodes.id = r.id", (top,))
+        top = self._db.execute("SELECT coalesce(max(num), 0) FROM nodes").fetchone()[0]
+        saved = self._db.execute("SELECT value FROM meta WHERE key = 'next_num'").fetchone()
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_num', ?)",
+                         (str(max(top + 1, int(saved[0]) if saved else 1)),))
+
+    def _number_ties(self) -> None:
+        """Write every tie's end numbers where missing (schema 3 migration)."""
+        self._db.execute(
+            "UPDATE ties SET s = (SELECT num FROM nodes WHERE id = ties.src), "
+            "d = (SELECT num FROM nodes WHERE id = ties.dst) WHERE s IS NULL OR d IS NULL")
+
+    def _derive_codes(self) -> None:
+        """Write every node's and tie's ``code`` (and tie ``weight``) from the analysis columns
+        as they stand (no JSON decoded for nodes)."""
+        cur = self._db.execute(f"SELECT id, kind, {_FIELD_NAMES} FROM nodes")  # noqa: S608
+        while rows := cur.fetchmany(self.batch_size):
+            self._db.executemany("UPDATE nodes SET code = ? WHERE id = ?",
+                                 [(node_code(r[1], r[2:]), r[0]) for r in rows])
+        # ties: one statement, no Python per tie: the weight read from the props only where
+        # the text names one, the code from the tie columns as they stand (tie_code in SQL)
+        weight = ("CASE WHEN props LIKE '%\"weight\"%' AND json_type(props, '$.weight') IN "
+                  "('integer', 'real') AND json_extract(props, '$.weight') > 0 "
+                  "THEN CAST(json_extract(props, '$.weight') AS REAL) END")
+        cases = " ".join(f"WHEN ? THEN {i}" for i in _TIE_NUMBER.values())
+        flags = " | ".join(f"iif({c} IS NULL, 0, {32 << j})"
+                           for j, c in enumerate(("via", "role", "days", "until")))
+        self._db.execute(
+            "".join(("UPDATE ties SET weight = ", weight, ", code = (CASE kind ", cases,
+                     " ELSE 31 END) | ", flags, " | iif((", weight, ") IS NULL, 0, 512), ",
+                     "s = coalesce(s, (SELECT num FROM nodes WHERE id = ties.src)), ",
+                     "d = coalesce(d, (SELECT num FROM nodes WHERE id = ties.dst))")),
+            list(_TIE_NUMBER))
+
+    def _derive_tie_codes(self, with_fields: bool) -> None:
+        """Every tie's ``code`` and ``weight`` (and, ``with_fields``, its tie columns) from its
+        props, and its end numbers where missing, in one pass; a tie without props takes its
+        kind's code in one statement (the full re-derive, when the vocabularies changed)."""
+        cases = " ".join(f"WHEN ? THEN {i}" for i in _TIE_NUMBER.values())
+        self._db.execute(
+            f"UPDATE ties SET code = CASE kind {cases} ELSE 31 END, weight = NULL, "  # noqa: S608
+            "via = NULL, role = NULL, days = NULL, until = NULL, "
+            "s = coalesce(s, (SELECT num FROM nodes WHERE id = ties.src)), "
+            "d = coalesce(d, (SELECT num FROM nodes WHERE id = ties.dst)) WHERE props = '{}'",
+            list(_TIE_NUMBER))
+        cur = self._db.execute(
+            "SELECT src, dst, kind, props, via, role, days, until FROM ties WHERE props <> '{}'")
+        while rows := cur.fetchmany(self.batch_size):
+            out = []
+            for s, d, k, p, *old in rows:
+                props = json.loads(p)
+                fields = tie_fields(props) if with_fields else tuple(old)
+                w = tie_weight(props)
+                out.append((*fields, w, tie_code(k, fields, w), s, d, s, d, k))
+            self._db.executemany(
+                "UPDATE ties SET via = ?, role = ?, days = ?, until = ?, weight = ?, code = ?, "
+                "s = coalesce(s, (SELECT num FROM nodes WHERE id = ?)), "
+                "d = coalesce(d, (SELECT num FROM nodes WHERE id = ?)) "
+                "WHERE src = ? AND dst = ? AND kind = ?", out)
+
+    def _take_nums(self, count: int) -> int:
+        """Reserve ``count`` node numbers (inside the caller's transaction); the first."""
+        row = self._db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'next_num' "
+            "RETURNING CAST(value AS INTEGER) - ?", (count, count)).fetchone()
+        if row is None:  # a store whose meta lost the counter: start past the largest number
+            top = self._db.execute("SELECT coalesce(max(num), 0) FROM nodes").fetchone()[0]
+            self._db.execute("INSERT INTO meta (key, value) VALUES ('next_num', ?)",
+                             (str(top + 1 + count),))
+            return int(top + 1)
+        return int(row[0])
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -314,6 +518,9 @@ class SQLiteStore:
                             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
                             "WHERE key = 'version'")
                         self._log_changes()
+                        # a saved snapshot is of an older version now, and may hold what
+                        # this write erased: it goes in the same commit
+                        self._db.execute("DELETE FROM snapshot_cache")
                     self._touched = []
                     self._db.execute("COMMIT")
                     self._dirty = False
@@ -375,6 +582,19 @@ class SQLiteStore:
                 f"SELECT id, kind FROM nodes WHERE id IN ({marks})", chunk))  # noqa: S608
         return found
 
+    def _kinds_nums_of(self, ids: Iterable[str]) -> tuple[dict[str, str], dict[str, int]]:
+        """The kind and number of each of ``ids`` in the store (absent ids left out)."""
+        kinds: dict[str, str] = {}
+        nums: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(ids)), _MAX_PARAMS):
+            marks = ",".join("?" * len(chunk))
+            for i, k, n in self._db.execute(
+                    f"SELECT id, kind, num FROM nodes WHERE id IN ({marks})",  # noqa: S608
+                    chunk):
+                kinds[i] = k
+                nums[i] = n
+        return kinds, nums
+
     def upsert_nodes(self, nodes: Iterable[Node]) -> int:
         """Insert or update nodes by id; a node cannot change kind. Returns how many were given."""
         written = 0
@@ -385,19 +605,27 @@ class SQLiteStore:
                 # taking their defaults, so far fewer parameters are bound per row.
                 shaped: list[tuple[tuple[bool, ...], tuple[Any, ...]]] = []
                 seen: dict[str, str] = {}
+                texts = []
                 for node in chunk:
-                    text = node.checked_json()  # validates; one JSON encoding for both
+                    texts.append(node.checked_json())  # validates; one JSON encoding for both
                     seen[node.id] = node.kind
-                    fields = analysis_fields(node.kind, node.props)
-                    shape = tuple(map(_is_not, fields, _NONES))
-                    shaped.append((shape, (node.id, node.kind, node.name, node.area, node.lat,
-                                           node.lon, text, *compress(fields, shape))))
                 existing = self._kinds_of(seen)
                 for node_id, kind in existing.items():
                     if seen[node_id] != kind:
                         raise ValidationError(
                             f"record {node_id!r} is already a {kind}; it cannot become a "
                             f"{seen[node_id]}.", field="kind", record=node_id)
+                # a new node takes the next number; one already stored keeps its own
+                fresh = [i for i in seen if i not in existing]
+                first = self._take_nums(len(fresh)) if fresh else 0
+                nums = dict(zip(fresh, range(first, first + len(fresh)), strict=True))
+                for node, text in zip(chunk, texts, strict=True):
+                    fields = analysis_fields(node.kind, node.props)
+                    shape = tuple(map(_is_not, fields, _NONES))
+                    shaped.append((shape, (node.id, node.kind, node.name, node.area, node.lat,
+                                           node.lon, text, nums.get(node.id),
+                                           node_code(node.kind, fields),
+                                           *compress(fields, shape))))
                 changed = 0
                 for shape, rows in _by_shape(shaped, ordered=len(seen) < len(shaped)):
                     changed += self._db.executemany(_upsert_node_sql(shape), rows).rowcount
@@ -415,7 +643,7 @@ class SQLiteStore:
             for chunk in _chunks(ties, self.batch_size):
                 for tie in chunk:
                     tie.validate()
-                kinds = self._kinds_of(i for t in chunk for i in (t.src, t.dst))
+                kinds, nums = self._kinds_nums_of(i for t in chunk for i in (t.src, t.dst))
                 rows = []
                 for tie in chunk:
                     for end in (tie.src, tie.dst):
@@ -425,7 +653,10 @@ class SQLiteStore:
                                 f"{end!r}, which is not in the store.")
                     check_endpoints(tie, kinds[tie.src], kinds[tie.dst])
                     src, dst = canonical_tie(tie.src, tie.dst, tie.kind)
-                    rows.append((src, dst, tie.kind, _dumps(tie.props), *tie_fields(tie.props)))
+                    fields = tie_fields(tie.props)
+                    weight = tie_weight(tie.props)
+                    rows.append((src, dst, tie.kind, _dumps(tie.props), *fields, weight,
+                                 nums[src], nums[dst], tie_code(tie.kind, fields, weight)))
                 cur = self._db.executemany(_UPSERT_TIE, rows)
                 if cur.rowcount:
                     self._dirty = True
@@ -589,6 +820,8 @@ class SQLiteStore:
             "THEN json_remove(props, '$.geometry') ELSE props END FROM nodes")
         if where:
             node_sql += " WHERE " + " AND ".join(where)
+        import networkx as nx
+
         G = nx.MultiDiGraph()
         with self._lock:
             for row in self._db.execute(node_sql, params):
@@ -617,9 +850,9 @@ class SQLiteStore:
         return self._stream(sql + " ORDER BY id", params)
 
     def analysis_ties(self) -> Iterator[tuple[Any, ...]]:
-        """Every tie as ``(src, dst, kind, via, role, days, until)``, streamed from the
+        """Every tie as ``(src, dst, kind, via, role, days, until, weight)``, streamed from the
         columns."""
-        return self._stream("SELECT src, dst, kind, via, role, days, until FROM ties")
+        return self._stream("SELECT src, dst, kind, via, role, days, until, weight FROM ties")
 
     def analysis_columns(self, area: str | None = None) -> dict[str, list[Any]]:
         """Every node's columns (as :meth:`analysis_nodes`, same order) as one list per column,
@@ -687,8 +920,253 @@ class SQLiteStore:
                 return
             last = (cols["src"][-1], cols["dst"][-1], cols["kind"][-1])
 
+    # --- the snapshot read by node numbers (schema 3) --------------------------------------------
+
+    #: a REAL as text that reads back as the same double (SQLite's own text keeps 15 digits)
+    _REAL = "iif({0} IS NULL, NULL, printf('%!.17g', {0}))"
+
+    def snapshot_arrays(self, area: str | None = None) -> dict[str, Any] | None:
+        """Every node (in ``area`` or an area inside it; id order) and every tie between them as
+        numpy arrays and lists, for :meth:`Snapshot.from_store`: integers read as integers (the
+        ``code`` columns; a tie's two end numbers and code packed into one integer while the
+        numbers fit), tie ends mapped from node numbers by position (no text id hashed), lat/lon
+        as floats (no text round trip), the sparse columns read from their partial indexes
+        (ties' from the covering ``ties_extra``); one read transaction. None when
+        the store cannot answer this way (a record not numbered, a value holding the
+        separator): read another way then."""
+        import numpy as np
+
+        where, params = "", []
+        if area is not None:
+            where = " WHERE (area IN (SELECT id FROM sub) OR id IN (SELECT id FROM sub))"
+            params = [area]
+        prefix = _SUBAREAS if area is not None else ""
+        # only fixed column names and "?" placeholders are joined into these statements
+        node_sql = "".join((
+            # (the two 0 columns keep the positions read below)
+            prefix, "SELECT count(*), 0, 0, group_concat(num), ",
+            "group_concat(code), group_concat(interests), group_concat(needs), ",
+            "group_concat(id, char(30)), group_concat(name, char(30)), ",
+            "group_concat(coalesce(area, char(1)), char(30)), 0, 0, ",
+            "group_concat(coalesce(age_band, char(1)), char(30)), ",
+            "group_concat(coalesce(goal_text, char(1)), char(30)) ",
+            "FROM (SELECT num, code, interests, needs, id, name, area, ",
+            "age_band, goal_text FROM nodes", where, " ORDER BY id)"))
+        # lat/lon as rows of floats (exact, no text round trip; NULL -> nan): cheaper than
+        # printing 17 digits per value and parsing them back
+        place_sql = "".join((prefix, "SELECT lat, lon FROM nodes", where, " ORDER BY id"))
+        # The whole table read straight (no ordered subquery copying each row: far cheaper);
+        # a WITHOUT ROWID table is scanned in id order, which is checked on the ids read.
+        scan_sql = node_sql[:node_sql.index("FROM (SELECT")] + "FROM nodes"
+        sparse_sql = "".join((
+            prefix, "SELECT ", ", ".join(
+                "group_concat(" + (self._REAL.format(c) + ")" if c == "capacity"
+                                   else c + ", char(30))") for c in _SPARSE_COLUMNS),
+            " FROM (SELECT ", ", ".join(_SPARSE_COLUMNS), " FROM nodes WHERE code >= ",
+            str(1 << _SPARSE_SHIFT), where.replace(" WHERE", " AND"), " ORDER BY id)"))
+        tie_sql = ("SELECT count(*), 0, 0, 0, group_concat(s), "
+                   "group_concat(d), group_concat(code) FROM (SELECT s, d, code FROM ties "
+                   "ORDER BY src, dst, kind)")
+        # both ends and the code as one integer per tie (a third of the values to print and
+        # parse); only while every node number fits 26 bits (``next_num`` bounds them all) and
+        # a tie code fits its 10 bits (kind < 32, five column bits: see tie_code)
+        packed_sql = ("SELECT count(*), group_concat((s << 36) | (d << 10) | code) FROM "
+                      "(SELECT s, d, code FROM ties ORDER BY src, dst, kind)")
+        # ``via`` read as its text id (mapped to a position here), not looked up per row
+        extra_sql = ("SELECT group_concat(via, char(30)), group_concat(role, char(30)), "  # noqa: S608
+                     "group_concat(" + self._REAL.format("days") + "), "
+                     "group_concat(until, char(30)), group_concat("
+                     + self._REAL.format("weight") + ") FROM (SELECT via, role, days, until, "
+                     "weight FROM ties WHERE "
+                     "code >= 32 ORDER BY src, dst, kind) AS t")
+
+        def split(text: str | None, count: int) -> list[str] | None:
+            parts = text.split("\x1e") if text else []
+            return parts if len(parts) == count else None
+
+        def ints(text: str | None) -> Any:
+            return (np.fromstring(text, dtype=np.int64, sep=",")
+                    if text else np.zeros(0, np.int64))
+
+        def reals(text: str | None) -> Any:
+            return (np.fromstring(text, dtype=float, sep=",")
+                    if text else np.zeros(0, float))
+        with self._lock:
+            own = not self._db.in_transaction
+            if own:
+                self._db.execute("BEGIN")  # one read snapshot: version and both tables
+            try:
+                version = int(self._db.execute(
+                    "SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+                nrow = None
+                if area is None:
+                    nrow = self._db.execute(scan_sql, params).fetchone()
+                    got_ids = nrow[7].split("\x1e") if nrow[7] else []
+                    if any(map(operator.ge, got_ids, itertools.islice(got_ids, 1, None))):
+                        nrow = None  # not in id order after all: read it ordered
+                if nrow is None:
+                    nrow = self._db.execute(node_sql, params).fetchone()
+                try:  # NULL -> nan; a value not a number (never written so): read another way
+                    place = np.fromiter(self._db.execute(place_sql, params),
+                                        dtype=np.dtype((float, 2)))
+                except (TypeError, ValueError):
+                    place = None
+                srow = self._db.execute(sparse_sql, params).fetchone()
+                top_num = self._db.execute(
+                    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_num'").fetchone()
+                trow = None
+                if top_num is not None and 0 < top_num[0] <= _PACKED_NUMS:
+                    prow = self._db.execute(packed_sql).fetchone()
+                    packed = ints(prow[1])
+                    if len(packed) == prow[0]:
+                        trow = (prow[0], packed >> 36, (packed >> 10) & (_PACKED_NUMS - 1),
+                                packed & 1023)
+                if trow is None:
+                    row = self._db.execute(tie_sql).fetchone()
+                    trow = (row[0], ints(row[4]), ints(row[5]), ints(row[6]))
+                xrow = self._db.execute(extra_sql).fetchone()
+            finally:
+                if own:
+                    self._db.execute("COMMIT")
+        n = nrow[0]  # a NULL number or code is left out of its list: the lengths show it
+
+        num, code, interests, needs = (ints(nrow[i]) for i in range(3, 7))
+        ids, names, areas = split(nrow[7], n), split(nrow[8], n), split(nrow[9], n)
+        age = split(nrow[12], n)
+        if place is None:
+            return None
+        lat, lon = place[:, 0].copy(), place[:, 1].copy()
+        if (ids is None or names is None or areas is None or age is None
+                or not len(num) == len(code) == len(interests) == len(needs) == len(lat)
+                == len(lon) == n):
+            return None
+        text: dict[str, list[Any]] = {}
+        cap = np.full(n, np.nan)
+        for j, col in enumerate(_SPARSE_COLUMNS):
+            at = np.flatnonzero(code & (1 << (_SPARSE_SHIFT + j)))
+            if col == "capacity":
+                got = reals(srow[j])
+                if len(got) != len(at):
+                    return None
+                cap[at] = got
+                continue
+            values = split(srow[j], len(at))
+            if values is None:
+                return None
+            full = np.full(n, None, dtype=object)
+            full[at] = values
+            text[col] = full.tolist()
+        goal = split(nrow[13], n)
+        if goal is None:
+            return None
+        text["goal_text"] = [None if g == "\x01" else g for g in goal]
+        text["age_band"] = [None if a == "\x01" else a for a in age]
+        # node numbers -> positions, then every tie end by position
+        pos = np.full(int(num.max()) + 2 if n else 1, -1, dtype=np.int64)
+        pos[num] = np.arange(n)
+        top = len(pos) - 1
+        t, s, d, tcode = trow
+        if not len(s) == len(d) == len(tcode) == t:
+            return None
+        flags = tcode >> 5
+        parts: dict[str, Any] = {}
+        for j, col in enumerate(("via", "role", "days", "until", "weight")):
+            at = np.flatnonzero(flags & (1 << j))
+            raw = xrow[j]
+            if col == "via":
+                via_ids = split(raw, len(at))
+                if via_ids is None:
+                    return None
+                where_id = {}  # each distinct via id -> its position (ids are in id order)
+                for v in set(via_ids):
+                    i = bisect.bisect_left(ids, v)
+                    where_id[v] = i if i < n and ids[i] == v else -1
+                via = np.full(t, -1, dtype=np.int64)
+                via[at] = [where_id[v] for v in via_ids]
+                parts[col] = via
+            elif col in ("days", "weight"):
+                got = reals(raw)
+                if len(got) != len(at):
+                    return None
+                full_r = np.full(t, np.nan)
+                full_r[at] = got
+                parts[col] = full_r
+            else:
+                values = split(raw, len(at))
+                if values is None:
+                    return None
+                parts[col] = (at, values)
+        return {
+            "version": version, "ids": ids, "name": names,
+            "area": [None if a == "\x01" else a for a in areas],
+            "kind": (code & 15) - 1, "lat": lat, "lon": lon, "capacity": cap,
+            "flags": {c: ((code >> (4 + 2 * j)) & 3) - 1 for j, c in enumerate(_FLAG_COLUMNS)},
+            "bits": {"roles": (code >> _ROLES_SHIFT) & ((1 << len(vocab.PERSON_ROLES)) - 1),
+                     "access": (code >> _ACCESS_SHIFT) & ((1 << len(vocab.ACCESS_FEATURES)) - 1),
+                     "interests": interests, "needs": needs},
+            "text": text, "src": pos[np.minimum(s, top)], "dst": pos[np.minimum(d, top)],
+            "tie_kind": tcode & 31, "via": parts["via"], "days": parts["days"],
+            "weight": parts["weight"], "role": parts["role"], "until": parts["until"],
+            "ties": t,
+        }
+
+    # --- the saved snapshot (one version, inside the store file) -------------------------------
+
+    def load_snapshot(self, version: int, fmt: str) -> bytes | None:
+        """The snapshot saved for ``version`` in format ``fmt``, or None (none saved, another
+        version, another format)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM snapshot_cache WHERE version = ? AND format = ? AND version = "
+                "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version')",
+                (version, fmt)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_snapshot(self, version: int, fmt: str, data: bytes) -> bool:
+        """Keep ``data`` as the snapshot of ``version`` (replacing any other), only while the
+        store is still at that version; never waits for another writer and never changes the
+        version. The next write (and :meth:`scrub`) drops it. Returns whether it was kept."""
+        with self._lock:
+            if self._db.in_transaction or str(self.path) == ":memory:":
+                return False
+            try:
+                self._db.execute("PRAGMA busy_timeout = 0")
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                finally:
+                    self._db.execute("PRAGMA busy_timeout = 30000")
+            except sqlite3.OperationalError:  # another writer holds the store: skip
+                return False
+            try:
+                now = int(self._db.execute(
+                    "SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+                if now != version:
+                    self._db.execute("ROLLBACK")
+                    return False
+                self._db.execute("DELETE FROM snapshot_cache")
+                self._db.execute(
+                    "INSERT INTO snapshot_cache (version, format, data) VALUES (?, ?, ?)",
+                    (version, fmt, data))
+                self._db.execute("COMMIT")
+                return True
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                return False
+
+    def drop_snapshot(self) -> None:
+        """Forget the saved snapshot (it holds personal data: erasure removes it)."""
+        with self._lock:
+            if self._db.in_transaction:
+                self._db.execute("DELETE FROM snapshot_cache")
+            else:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM snapshot_cache")
+                self._db.execute("COMMIT")
+
     def scrub(self) -> None:
-        """Rewrite the file so deleted rows do not linger in free pages or the WAL (erasure)."""
+        """Rewrite the file so deleted rows do not linger in free pages or the WAL (erasure);
+        the saved snapshot goes first."""
+        self.drop_snapshot()
         if str(self.path) == ":memory:":
             return
         with self._lock:
@@ -886,3 +1364,27 @@ class SQLiteStore:
         with self._lock:
             rows = self._db.execute(self._PLACE_DEPENDANTS, (place_id, place_id)).fetchall()
         return [{"person_id": r[0], "place_id": r[1], "tie_kind": r[2]} for r in rows]
+
+    def get_ties_many(self, keys: Iterable[tuple[str, str, str]]
+                      ) -> dict[tuple[str, str, str], Tie]:
+        """The ties among ``keys`` ((src, dst, kind)) that exist, as stored, by the key as given
+        (a symmetric tie found whichever way round it is asked); absent ones are left out. One
+        read per batch, by primary key (issue 12: a tie merge reads no tie on its own)."""
+        wanted: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {}
+        for key in keys:
+            s, d = canonical_tie(key[0], key[1], key[2])
+            wanted.setdefault((s, d, key[2]), []).append(key)
+        found: dict[tuple[str, str, str], Tie] = {}
+        for chunk in _chunks(list(wanted), self.batch_size):
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT t.src, t.dst, t.kind, t.props FROM json_each(?) AS j "
+                    "JOIN ties AS t ON t.src = json_extract(j.value, '$[0]') "
+                    "AND t.dst = json_extract(j.value, '$[1]') "
+                    "AND t.kind = json_extract(j.value, '$[2]')",
+                    (json.dumps(chunk),)).fetchall()
+            for src, dst, kind, props in rows:
+                tie = Tie(src, dst, kind, json.loads(props))
+                for asked in wanted.get((src, dst, kind), ()):
+                    found[asked] = tie
+        return found

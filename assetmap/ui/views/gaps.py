@@ -20,7 +20,7 @@ from assetmap import vocab
 from assetmap.governance import privacy
 from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
 from assetmap.graph.analysis.provision import reason_text
-from assetmap.graph.store.areas import vintage_label
+from assetmap.graph.store.areas import UNKNOWN_VINTAGE, level_label
 from assetmap.render import maps
 from assetmap.reports import counts_by_area, provision_gap_texts, publish_gap_counts
 from assetmap.ui import auth, common
@@ -161,7 +161,8 @@ def _pooling(url: str, version: int) -> pd.DataFrame:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _gap_map(shown: gpd.GeoDataFrame, need: str) -> None:
+def _gap_map(shown: gpd.GeoDataFrame, need: str, which: str = "") -> None:
+    """The gap map of one need; ``which`` names the areas and their boundary year."""
     fmap = common.blank_map(MAP_HEIGHT)
     values = shown["_shade"].dropna()
     vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
@@ -175,7 +176,8 @@ def _gap_map(shown: gpd.GeoDataFrame, need: str) -> None:
         tip = (f"<b>{html.escape(r['Area'])}</b><br>"
                f"{html.escape(str(r['People with the need']))} with the need; "
                f"{html.escape(str(r['People with no provider near home']))} with no provider "
-               f"near home; {int(r['Providers within reach'])} providers in reach")
+               f"near home; {int(r['Providers within reach'])} providers in reach"
+               + (f"<br><small>{html.escape(which)}</small>" if which else ""))
         features.append({"type": "Feature", "geometry": geom.__geo_interface__,
                          "properties": {"tip": tip, "value": None if pd.isna(r["_shade"])
                                         else float(r["_shade"]),
@@ -198,7 +200,8 @@ def _gap_map(shown: gpd.GeoDataFrame, need: str) -> None:
     common.fit_view(fmap, miny, minx, maxy, maxx, MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
               key=f"gaps_map_{need}_{len(shown)}")
-    st.caption(f"Shaded by people needing help with {vocab.label(need)} who have no provider "
+    st.caption((f"{which}. " if which else "")
+               + f"Shaded by people needing help with {vocab.label(need)} who have no provider "
                f"near home: light is few, dark is up to about {vmax:g}. Grey: fewer than "
                f"{_settings.load().suppress_below} (not shown). Thick dashed outline: no "
                "provider within reach at all.")
@@ -249,7 +252,8 @@ def render() -> None:
                      key="gaps_level")
     try:
         gaps = _gaps(url, version, level, store)
-        vintage = vintage_label(common.boundaries(url, version, level))
+        # Every figure by area names its boundary year (issue 17): "Wards (2023 boundaries)".
+        which = level_label(level, common.boundaries(url, version, level))
     except Exception as exc:
         common.show_error(exc)
         common.footer()
@@ -258,8 +262,8 @@ def render() -> None:
         st.info("No provision gaps to show: no one in these areas has a recorded need.")
         common.footer()
         return
-    if vintage:
-        st.caption(f"{levels[level]}: {vintage} (names and codes of that year).")
+    st.caption(f"Areas: {which}" + ("." if UNKNOWN_VINTAGE in which
+                                     else " — names and codes of that year."))
     st.subheader("Provision: area × need")
     needs = sorted(gaps["Need"].unique())
     demand = gaps[gaps["People with the need"] != "0"]
@@ -268,9 +272,10 @@ def render() -> None:
     need_label = st.selectbox("Need", needs, index=needs.index(default), key="gaps_need")
     shown = gaps[gaps["Need"] == need_label]
     need = need_label.replace(" ", "_")
-    _gap_map(shown, need)
+    _gap_map(shown, need, which)
     st.markdown(f"**In words:** {common.md_escape(_text_alternative(shown, need))}")
     table = pd.DataFrame(gaps.drop(columns=["geometry", "_shade"]))
+    table.insert(2, "Boundaries", which)
     only_flagged = st.toggle("Only areas with demand and no provider in reach", value=False,
                              key="gaps_only_flagged")
     listed = table[table["No provider in reach"] & (table["People with the need"] != "0")] \
@@ -285,7 +290,7 @@ def render() -> None:
         common.download_table(table, f"assetmap_provision_gaps_{level}.csv",
                               key="gaps_csv", label="Download CSV (all needs)")
     with cols[1]:
-        geojson = gaps.drop(columns=["_shade"]).to_json(drop_id=True)
+        geojson = gaps.drop(columns=["_shade"]).assign(Boundaries=which).to_json(drop_id=True)
         st.download_button("Download GeoJSON (all needs)", geojson.encode("utf-8"),
                            file_name=f"assetmap_provision_gaps_{level}.geojson",
                            mime="application/geo+json", key="gaps_geojson")
@@ -301,6 +306,7 @@ def render() -> None:
     if carers.shape[1] <= 2:
         st.info("No carers' support gaps found.")
     else:
+        st.caption(f"Per area: {which}.")
         st.dataframe(carers, hide_index=True, width="stretch")
         common.download_table(carers, f"assetmap_carer_gaps_{level}.csv", key="gaps_carers_csv")
     st.subheader("People who could pool personal budgets")

@@ -90,10 +90,13 @@ def render() -> None:
     layers = st.multiselect("Show assets", available, default=default, key="map_layers",
                             help="Public groups and organisations; click a point for details.")
 
+    # Every figure by area names its boundary year (issue 17): "Wards (2023 boundaries)".
+    which = maps.areas_label(areas)
     vintage = areas.attrs.get("vintage") or ""
-    if vintage:
-        st.caption(f"{LEVELS.get(level, level)} as drawn: {vintage}. Names and codes are those "
-                   "of that year; figures from other years' areas are not shown under them.")
+    st.caption(f"Areas as drawn: {which}. "
+               + ("Names and codes are those of that year; figures from other years' areas are "
+                  "not shown under them." if vintage else "Import the boundaries again with "
+                  "`--vintage YEAR` to record which year's areas these are."))
     assets_base = local_assets_base()
     fmap = maps.area_map(areas, measure, asset_table, layers=layers,
                          tiles="OpenStreetMap" if tiles else None, height=MAP_HEIGHT,
@@ -115,10 +118,9 @@ def render() -> None:
                    "nests in no area of this level) and are left out of the map.")
 
     table = maps.published_table(areas)
-    if vintage:
-        table.insert(2, "Boundaries", vintage)
-    with st.expander(f"Published counts per area ({len(table)} areas"
-                     f"{', ' + vintage if vintage else ''})", expanded=False):
+    table.insert(2, "Boundaries", which)
+    with st.expander(f"Published counts per area ({len(table)} areas; {which})",
+                     expanded=False):
         st.dataframe(table, hide_index=True, width="stretch")
         st.download_button("Download CSV (published counts only)",
                            privacy.neutralise_csv(table).to_csv(index=False).encode("utf-8"),

@@ -5,9 +5,18 @@ Thin over the library: :mod:`assetmap.graph.analysis`, :mod:`assetmap.render.net
 :mod:`assetmap.governance.referrals`. The person's own suggestions are computed per view, never
 cached in a shared cache; the graph and isolation table are cached per store version (see
 ``common``).
+
+Speed (issue 14: a write shows within a second): the suggestions, their filters and map, the
+recording panel, the referrals and the outcomes are fragments, so typing, searching or filtering
+in one reruns only it, and a save reruns the page once. What only depends on the graph (the
+circle picture, the suggestions) is kept per session against the version the graph last changed
+at (:func:`graph_epoch`), so a contact note or a score does not draw them again.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import networkx as nx
 import pandas as pd
@@ -29,6 +38,8 @@ CIRCLE_HEIGHT = 520
 MAP_HEIGHT = 340
 SUGGESTIONS = 10
 PEOPLE_SUGGESTIONS = 5
+#: Places scored before the filters (all within reach: the scoring looks at every place anyway).
+PLACE_CANDIDATES = 100_000
 #: Longer lists of people are searched first (a select box of 20,000 names is slow to send).
 LIST_LIMIT = 300
 #: Status changes a coordinator records after a referral.
@@ -40,6 +51,45 @@ SELF_REPORTED_LABELS: dict[str, str] = {
     "lonely": "How often they feel lonely (ONS question)",
 }
 _FLASH = "person_flash"
+_EPOCH = "_person_graph_epoch"
+_MEMO = "_person_memo"
+#: The suggestion filters' "kind" choices -> node kinds.
+SHOW_KINDS: dict[str, str] = {"Groups": vocab.GROUP, "Organisations": vocab.ORGANISATION,
+                              "People": vocab.PERSON}
+#: Filter choices for "within" (km); the setting's ``max_travel_km`` is added and preselected.
+WITHIN_KM: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
+LOW_COSTS: frozenset[str] = frozenset({"free", "low"})
+T = TypeVar("T")
+
+
+def graph_epoch(store: GraphStore, version: int) -> int:
+    """The store version at which the graph (its nodes and ties) last changed, as far as this
+    session has seen. A contact note, a score or a goal moves the store's version but not the
+    graph (``changes_since`` lists no node and no tie), so what is drawn from the graph alone
+    is kept; a store that cannot say starts a new epoch."""
+    url = common.store_url()
+    held = st.session_state.get(_EPOCH)
+    if held is not None and held[0] == url:
+        _, seen, epoch = held
+        if seen == version:
+            return int(epoch)
+        since = getattr(store, "changes_since", None)
+        changes = since(seen) if since is not None and seen < version else None
+        if changes is not None and not changes.get("nodes") and not changes.get("ties"):
+            st.session_state[_EPOCH] = (url, version, epoch)
+            return int(epoch)
+    st.session_state[_EPOCH] = (url, version, version)
+    return version
+
+
+def _memo(name: str, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in this session for ``key`` (one value per ``name``: the last)."""
+    held = st.session_state.setdefault(_MEMO, {})
+    if name in held and held[name][0] == key:
+        return held[name][1]
+    value = compute()
+    held[name] = (key, value)
+    return value
 
 
 def current_user_name() -> str:
@@ -137,8 +187,14 @@ def _audit_view(store: GraphStore, user: User | None, person_id: str) -> None:
         st.session_state["_person_audited"] = (getattr(user, "name", None), person_id)
 
 
-def _isolation(url: str, version: int, person_id: str) -> None:
-    table = common.isolation_table(url, version)
+def _isolation(url: str, version: int, person_id: str,
+               small: nx.MultiDiGraph | None = None) -> None:
+    if small is not None:  # a server store: measured on their neighbourhood (the same answer)
+        from assetmap.graph.analysis.isolation import isolated_people
+
+        table = isolated_people(small)
+    else:
+        table = common.isolation_table(url, version)
     row = table.loc[table["person_id"] == person_id]
     if row.empty:
         st.info("No isolation level for this person yet.")
@@ -155,11 +211,17 @@ def _isolation(url: str, version: int, person_id: str) -> None:
     st.table(scores.set_index("Self-reported"))
 
 
-def _circle(G: nx.MultiDiGraph, named: bool, person_id: str) -> None:
+def _circle(G: nx.MultiDiGraph, named: bool, person_id: str, epoch: int) -> None:
     """The circle picture. People one step out are named only for a user who may see this
     person's record (``named``); two steps out, never. Its text alternative is
-    :func:`_ties`."""
-    page = network_view.circle_html(G, person_id, height=CIRCLE_HEIGHT, name_people=named)
+    :func:`_ties`. Drawn again only when the graph changed (the same page, byte for byte,
+    is not reloaded by the browser)."""
+    # vis-network from the app's static folder when it is served (a few kB a draw, the script
+    # cached by the browser), else inlined
+    assets = (network_view.vis_assets_url(st.get_option("server.baseUrlPath") or "")
+              if st.get_option("server.enableStaticServing") else None)
+    page = _memo("circle", (person_id, named, epoch, assets), lambda: network_view.circle_html(
+        G, person_id, height=CIRCLE_HEIGHT, name_people=named, assets_base=assets))
     if hasattr(st, "iframe"):  # Streamlit >= 1.5x; components.html is deprecated
         st.iframe(page, height=CIRCLE_HEIGHT + 90)
     else:
@@ -179,14 +241,78 @@ def _ties(G: nx.MultiDiGraph, named: bool, person_id: str) -> None:
     common.download_table(ties, "ties.csv", key="person_ties_csv", label="Download ties (CSV)")
 
 
-def _suggestions(G: nx.MultiDiGraph, person_id: str, kinds: set[str], k: int) -> pd.DataFrame:
-    with st.spinner("Finding connections…"):
-        return suggest_connections(G, person_id, k=k, kinds=kinds)
+def _candidates(G: nx.MultiDiGraph, person_id: str, kinds: frozenset[str], k: int,
+                max_km: float | None, epoch: int) -> pd.DataFrame:
+    """:func:`suggest_connections` of these kinds, best first, with each venue's sessions
+    still apart (so the filters can look at each session), kept for this graph ``epoch``."""
+    def compute() -> pd.DataFrame:
+        # (no spinner: it would add an element on the runs that compute, moving the map)
+        return suggest_connections(G, person_id, k=k, max_km=max_km, kinds=kinds,
+                                   merge_venues=False)
+
+    name = "people" if kinds == {vocab.PERSON} else "places"
+    return _memo(f"suggest_{name}", (person_id, tuple(sorted(kinds)), k, max_km, epoch),
+                 compute)
+
+
+def place_matches(attrs: dict, day: int | None = None, free_or_low_cost: bool = False,
+                  step_free: bool = False) -> bool:
+    """Whether one group's or organisation's record passes the Person page's filters, as the
+    Directory reads them (:func:`assetmap.directory.find_assets`): a session on ``day``
+    (0 = Monday) in its "when" text, a free or low cost, step-free access."""
+    from assetmap.directory import parse_when
+    from assetmap.graph.analysis.suggestions import when_text
+
+    if free_or_low_cost and attrs.get("cost") not in LOW_COSTS:
+        return False
+    if step_free and "step_free" not in (attrs.get("access") or []):
+        return False
+    return day is None or any(day in s.days for s in parse_when(when_text(attrs)))
+
+
+def filtered_places(G: nx.MultiDiGraph, candidates: pd.DataFrame, *, day: int | None = None,
+                    free_or_low_cost: bool = False, step_free: bool = False,
+                    within_km: float | None = None,
+                    origin: tuple[float, float] | None = None, k: int = SUGGESTIONS
+                    ) -> pd.DataFrame:
+    """The ``k`` best places of ``candidates`` (unmerged suggestions, best first) that pass
+    the filters, with each venue's passing sessions then shown as one place
+    (:func:`assetmap.graph.analysis.suggestions.merge_places`). ``within_km`` is measured from
+    ``origin``, the person's masked point, as the distance bands shown are (never from their
+    home); a place with no point is left out when a distance is asked for."""
+    from assetmap.geo import haversine_m
+    from assetmap.graph.analysis.suggestions import merge_places
+
+    nodes = G._node
+    keep = []
+    for cid in candidates["candidate_id"]:
+        attrs = nodes.get(cid, {})
+        ok = place_matches(attrs, day, free_or_low_cost, step_free)
+        if ok and within_km is not None:
+            lat, lon = attrs.get("lat"), attrs.get("lon")
+            ok = (origin is not None and lat is not None and lon is not None
+                  and haversine_m(origin[0], origin[1], float(lat), float(lon)) / 1000.0
+                  <= within_km)
+        keep.append(ok)
+    passed = candidates[pd.Series(keep, index=candidates.index, dtype=bool)]
+    return merge_places(G, passed.reset_index(drop=True)).head(k).reset_index(drop=True)
 
 
 def _mask_key() -> bytes:
     """The store's key for stable masked points (see ``privacy.stable_masked_point``)."""
     return auth.access_db().key("mask")
+
+
+def _origin(G: nx.MultiDiGraph, person_id: str) -> tuple[float, float] | None:
+    """The person's masked point, where the page measures distances from (never their home);
+    None when they have no point."""
+    from assetmap.governance import privacy
+
+    attrs = G.nodes[person_id]
+    if attrs.get("lat") is None or attrs.get("lon") is None:
+        return None
+    return privacy.distance_origin(float(attrs["lat"]), float(attrs["lon"]), person_id,
+                                   _mask_key())
 
 
 def _published(G: nx.MultiDiGraph, person_id: str, suggestions: pd.DataFrame) -> pd.DataFrame:
@@ -196,22 +322,24 @@ def _published(G: nx.MultiDiGraph, person_id: str, suggestions: pd.DataFrame) ->
     published_suggestions`). The ranking itself comes from the library."""
     from assetmap.governance import privacy
 
-    attrs = G.nodes[person_id]
-    origin = None
-    if attrs.get("lat") is not None and attrs.get("lon") is not None:
-        origin = privacy.distance_origin(float(attrs["lat"]), float(attrs["lon"]),
-                                         person_id, _mask_key())
     points = {cid: (G.nodes[cid].get("lat"), G.nodes[cid].get("lon"))
               for cid in suggestions["candidate_id"] if cid in G}
-    return privacy.published_suggestions(suggestions, origin, points)
+    return privacy.published_suggestions(suggestions, _origin(G, person_id), points)
+
+
+TABLE_COLUMNS: dict[str, str] = {"rank": "Rank", "name": "Name", "kind": "Kind",
+                                 "distance": "How far", "when": "When", "cost": "Cost",
+                                 "access": "Access", "reasons": "Why"}
 
 
 def _table(suggestions: pd.DataFrame) -> pd.DataFrame:
-    """A published suggestions frame (:func:`_published`) as the page's table."""
-    table = suggestions.assign(rank=range(1, len(suggestions) + 1))[
-        ["rank", "name", "kind", "distance", "reasons"]]
-    return table.rename(columns={"rank": "Rank", "name": "Name", "kind": "Kind",
-                                 "distance": "How far", "reasons": "Why"})
+    """A published suggestions frame (:func:`_published`) as the page's table: rank (the
+    number on the map), name, kind, how far, when, cost, access and why."""
+    table = suggestions.assign(rank=range(1, len(suggestions) + 1))
+    if "cost" in table.columns:
+        table["cost"] = table["cost"].fillna("").astype(str).replace("", "ask")
+    table = table[[c for c in TABLE_COLUMNS if c in table.columns]]
+    return table.rename(columns=TABLE_COLUMNS)
 
 
 def _suggestion_map(G: nx.MultiDiGraph, suggestions: pd.DataFrame, area: str | None) -> None:
@@ -258,7 +386,9 @@ def _record_form(store: GraphStore, person_id: str, suggestions: pd.DataFrame) -
             st.rerun()
 
 
+@st.fragment
 def _referrals(store: GraphStore, person_id: str) -> None:
+    """Their referrals (table, download) and the form to update one's status: a fragment."""
     st.subheader("Referrals")
     table = referrals.referrals_for(store, person_id)
     if table.empty:
@@ -292,6 +422,113 @@ def _referrals(store: GraphStore, person_id: str) -> None:
             st.rerun()
 
 
+def _filters() -> dict:
+    """The suggestion filters, in one row: which kinds to show, within how far (from a point
+    near their home, as the bands are), a day they meet, free or low cost, step-free."""
+    from assetmap import settings
+    from assetmap.directory import DAYS
+
+    usual = float(settings.load().max_travel_km)
+    reach = sorted({*WITHIN_KM, usual})
+    cols = st.columns([3, 2, 2, 2])
+    show = cols[0].multiselect("Show", list(SHOW_KINDS), default=list(SHOW_KINDS),
+                               key="person_show")
+    within = cols[1].selectbox("Within", reach, index=reach.index(usual), key="person_within",
+                               format_func=lambda km: f"{km:g} km"
+                               + (" (their usual reach)" if km == usual else ""))
+    day = cols[2].selectbox("Meets on", ["any", *DAYS], key="person_day",
+                            format_func=lambda d: "Any day" if d == "any" else d.capitalize())
+    with cols[3]:
+        low = st.checkbox("Free or low cost", key="person_low_cost")
+        step = st.checkbox("Step-free access", key="person_step_free")
+    return {"kinds": {SHOW_KINDS[k] for k in show}, "within": float(within), "usual": usual,
+            "day": None if day == "any" else DAYS.index(day), "low": low, "step": step}
+
+
+@st.fragment
+def _suggestions_section(store: GraphStore, G: nx.MultiDiGraph, person_id: str,
+                         epoch: int) -> None:
+    """Suggested places (table, numbered map, refer) and people, under the filters. A
+    fragment: changing a filter reruns only this part."""
+    st.subheader("Suggested connections")
+    st.caption("The score is a heuristic ranking, not a prediction: it weighs how well a "
+               "place or person matches, how near it is, and who they know there (each "
+               "factor is shown under Why).")
+    f = _filters()
+    place_kinds = frozenset(f["kinds"] & vocab.ASSET_KINDS)
+    if place_kinds:
+        st.markdown("**Groups and organisations**")
+        changed = f["within"] != f["usual"]
+        candidates = _candidates(G, person_id, place_kinds, PLACE_CANDIDATES,
+                                 max(f["within"], f["usual"]), epoch)
+        chosen = filtered_places(G, candidates, day=f["day"], free_or_low_cost=f["low"],
+                                 step_free=f["step"],
+                                 within_km=f["within"] if changed else None,
+                                 origin=_origin(G, person_id) if changed else None)
+        places = _published(G, person_id, chosen)
+        if places.empty:
+            narrowed = changed or f["day"] is not None or f["low"] or f["step"]
+            st.info("No group or organisation matches these filters: try a wider distance or "
+                    "another day." if narrowed else "No group or organisation within reach "
+                    "matches their interests or needs.")
+        else:
+            table = _table(places)
+            st.dataframe(table, hide_index=True, width="stretch", key="person_suggestions")
+            common.download_table(table, "suggestions.csv", key="person_suggestions_csv")
+            _suggestion_map(G, places, G.nodes[person_id].get("area"))
+            _record_form(store, person_id, places)
+    if vocab.PERSON in f["kinds"]:
+        st.markdown("**People they might get on with** (who agreed to be suggested)")
+        st.caption("People are suggested within their usual reach; the distance, day, cost "
+                   "and access filters are for places (no distance between people is shown).")
+        people = _published(G, person_id, _candidates(
+            G, person_id, frozenset({vocab.PERSON}), PEOPLE_SUGGESTIONS, None, epoch))
+        if people.empty:
+            st.caption("No one nearby shares their interests and knows people they know.")
+        else:
+            table = _table(people).drop(columns=["Kind", "How far", "When", "Cost", "Access"],
+                                        errors="ignore")  # never person to person
+            st.dataframe(table, hide_index=True, width="stretch", key="person_people")
+            common.download_table(table, "people_suggestions.csv", key="person_people_csv")
+    if not f["kinds"]:
+        st.caption("Choose what to show: groups, organisations or people.")
+
+
+@st.fragment
+def _recording(store: GraphStore, user: User, person_id: str) -> None:
+    """The Record panel (:func:`assetmap.ui.recording_ui.person_panel`). A fragment: searching
+    and picking rerun only it; a save reruns the page once, so everything shows the write."""
+    from assetmap.ui import recording_ui  # issue 14: record ties, notes, referrals
+
+    recording_ui.person_panel(store, user, person_id)
+
+
+@st.fragment
+def _outcomes(store: GraphStore, person_id: str, user: User | None,
+              G: nx.MultiDiGraph) -> None:
+    """Measures, timeline and ratings (issue 18), as a fragment (a save reruns the page)."""
+    outcomes_section(store, person_id, user, G)
+
+
+@st.cache_resource(show_spinner="Reading their part of the network…", max_entries=16)
+def _neighbourhood(url: str, version: int, person_id: str, km: float,
+                   place_km: float) -> nx.MultiDiGraph:
+    """One person's neighbourhood from a server store, cached per (store, version, person)."""
+    return common.get_store().person_neighbourhood(person_id, km, place_km)  # type: ignore[attr-defined]
+
+
+def _graph(store: GraphStore, url: str, version: int, person_id: str) -> nx.MultiDiGraph:
+    """What the page reads: on a server store (Neo4j) only this person's neighbourhood, in
+    ``to_networkx``'s shape (:mod:`assetmap.graph.store.neighbourhood`; issue 16, small
+    queries); else the whole graph shared by every page."""
+    if getattr(store, "person_neighbourhood", None) is None:
+        return common.graph(url, version)
+    from assetmap import settings
+
+    usual = settings.load().max_travel_km
+    return _neighbourhood(url, version, person_id, usual, max(*WITHIN_KM, usual))
+
+
 def render() -> None:
     """Draw the page (signed-in users whose role may open it; see
     :mod:`assetmap.governance.access`)."""
@@ -301,9 +538,12 @@ def render() -> None:
     if opened is None:
         return
     store, version = opened
+    # Always the same slot, filled or not: a message inserted above the page would move every
+    # element below it, and the browser would then load the circle and the map again.
+    notice = st.empty()
     flash = st.session_state.pop(_FLASH, None)
     if flash:
-        st.success(flash)
+        notice.success(flash)
     url = common.store_url()
     try:
         person_id = _choose_person(store, user)
@@ -312,11 +552,12 @@ def render() -> None:
             common.footer()
             return
         _audit_view(store, user, person_id)
-        G = common.graph(url, version)
+        G = _graph(store, url, version, person_id)
         if person_id not in G:
             st.warning("This person is no longer in the store.")
             common.footer()
             return
+        epoch = graph_epoch(store, version)
         attrs = G.nodes[person_id]
         from assetmap.governance import access
 
@@ -324,44 +565,21 @@ def render() -> None:
         left, right = st.columns([3, 2])
         with left:
             st.subheader("Their circle")
-            _circle(G, named, person_id)
+            _circle(G, named, person_id, epoch)
         with right:
             st.subheader("Isolation")
-            _isolation(url, version, person_id)
+            _isolation(url, version, person_id,
+                       G if hasattr(store, "person_neighbourhood") else None)
             wants = [*(attrs.get("interests") or []), *(attrs.get("needs") or [])]
             if wants:
                 st.caption("Interests and needs: "
                            + common.md_escape(", ".join(vocab.label(str(w)) for w in wants)))
         _ties(G, named, person_id)  # right under the picture, the width of the page
-        st.subheader("Suggested connections")
-        st.caption("The score is a heuristic ranking, not a prediction: it weighs how well a "
-                   "place or person matches, how near it is, and who they know there (each "
-                   "factor is shown under Why).")
-        st.markdown("**Groups and organisations**")
-        places = _published(G, person_id,
-                            _suggestions(G, person_id, set(vocab.ASSET_KINDS), SUGGESTIONS))
-        if places.empty:
-            st.info("No group or organisation within reach matches their interests or needs.")
-        else:
-            table = _table(places)
-            st.dataframe(table, hide_index=True, width="stretch", key="person_suggestions")
-            common.download_table(table, "suggestions.csv", key="person_suggestions_csv")
-            _suggestion_map(G, places, attrs.get("area"))
-            _record_form(store, person_id, places)
-        st.markdown("**People they might get on with** (who agreed to be suggested)")
-        people = _published(G, person_id,
-                            _suggestions(G, person_id, {vocab.PERSON}, PEOPLE_SUGGESTIONS))
-        if people.empty:
-            st.caption("No one nearby shares their interests and knows people they know.")
-        else:
-            table = _table(people).drop(columns=["Kind", "How far"])  # never person to person
-            st.dataframe(table, hide_index=True, width="stretch", key="person_people")
-            common.download_table(table, "people_suggestions.csv", key="person_people_csv")
-        from assetmap.ui import recording_ui  # issue 14: record ties, notes, referrals
-
-        recording_ui.person_panel(store, user, person_id)
+        _suggestions_section(store, G, person_id, epoch)
+        assert user is not None  # require_page stops the page for no one signed in
+        _recording(store, user, person_id)
         _referrals(store, person_id)
-        outcomes_section(store, person_id, user, G)  # measures, timeline, ratings (issue 18)
+        _outcomes(store, person_id, user, G)
     except Exception as exc:
         common.show_error(exc)
     common.footer()

@@ -17,6 +17,7 @@ from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.governance import privacy
 from assetmap.graph.analysis import closure_impact
+from assetmap.graph.store.areas import level_label
 from assetmap.ui import auth, common
 
 MAP_HEIGHT = 460
@@ -103,11 +104,15 @@ def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> 
     fmap = common.blank_map(MAP_HEIGHT)
     url, version = common.store_url(), common.get_store().version()
     wards = common.boundaries(url, version, "ward")  # the store's own boundaries
+    # Every figure by area names its boundary year (issue 17): "Wards (2023 boundaries)".
+    ward_words = level_label("ward", wards)
     if not wards.empty:  # a tooltip on an empty layer fails: draw wards only when there are some
-        folium.GeoJson(wards[["area_name", "geometry"]].to_json(), name="Wards",
+        outlines = wards[["area_name", "geometry"]].assign(boundaries=ward_words)
+        folium.GeoJson(outlines.to_json(), name=html.escape(ward_words),
                        style_function=lambda _f: {"color": "#777777", "weight": 1,
                                                   "fillColor": "#ffffff", "fillOpacity": 0.6},
-                       tooltip=folium.GeoJsonTooltip(fields=["area_name"], labels=False)
+                       tooltip=folium.GeoJsonTooltip(fields=["area_name", "boundaries"],
+                                                     labels=False)
                        ).add_to(fmap)
     lsoas = common.boundaries(url, version, None)
     counts = impact.drop_duplicates("person_id")["person_id"].map(
@@ -116,13 +121,16 @@ def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> 
     # a shaded area with one or two people in it points at them (issue 15).
     enough = counts[counts.map(lambda n: privacy.masked_count(int(n)) is not None)]
     shown = lsoas[lsoas["area_code"].isin(enough.index)]
+    shaded_words = {lv: level_label(str(lv), shown[shown["level"] == lv])
+                    for lv in shown["level"].unique()}
     for r in shown.itertuples(index=False):
         published = privacy.publish_count(int(counts[r.area_code]))
         folium.GeoJson(r.geometry.__geo_interface__,
                        style_function=lambda _f: {"fillColor": "#D55E00", "color": "#D55E00",
                                                   "weight": 1, "fillOpacity": 0.35},
                        tooltip=f"{html.escape(str(r.area_name))}: {html.escape(published)} "
-                               "people affected").add_to(fmap)
+                               f"people affected<br><small>"
+                               f"{html.escape(shaded_words[r.level])}</small>").add_to(fmap)
     points = []
     for a in chosen:
         d = G.nodes[a]
@@ -140,9 +148,11 @@ def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> 
                         max(p[0] for p in points), max(p[1] for p in points), MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
               key=f"resilience_map_{len(chosen)}_{chosen[0] if chosen else ''}")
-    st.caption("Blue dots: the places closing. Shaded: neighbourhoods where at least "
-               f"{_settings.load().suppress_below} people would be affected (smaller numbers "
-               "are not shown on the map).")
+    shaded = "; ".join(shaded_words.values()) or level_label("lsoa", lsoas[
+        lsoas["level"] == "lsoa"] if not lsoas.empty else None)
+    st.caption(f"Blue dots: the places closing. Outlines: {ward_words}. Shaded: {shaded} "
+               f"where at least {_settings.load().suppress_below} people would be affected "
+               "(smaller numbers are not shown on the map).")
 
 
 def render() -> None:

@@ -1,0 +1,191 @@
+"""Benchmark the Person page on the demo, server side: the real page run by Streamlit's AppTest,
+signed in as a coordinator, for one isolated person.
+
+Prints CPU seconds (time.process_time, median of 3; Streamlit runs the page in a thread of this
+process, which process_time counts) for:
+
+- the first render of a person (new session; the shared graph and isolation table already
+  built, as the app's warm-up builds them);
+- the render after a write, as the page shows it: a contact note (the graph does not change)
+  and a tie (it does), each written through the library between runs;
+- the same renders on the uncached path: the session's circle, suggestions and timeline chart
+  forgotten and pyvis' templates compiled afresh, as before issue 14's caching, in the same
+  process; the ratio is uncached / cached;
+- one section breakdown of a render after a tie (where the time goes), and peak RSS.
+
+In the browser a save is a fragment run (the write) and then one page run (the one timed
+here); ``tests/test_browser_journeys.py`` times the whole round trip.
+
+    python benchmarks/bench_person_page.py --people 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "assetmap" / "ui" / "views" / "person.py"
+
+
+def cpu(fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
+
+
+def median(fn: Callable[[], float], repeat: int = 3) -> float:
+    return statistics.median(fn() for _ in range(repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ASSETMAP_STORE"] = url = f"sqlite:///{Path(tmp) / 'demo.db'}"
+        os.environ["ASSETMAP_HOME"] = tmp
+        os.environ.pop("ASSETMAP_ACCESS_DB", None)
+        run(url, Path(tmp), args.people)
+
+
+def run(url: str, home: Path, people: int) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from assetmap import settings, vocab
+    from assetmap.demo.build import build_demo
+    from assetmap.governance import recording
+    from assetmap.governance.access import AccessDB, new_password
+    from assetmap.graph.analysis import isolated_people
+    from assetmap.graph.store.sqlite_store import SQLiteStore
+    from assetmap.render import network
+    from assetmap.ui import auth, common
+
+    settings.reset()
+    store = SQLiteStore(home / "demo.db")
+    build_demo(store, people=people, seed=2021)
+    iso = isolated_people(store.to_networkx())
+    isolated = iso.loc[iso["level"] == "isolated", "person_id"].tolist()
+    me = isolated[0]
+    hubs = sorted(o.id for o in store.find(vocab.ORGANISATION) if o.lat is not None)
+    access = AccessDB(settings.access_db_path(url))
+    access.add_user("bench", "coordinator", new_password())
+    access.add_to_caseload("bench", [me])
+    user = access.user("bench")
+    common.isolation_table(url, store.version())  # the app's warm-up: shared, not timed
+
+    def session() -> Any:
+        at = AppTest.from_file(str(PAGE), default_timeout=600)
+        now = time.time()
+        at.session_state[auth.TOKEN_KEY] = access.issue_session_token(
+            user, auth.client_fingerprint())
+        at.session_state[auth.USER_KEY] = "bench"
+        at.session_state[auth.STARTED_KEY] = now
+        at.session_state[auth.SEEN_KEY] = now
+        at.query_params["person"] = me
+        return at
+
+    def checked(at: Any) -> Any:
+        if at.exception or at.error:
+            raise SystemExit(f"the page failed: {[e.value for e in [*at.exception, *at.error]]}")
+        return at
+
+    def uncached(at: Any) -> None:
+        for key in ("_person_memo", "_person_graph_epoch", "_outcomes_timeline_chart"):
+            if key in at.session_state:
+                del at.session_state[key]
+        network._templates.cache_clear()
+
+    def first(cached: bool) -> float:
+        at = session()
+        if not cached:
+            network._templates.cache_clear()
+        return cpu(lambda: checked(at.run()))
+
+    hub_iter = iter(hubs)
+
+    def after(write: str, cached: bool, at: Any) -> float:
+        if write == "note":
+            recording.add_note(store, access, user, me, "Phoned: going well.")
+        else:
+            recording.add_tie(store, access, user, me, next(hub_iter), "SUPPORTED_BY")
+        if not cached:
+            uncached(at)
+        return cpu(lambda: checked(at.run()))
+
+    first_cached = median(lambda: first(True))
+    first_uncached = median(lambda: first(False))
+    at = session()
+    checked(at.run())
+    rows = [("first render of a person", first_cached, first_uncached)]
+    for write in ("note", "tie"):
+        cached = median(lambda w=write: after(w, True, at))  # type: ignore[misc]
+        plain = median(lambda w=write: after(w, False, at))  # type: ignore[misc]
+        rows.append((f"render after a {write}", cached, plain))
+    write_note = median(lambda: cpu(lambda: recording.add_note(store, access, user, me, "x")))
+    sections = breakdown(lambda: after("tie", True, at))
+    store.close()
+    access.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"people: {people:,} (Person page, coordinator, one isolated person)")
+    print("CPU seconds, median of 3: cached | uncached (same process) | ratio")
+    for name, cached, plain in rows:
+        print(f"  {name}: {cached:.3f} s | {plain:.3f} s | {plain / cached:.2f}x")
+    print(f"  the write itself (an audited note): {write_note:.3f} s")
+    print("where a render after a tie goes (CPU s, one run):")
+    for name, secs in sections:
+        print(f"  {name}: {secs:.3f}")
+    print(f"peak RSS: {rss:.0f} MiB")
+
+
+def breakdown(fn: Callable[[], float]) -> list[tuple[str, float]]:
+    """CPU seconds of the page's main parts during one ``fn()`` (the rest: Streamlit itself)."""
+    import streamlit_folium
+
+    from assetmap.graph.analysis import suggestions
+    from assetmap.render import network
+    from assetmap.ui import common, outcomes_ui, recording_ui
+
+    spent: dict[str, float] = {}
+    parts = [(common, "selectable_people"), (common, "graph"), (common, "isolation_table"),
+             (suggestions, "suggest_connections"), (network, "circle_html"),
+             (streamlit_folium, "st_folium"), (outcomes_ui, "outcomes_section"),
+             (recording_ui, "person_panel")]
+    saved = [(mod, name, getattr(mod, name)) for mod, name in parts]
+
+    def timed(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def wrapper(*a: Any, **k: Any) -> Any:
+            start = time.process_time()
+            try:
+                return f(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - start
+        wrapper.clear = getattr(f, "clear", None)  # type: ignore[attr-defined]
+        return wrapper
+
+    import assetmap.graph.analysis as analysis
+
+    analysis_fn = analysis.suggest_connections
+    try:
+        for mod, name, f in saved:
+            setattr(mod, name, timed(name, f))
+        analysis.suggest_connections = suggestions.suggest_connections
+        total = fn()
+    finally:
+        for mod, name, f in saved:
+            setattr(mod, name, f)
+        analysis.suggest_connections = analysis_fn
+    return [("whole render", total), *sorted(spent.items(), key=lambda kv: -kv[1])]
+
+
+if __name__ == "__main__":
+    main()
