@@ -63,19 +63,11 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-gov-"))
     os.environ["ASSETMAP_HOME"] = str(work / "home")
-    proc = None
-    if os.environ.get("ASSETMAP_NEO4J_URI"):
-        uri = os.environ["ASSETMAP_NEO4J_URI"]
-        user = os.environ.get("ASSETMAP_NEO4J_USER", "neo4j")
-        password = os.environ.get("ASSETMAP_NEO4J_PASSWORD", "")
-        database = os.environ.get("ASSETMAP_NEO4J_DATABASE") or None
-    else:
-        import bolt_server
+    import bolt_server
 
-        proc, server = bolt_server._start_arcadedb(work)
+    with bolt_server.bench_server(work) as server:
         uri, user, password, database = server.uri, server.user, server.password, server.database
-    os.environ["ASSETMAP_NEO4J_USER"], os.environ["ASSETMAP_NEO4J_PASSWORD"] = user, password
-    try:
+        os.environ["ASSETMAP_NEO4J_USER"], os.environ["ASSETMAP_NEO4J_PASSWORD"] = user, password
         neo = Neo4jStore(uri, user=user, password=password, database=database)
         neo._driver.execute_query("MATCH (n) DETACH DELETE n", database_=database)
         src = SQLiteStore(work / "area.db")
@@ -101,11 +93,6 @@ def main() -> None:
         src.close()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS {rss:.0f} MiB")
-    finally:
-        if proc is not None:
-            import bolt_server
-
-            bolt_server._stop(proc)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ seconds (time.process_time), records read, peak RSS and the whole/neighbourhood 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import tempfile
@@ -53,18 +52,10 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=2000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-person-"))
-    proc = None
-    if os.environ.get("ASSETMAP_NEO4J_URI"):
-        uri = os.environ["ASSETMAP_NEO4J_URI"]
-        user = os.environ.get("ASSETMAP_NEO4J_USER", "neo4j")
-        password = os.environ.get("ASSETMAP_NEO4J_PASSWORD", "")
-        database = os.environ.get("ASSETMAP_NEO4J_DATABASE") or None
-    else:
-        import bolt_server
+    import bolt_server
 
-        proc, server = bolt_server._start_arcadedb(work)
+    with bolt_server.bench_server(work) as server:
         uri, user, password, database = server.uri, server.user, server.password, server.database
-    try:
         src = SQLiteStore(work / "area.db")
         synthetic.populate(src, args.people, 3)
         neo = Neo4jStore(uri, user=user, password=password, database=database)
@@ -85,9 +76,6 @@ def main() -> None:
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
         neo.close()
         src.close()
-    finally:
-        if proc is not None:
-            bolt_server._stop(proc)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ test an empty database. With ``ASSETMAP_NEO4J_URI`` set, a real Neo4j is used in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -108,14 +109,37 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def _from_environment() -> BoltServer | None:
+    """The real Neo4j named by ``ASSETMAP_NEO4J_URI`` (and its user, password, database)."""
+    uri = os.environ.get("ASSETMAP_NEO4J_URI")
+    if not uri:
+        return None
+    return BoltServer(uri, os.environ.get("ASSETMAP_NEO4J_USER", "neo4j"),
+                      os.environ.get("ASSETMAP_NEO4J_PASSWORD", ""),
+                      os.environ.get("ASSETMAP_NEO4J_DATABASE") or None, "neo4j")
+
+
+@contextlib.contextmanager
+def bench_server(work: Path) -> Iterator[BoltServer]:
+    """The Bolt server a benchmark runs against: the real Neo4j from the environment, else an
+    ArcadeDB server started in ``work`` and stopped afterwards."""
+    server = _from_environment()
+    if server is not None:
+        yield server
+        return
+    proc, server = _start_arcadedb(work)
+    try:
+        yield server
+    finally:
+        _stop(proc)
+
+
 @pytest.fixture(scope="session")
 def bolt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltServer]:
     """One Bolt server for the whole run: a real Neo4j from ``ASSETMAP_NEO4J_URI``, or ArcadeDB."""
-    uri = os.environ.get("ASSETMAP_NEO4J_URI")
-    if uri:
-        yield BoltServer(uri, os.environ.get("ASSETMAP_NEO4J_USER", "neo4j"),
-                         os.environ.get("ASSETMAP_NEO4J_PASSWORD", ""),
-                         os.environ.get("ASSETMAP_NEO4J_DATABASE") or None, "neo4j")
+    real = _from_environment()
+    if real is not None:
+        yield real
         return
     try:
         import arcadedb_embedded  # noqa: F401

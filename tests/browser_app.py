@@ -56,6 +56,17 @@ def copy_store(template: Path, target: Path) -> str:
     return f"sqlite:///{target}"
 
 
+def use_store_copy(template: Path, tmp_path: Path, monkeypatch) -> str:
+    """Point the app at a fresh copy of ``template`` in ``tmp_path``, with its own home and the
+    default access rules (what every AppTest page test starts from); return the store's URL."""
+    url = copy_store(template, tmp_path / "assetmap.db")
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    monkeypatch.setenv("ASSETMAP_HOME", str(tmp_path))
+    monkeypatch.delenv("ASSETMAP_ACCESS_DB", raising=False)
+    monkeypatch.delenv("ASSETMAP_AUTH", raising=False)
+    return url
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as s:

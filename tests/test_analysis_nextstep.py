@@ -59,11 +59,18 @@ def test_suggest_all_equals_one_persons_best_group(area):
         store = SQLiteStore(Path(d) / "a.db")
         snap = Snapshot.from_store(store)
         store.close()
-    everyone = suggest_all(snap, top=1, max_km=4.0).set_index("person_id")
-    cols = ["candidate_id", "score", "match", "proximity", "distance_km", "matched"]
+    everyone = suggest_all(snap, top=1, max_km=4.0)
+    _assert_each_person_matches(G, nodes, everyone, 1, ["candidate_id", "score", "match",
+                                                        "proximity", "distance_km", "matched"])
+
+
+def _assert_each_person_matches(G, nodes, everyone: pd.DataFrame, k: int, cols: list[str],
+                                **options) -> None:
+    """Every person's rows of ``suggest_all`` equal their own top ``k`` places."""
+    everyone = everyone.set_index("person_id")
     for p in (n.id for n in nodes if n.kind == vocab.PERSON):
-        one = suggest_connections(G, p, k=1, max_km=4.0,
-                                  kinds={vocab.GROUP, vocab.ORGANISATION})
+        one = suggest_connections(G, p, k=k, max_km=4.0,
+                                  kinds={vocab.GROUP, vocab.ORGANISATION}, **options)
         if one.empty:
             assert p not in everyone.index
             continue
@@ -132,15 +139,6 @@ def test_suggest_all_equals_one_persons_top_three_with_social_and_limits(area):
         snap = Snapshot.from_store(store)
         store.close()
     everyone = suggest_all(snap, top=3, max_km=4.0, limits=limits_from_graph(G))
-    everyone = everyone.set_index("person_id")
-    cols = ["candidate_id", "score", "match", "proximity", "social", "distance_km", "matched"]
-    for p in (n.id for n in nodes if n.kind == vocab.PERSON):
-        one = suggest_connections(G, p, k=3, max_km=4.0, merge_venues=False,
-                                  kinds={vocab.GROUP, vocab.ORGANISATION})
-        if one.empty:
-            assert p not in everyone.index
-            continue
-        got = everyone.loc[[p], cols].reset_index(drop=True)
-        pd.testing.assert_frame_equal(got.astype({"distance_km": float}),
-                                      one[cols].astype({"distance_km": float}),
-                                      check_dtype=False, atol=2e-6)  # both round to 6 places
+    _assert_each_person_matches(G, nodes, everyone, 3,
+                                ["candidate_id", "score", "match", "proximity", "social",
+                                 "distance_km", "matched"], merge_venues=False)

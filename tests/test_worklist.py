@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_app import TEST_PERSON, build_test_store, copy_store
+from browser_app import TEST_PERSON, build_test_store, use_store_copy
 from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 
@@ -54,12 +54,7 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def store_url(template_store: Path, tmp_path: Path,
               monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = copy_store(template_store, tmp_path / "assetmap.db")
-    monkeypatch.setenv("ASSETMAP_STORE", url)
-    monkeypatch.setenv("ASSETMAP_HOME", str(tmp_path))
-    monkeypatch.delenv("ASSETMAP_ACCESS_DB", raising=False)
-    monkeypatch.delenv("ASSETMAP_AUTH", raising=False)
-    yield url
+    yield use_store_copy(template_store, tmp_path, monkeypatch)
 
 
 def _caseload(url: str, n: int = 12) -> list[str]:
