@@ -108,6 +108,33 @@ def graph_person_labels(G: nx.MultiDiGraph, person_ids: Iterable[str]) -> dict[s
     return out
 
 
+def snapshot_person_labels(snap: Any) -> dict[str, str]:
+    """:func:`graph_person_labels` for every person, read from an analysis snapshot
+    (:class:`~assetmap.graph.analysis.snapshot.Snapshot`) instead of a graph: what the picker
+    uses on a server store, where the whole graph is never loaded (issue 16)."""
+    index, names, areas = snap.index, snap.name, snap.area
+    level, parent, band = snap.text["level"], snap.text["parent"], snap.text["age_band"]
+    people = [int(i) for i in snap.is_person.nonzero()[0]]
+    tags = _short_ids(snap.ids[i] for i in people)
+    wards: dict[Any, str] = {}
+    out = {}
+    for i in people:
+        area = areas[i]
+        if area not in wards:
+            j = index.get(area) if isinstance(area, str) and area else None
+            name = (names[j] if j is not None else None) or "area unknown"
+            up = parent[j] if j is not None else None
+            if j is not None and level[j] == "lsoa" and isinstance(up, str) and up in index:
+                name = names[index[up]] or name
+            wards[area] = name
+        bits = [names[i] or "Unnamed", wards[area]]
+        if isinstance(band[i], str) and band[i]:
+            bits.append(band[i].replace("-", "–"))
+        bits.append(tags[snap.ids[i]])
+        out[snap.ids[i]] = " · ".join(bits)
+    return out
+
+
 def picker_labels(G: nx.MultiDiGraph, isolation: pd.DataFrame) -> dict[str, str]:
     """Every person's label in the Person page's picker: :func:`graph_person_labels` and their
     isolation level (``isolation`` is :func:`assetmap.graph.analysis.isolated_people` of

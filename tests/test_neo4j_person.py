@@ -122,6 +122,14 @@ def test_the_person_page_reads_the_neighbourhood_on_bolt(bolt_server, bolt_demo,
     monkeypatch.delenv("ASSETMAP_ACCESS_DB", raising=False)
     monkeypatch.delenv("ASSETMAP_AUTH", raising=False)
     settings.reset()
+    from assetmap.ui import common
+
+    def whole_graph_loaded(*_args):
+        raise AssertionError("the Person page loaded the whole graph from a server store")
+
+    # the picker and the page read a snapshot and a neighbourhood, never the whole graph
+    monkeypatch.setattr(common, "graph", whole_graph_loaded)
+    monkeypatch.setattr(common, "isolation_table", whole_graph_loaded)
     p = _people(whole)[-1]
     G = person._graph(store, url, store.version(), p)
     assert p in G and G.number_of_nodes() < whole.number_of_nodes()
@@ -154,3 +162,21 @@ def _sign_in(at, url: str, person_id: str) -> None:
     now = time.time()
     at.session_state[auth.USER_KEY] = "test-coordinator"
     at.session_state[auth.STARTED_KEY] = at.session_state[auth.SEEN_KEY] = now
+
+
+def test_the_picker_on_bolt_labels_and_levels_people_as_the_whole_graph_does(bolt_demo):
+    """On a server store the Person page's picker reads one columnar snapshot (issue 16): the
+    same labels and isolation levels as the whole graph gives."""
+    from assetmap.graph.analysis.isolation import isolation_levels
+    from assetmap.graph.analysis.snapshot import Snapshot
+    from assetmap.worklist import graph_person_labels, snapshot_person_labels
+
+    store, whole = bolt_demo
+    snap = Snapshot.from_store(store)
+    labels = snapshot_person_labels(snap)
+    everyone = [n for n, a in whole.nodes(data=True) if a.get("kind") == vocab.PERSON]
+    assert labels == graph_person_labels(whole, everyone)
+    assert len(labels) == 300 and len(set(labels.values())) == 300  # everyone, told apart
+    got = isolation_levels(snap).set_index("person_id")["level"].astype(str).sort_index()
+    want = isolated_people(whole).set_index("person_id")["level"].astype(str).sort_index()
+    assert got.to_dict() == want.to_dict()

@@ -107,8 +107,17 @@ def warm_up() -> threading.Thread | None:
     return thread
 
 
+def is_server_store(store: GraphStore) -> bool:
+    """A store on a server (Neo4j): pages read small queries and snapshots from it, never the
+    whole graph, for the Person page and its picker (issue 16)."""
+    return getattr(store, "person_neighbourhood", None) is not None
+
+
 def _warm(url: str, version: int) -> None:
     try:
+        if is_server_store(_open(url)):
+            _people_options(url, version)  # the picker, from one columnar read
+            return
         isolation_table(url, version)  # builds graph(url, version) on the way
         # keystones are not warmed: ranking every place holds the GIL for seconds and would
         # block the Person page; the Resilience page computes them when it is opened
@@ -324,8 +333,19 @@ def _people_options(url: str, version: int) -> pd.DataFrame:
     age band · short id, never two alike) and their isolation level, so a coordinator can find
     the service-only person without opening records one by one. After a write only the labels
     of people it touched are made again (see :func:`_person_labels`)."""
-    table = isolation_table(url, version)
-    labels = _person_labels(url)
+    store = _open(url)
+    if is_server_store(store):
+        # a server store (Neo4j): one streamed columnar read, never the whole graph (issue 16)
+        from assetmap.graph.analysis.isolation import isolation_levels
+        from assetmap.graph.analysis.snapshot import Snapshot
+        from assetmap.worklist import snapshot_person_labels
+
+        snap = Snapshot.from_store(store)
+        table = isolation_levels(snap)
+        labels = snapshot_person_labels(snap)
+    else:
+        table = isolation_table(url, version)
+        labels = _person_labels(url)
     # plain lists: iterating pandas' (Arrow) string columns value by value is slow
     levels = dict(zip(table["person_id"].tolist(), table["level"].astype(str).tolist(),
                       strict=True))

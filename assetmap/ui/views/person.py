@@ -521,7 +521,7 @@ def _graph(store: GraphStore, url: str, version: int, person_id: str) -> nx.Mult
     """What the page reads: on a server store (Neo4j) only this person's neighbourhood, in
     ``to_networkx``'s shape (:mod:`assetmap.graph.store.neighbourhood`; issue 16, small
     queries); else the whole graph shared by every page."""
-    if getattr(store, "person_neighbourhood", None) is None:
+    if not common.is_server_store(store):
         return common.graph(url, version)
     from assetmap import settings
 
