@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -44,6 +44,30 @@ def _short_ids(ids: Iterable[str]) -> dict[str, str]:
     return {i: f"#{d}" for i, d in digests.items()}  # pragma: no cover - sha256 collided
 
 
+def _label(name: Any, ward: str, band: Any, tag: str) -> str:
+    """One person's label: name · ward · age band (when known) · short id."""
+    bits = [name or "Unnamed", ward]
+    if isinstance(band, str) and band:
+        bits.append(band.replace("-", "–"))
+    bits.append(tag)
+    return " · ".join(bits)
+
+
+def _ward_of(area: Any, place: Callable[[str], tuple[Any, Any, Any] | None]) -> str:
+    """The ward name for a label: the area's name, or its parent's when the area is an LSOA;
+    ``place(id)`` gives an area's (name, level, parent), or None when it is not known."""
+    found = place(area) if isinstance(area, str) and area else None
+    if found is None:
+        return "area unknown"
+    name, level, parent = found
+    name = name or "area unknown"
+    if level == "lsoa" and isinstance(parent, str):
+        up = place(parent)
+        if up is not None:
+            name = up[0] or name
+    return name
+
+
 def _ward_name(store: GraphStore, area: str | None, cache: dict[str, str]) -> str:
     if not area:
         return "area unknown"
@@ -72,12 +96,8 @@ def person_labels(store: GraphStore, person_ids: Iterable[str]) -> dict[str, str
             node = store.get(pid)
         except NotFoundError:
             continue
-        bits = [node.name or "Unnamed", _ward_name(store, node.area, wards)]
-        band = node.props.get("age_band")
-        if isinstance(band, str) and band:
-            bits.append(band.replace("-", "–"))
-        bits.append(tags[pid])
-        out[pid] = " · ".join(bits)
+        out[pid] = _label(node.name, _ward_name(store, node.area, wards),
+                          node.props.get("age_band"), tags[pid])
     return out
 
 
@@ -93,18 +113,10 @@ def graph_person_labels(G: nx.MultiDiGraph, person_ids: Iterable[str]) -> dict[s
         attrs = nodes[pid]
         area = attrs.get("area")
         if area not in wards:
-            place = nodes.get(area, {}) if isinstance(area, str) and area else {}
-            name = place.get("name") or "area unknown"
-            parent = place.get("parent")
-            if place.get("level") == "lsoa" and isinstance(parent, str) and parent in nodes:
-                name = nodes[parent].get("name") or name
-            wards[area] = name
-        bits = [attrs.get("name") or "Unnamed", wards[area]]
-        band = attrs.get("age_band")
-        if isinstance(band, str) and band:
-            bits.append(band.replace("-", "–"))
-        bits.append(tags[pid])
-        out[pid] = " · ".join(bits)
+            wards[area] = _ward_of(area, lambda a: (nodes[a].get("name"), nodes[a].get("level"),
+                                                    nodes[a].get("parent")) if a in nodes
+                                   else None)
+        out[pid] = _label(attrs.get("name"), wards[area], attrs.get("age_band"), tags[pid])
     return out
 
 
@@ -121,17 +133,9 @@ def snapshot_person_labels(snap: Any) -> dict[str, str]:
     for i in people:
         area = areas[i]
         if area not in wards:
-            j = index.get(area) if isinstance(area, str) and area else None
-            name = (names[j] if j is not None else None) or "area unknown"
-            up = parent[j] if j is not None else None
-            if j is not None and level[j] == "lsoa" and isinstance(up, str) and up in index:
-                name = names[index[up]] or name
-            wards[area] = name
-        bits = [names[i] or "Unnamed", wards[area]]
-        if isinstance(band[i], str) and band[i]:
-            bits.append(band[i].replace("-", "–"))
-        bits.append(tags[snap.ids[i]])
-        out[snap.ids[i]] = " · ".join(bits)
+            wards[area] = _ward_of(area, lambda a: (names[index[a]], level[index[a]],
+                                                    parent[index[a]]) if a in index else None)
+        out[snap.ids[i]] = _label(names[i], wards[area], band[i], tags[snap.ids[i]])
     return out
 
 

@@ -240,8 +240,7 @@ def isolation_table(url: str, version: int) -> pd.DataFrame:
             return held[1]
         table = None
         if held is not None:
-            since = getattr(store, "changes_since", None)
-            changes = since(held[0]) if since is not None else None
+            changes = _changes_since(store, held[0])
             if changes is not None:
                 table = patched_isolation(G, held[1], touched_people(G, changes, held[2]))
         if table is None:
@@ -256,6 +255,13 @@ def isolation_table(url: str, version: int) -> pd.DataFrame:
 #: the graph is replaced by the next one, copy on write, so an erased person is let go).
 _ISOLATION: dict[str, tuple[int, pd.DataFrame, nx.MultiDiGraph]] = {}
 _ISOLATION_LOCK = threading.RLock()
+
+
+def _changes_since(store: GraphStore, version: int) -> dict[str, set] | None:
+    """What the store's writes since ``version`` touched, or None when the store keeps no change
+    log (or no longer has that version's): then the caller reads afresh."""
+    since = getattr(store, "changes_since", None)
+    return since(version) if since is not None else None
 
 
 def touched_people(G: nx.MultiDiGraph, changes: dict[str, set],
@@ -374,8 +380,7 @@ def _person_labels(url: str) -> dict[str, str]:
             return held[1]
         labels = None
         if held is not None:
-            since = getattr(store, "changes_since", None)
-            changes = since(held[0]) if since is not None else None
+            changes = _changes_since(store, held[0])
             if changes is not None:
                 nodes = G._node
                 written = changes.get("nodes", set())

@@ -66,13 +66,7 @@ def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
     (missing: 1.0).
     """
     _c.check_graph(G)
-    missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
-    if missing:
-        raise ValueError(f"areas needs the columns {', '.join(sorted(missing))}")
-    max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
-    crs = areas.crs or "EPSG:4326"
-    areas = areas.set_crs(crs, allow_override=True)
-    codes = set(areas["area_code"].astype(str))
+    areas, crs, codes, max_km = _prepared(areas, max_km)
     needs = list(vocab.NEEDS)
 
     # People with needs, placed in an area.
@@ -108,13 +102,7 @@ def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
     """:func:`provision_gaps` over a snapshot (needs, status and locations are columns
     there): the same rows; ``reasons=False`` leaves the words out (None), for a caller that
     does not show them (``assetmap analyse``)."""
-    missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
-    if missing:
-        raise ValueError(f"areas needs the columns {', '.join(sorted(missing))}")
-    max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
-    crs = areas.crs or "EPSG:4326"
-    areas = areas.set_crs(crs, allow_override=True)
-    codes = set(areas["area_code"].astype(str))
+    areas, crs, codes, max_km = _prepared(areas, max_km)
     needs = list(vocab.NEEDS)
     need_bits = snap.bits["needs"]
     parent = dict(zip(snap.ids, snap.text["parent"], strict=True))
@@ -152,6 +140,20 @@ def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
     return _gaps(areas_, snap.lat[who].astype(float), snap.lon[who].astype(float),
                  pair_person.astype(np.int64), pair_need, providers, areas, crs, needs, max_km,
                  reasons=reasons)
+
+
+def _prepared(areas: gpd.GeoDataFrame, max_km: float | None
+              ) -> tuple[gpd.GeoDataFrame, Any, set[str], float]:
+    """The areas checked and given a CRS (WGS84 if they had none), that CRS, their codes, and
+    the travel distance (the ``max_travel_km`` setting unless given): what both paths start
+    from."""
+    missing = {"area_code", "area_name", "geometry"} - set(areas.columns)
+    if missing:
+        raise ValueError(f"areas needs the columns {', '.join(sorted(missing))}")
+    max_km = _settings.load().max_travel_km if max_km is None else float(max_km)
+    crs = areas.crs or "EPSG:4326"
+    codes = set(areas["area_code"].astype(str))
+    return areas.set_crs(crs, allow_override=True), crs, codes, max_km
 
 
 def _metric_crs(areas: gpd.GeoDataFrame) -> Any:

@@ -268,6 +268,20 @@ def _cut_counts_flags(is_p: list[bool], is_h: list[bool], adj: list[list[int]]
 
 
 @_c.whole_graph
+def _ranked(df: pd.DataFrame) -> pd.DataFrame:
+    """Keystones in rank order, numbered. Cut-point structure ranks before the remaining people
+    counts (issue 17): a place whose closure splits the network comes first among equals; the
+    id only breaks exact ties (never the name)."""
+    if df.empty:
+        return df
+    df = df.sort_values(["lose_only_community_tie", "lose_hub_path", "splits_network",
+                         "level_drops", "people_tied", "asset_id"],
+                        ascending=[False, False, False, False, False, True],
+                        kind="stable").reset_index(drop=True)
+    df["rank"] = range(1, len(df) + 1)
+    return df
+
+
 def keystone_assets(G: nx.MultiDiGraph) -> pd.DataFrame:
     """Every open group and organisation ranked by what its closure would do.
 
@@ -318,17 +332,7 @@ def keystone_assets(G: nx.MultiDiGraph) -> pd.DataFrame:
                      "bridging_people_banded": count_band(
                          sum(bridging[w] for w in adj[at[a]])),
                      "reasons": "; ".join(parts) or "others would still be connected"})
-    df = pd.DataFrame(rows, columns=KEYSTONE_COLUMNS)
-    if df.empty:
-        return df
-    # cut-point structure ranks before the remaining people counts (issue 17): a place whose
-    # closure splits the network comes first among equals; the id only breaks exact ties
-    df = df.sort_values(["lose_only_community_tie", "lose_hub_path", "splits_network",
-                         "level_drops", "people_tied", "asset_id"],
-                        ascending=[False, False, False, False, False, True],
-                        kind="stable").reset_index(drop=True)
-    df["rank"] = range(1, len(df) + 1)
-    return df
+    return _ranked(pd.DataFrame(rows, columns=KEYSTONE_COLUMNS))
 
 
 @_c.whole_graph
@@ -552,17 +556,7 @@ def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
                      "level_drops": int(n_drops[i]), "lose_hub_path": lose[j],
                      "splits_network": splits[j],
                      "bridging_people_banded": count_band(int(per_node[j])), "reasons": None})
-    df = pd.DataFrame(rows, columns=KEYSTONE_COLUMNS)
-    if df.empty:
-        return df
-    # cut-point structure ranks before the remaining people counts (issue 17): a place whose
-    # closure splits the network comes first among equals; the id only breaks exact ties
-    df = df.sort_values(["lose_only_community_tie", "lose_hub_path", "splits_network",
-                         "level_drops", "people_tied", "asset_id"],
-                        ascending=[False, False, False, False, False, True],
-                        kind="stable").reset_index(drop=True)
-    df["rank"] = range(1, len(df) + 1)
-    return df
+    return _ranked(pd.DataFrame(rows, columns=KEYSTONE_COLUMNS))
 
 
 def disconnected_clusters_snapshot(snap: Any, seed: int = 0, min_size: int = 2) -> pd.DataFrame:
