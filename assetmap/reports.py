@@ -324,22 +324,45 @@ def write_geojson(frame: gpd.GeoDataFrame, path: str | Path, name: str | None = 
     path.write_text(head + ",\n".join(lines) + "\n]\n}\n", encoding="utf-8")
 
 
+#: The column every ``*_by_area.csv`` carries third, after the area's code and name: which
+#: areas and which boundary year ("Wards (2023 boundaries)"), as the app's downloads label it.
+BOUNDARIES_COLUMN = "Boundaries"
+
+
+def boundaries_label(areas: Any, level: str) -> str:
+    """The words for ``level``'s areas and boundary year from an areas frame (its rows of
+    ``level`` where it has any, else all of it): "Wards (2023 boundaries)", or "Wards (boundary
+    year not recorded)"."""
+    frame = areas
+    if areas is not None and "level" in getattr(areas, "columns", ()):
+        own = areas[areas["level"] == level]
+        frame = own if not own.empty else areas
+    return area_store.level_label(level, frame)
+
+
 def analyse(G: nx.MultiDiGraph, out_dir: str | Path, *, areas: gpd.GeoDataFrame,
             level: str = "ward", conf: _settings.Settings | None = None,
-            weights: dict[str, float] | None = None) -> dict[str, Path]:
+            weights: dict[str, float] | None = None,
+            boundaries: str | None = None) -> dict[str, Path]:
     """Run every analysis on ``G`` and write the shareable results into ``out_dir``.
 
     ``areas`` are the boundaries for the provision-gap map (LSOAs give the finest picture);
-    ``weights`` how much each rated provider counts (:func:`assetmap.ratings.provision_weights`).
+    ``weights`` how much each rated provider counts (:func:`assetmap.ratings.provision_weights`);
+    ``boundaries`` the words for the counted areas and their boundary year, written in every
+    ``*_by_area.csv`` (default: from ``areas``, :func:`boundaries_label`).
     Returns file name -> path of what was written.
     """
     conf = conf or _settings.load()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+    which = boundaries if boundaries is not None else boundaries_label(areas, level)
 
     def write_csv(name: str, frame: pd.DataFrame) -> None:
         path = out / name
+        if name.endswith("_by_area.csv"):  # names and codes differ by boundary year (issue 17)
+            frame = frame.copy()
+            frame.insert(2, BOUNDARIES_COLUMN, which)
         privacy.neutralise_csv(frame).to_csv(path, index=False)
         written[name] = path
 
@@ -405,9 +428,11 @@ def analyse_store(store: GraphStore, out_dir: str | Path, *, level: str = "ward"
     boundaries = area_store.areas(store, finest)
     from assetmap.ratings import provision_weights
 
-    written = analyse(G, out_dir, areas=boundaries, level=level,
-                      weights=provision_weights(store))
     counted = area_store.areas(store, level)
+    written = analyse(G, out_dir, areas=boundaries, level=level,
+                      weights=provision_weights(store),
+                      boundaries=area_store.level_label(
+                          level, counted if not counted.empty else boundaries))
     return {"files": written, "people": people, "unplaced": people_not_placed(G, level),
             "boundary_level": finest if levels else None,
             "vintage": area_store.vintage_label(counted if not counted.empty else boundaries),

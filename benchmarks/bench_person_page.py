@@ -11,10 +11,12 @@ process, which process_time counts) for:
 - the same renders on the uncached path: the session's circle, suggestions and timeline chart
   forgotten and pyvis' templates compiled afresh, as before issue 14's caching, in the same
   process; the ratio is uncached / cached;
+- a note and a tie saved through the page's own form, as the browser makes them: the save
+  button's callback writes, then only the parts of the page the save changes rerun (keyed
+  fragments; the picker and the rest are not run);
 - one section breakdown of a render after a tie (where the time goes), and peak RSS.
 
-In the browser a save is a fragment run (the write) and then one page run (the one timed
-here); ``tests/test_browser_journeys.py`` times the whole round trip.
+``tests/test_browser_journeys.py`` times the whole round trip in a real browser.
 
     python benchmarks/bench_person_page.py --people 20000
 """
@@ -49,15 +51,17 @@ def median(fn: Callable[[], float], repeat: int = 3) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=20_000)
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where one tie saved on the page spends its time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ASSETMAP_STORE"] = url = f"sqlite:///{Path(tmp) / 'demo.db'}"
         os.environ["ASSETMAP_HOME"] = tmp
         os.environ.pop("ASSETMAP_ACCESS_DB", None)
-        run(url, Path(tmp), args.people)
+        run(url, Path(tmp), args.people, args.profile)
 
 
-def run(url: str, home: Path, people: int) -> None:
+def run(url: str, home: Path, people: int, profile: bool = False) -> None:
     from streamlit.testing.v1 import AppTest
 
     from assetmap import settings, vocab
@@ -99,7 +103,7 @@ def run(url: str, home: Path, people: int) -> None:
         return at
 
     def uncached(at: Any) -> None:
-        for key in ("_person_memo", "_person_graph_epoch", "_outcomes_timeline_chart"):
+        for key in ("_person_memo", "_person_graph_epoch"):
             if key in at.session_state:
                 del at.session_state[key]
         network._templates.cache_clear()
@@ -131,6 +135,37 @@ def run(url: str, home: Path, people: int) -> None:
         plain = median(lambda w=write: after(w, False, at))  # type: ignore[misc]
         rows.append((f"render after a {write}", cached, plain))
     write_note = median(lambda: cpu(lambda: recording.add_note(store, access, user, me, "x")))
+
+    def saved(kind: str) -> float:
+        """A save through the page's own form, as the browser makes it: the button's callback
+        writes, then only the parts of the page the save changes run (keyed fragments)."""
+        if kind == "note":
+            at.session_state["record_tab"] = "Contact notes"
+            checked(at.run())
+            at.text_area(key="note_text").input("Phoned: going well.")
+            button = at.button(key="FormSubmitter:note_form-Save note")
+        else:
+            hub = next(hub_iter)
+            at.session_state["record_tab"] = "Add a tie"
+            checked(at.run())
+            at.text_input(key="tie_place_find").input(store.get(hub).name)
+            checked(at.run())
+            at.selectbox(key="tie_place_pick").set_value(hub)
+            at.selectbox(key="tie_kind").set_value("SUPPORTED_BY")
+            button = at.button(key="FormSubmitter:add_tie_form-Add tie")
+        return cpu(lambda: checked(button.click().run()))
+
+    saves = [(f"a {kind} saved on the page (write + the parts it reruns)",
+              median(lambda k=kind: saved(k))) for kind in ("note", "tie")]  # type: ignore[misc]
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        saved("tie")
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
     sections = breakdown(lambda: after("tie", True, at))
     store.close()
     access.close()
@@ -140,6 +175,8 @@ def run(url: str, home: Path, people: int) -> None:
     for name, cached, plain in rows:
         print(f"  {name}: {cached:.3f} s | {plain:.3f} s | {plain / cached:.2f}x")
     print(f"  the write itself (an audited note): {write_note:.3f} s")
+    for name, secs in saves:
+        print(f"  {name}: {secs:.3f} s")
     print("where a render after a tie goes (CPU s, one run):")
     for name, secs in sections:
         print(f"  {name}: {secs:.3f}")

@@ -164,11 +164,15 @@ def open_bolt_store(server: BoltServer, **kwargs):
 
 
 def wipe(server: BoltServer) -> None:
-    """Empty the test database (every node and relationship)."""
+    """Empty the test database (every node and relationship). The app's caches in this
+    process are dropped too, as a store replaced whole needs (its versions may repeat)."""
     import neo4j
+
+    from assetmap.ui import common
 
     with neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
         driver.execute_query("MATCH (n) DETACH DELETE n", database_=server.database)
+    common.forget_everything()
 
 
 def bolt_factory(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator:

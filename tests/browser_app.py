@@ -105,6 +105,7 @@ def served_app(store_url: str, home: Path, log: Path) -> Iterator[str]:
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.headless", "true", "--server.enableStaticServing", "true",
            "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
+           "--runner.postScriptGC", "false",  # as assetmap serve runs it (ui/launch.py)
            "--server.fileWatcherType", "none"]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -282,3 +282,29 @@ def test_production_hashes_are_slow_enough():
     params = dict(kv.split("=") for kv in access._DUMMY_HASH.split("$")[3].split(","))
     assert access._DUMMY_HASH.startswith("$argon2id$")
     assert int(params["m"]) >= 19 * 1024 and int(params["t"]) >= 2
+
+
+def test_session_activity_is_written_at_most_every_touch_interval(db, monkeypatch):
+    """A page run within the touch interval of the last write of a session's activity writes
+    nothing (a store write per run slowed every save); one after it writes, and the idle clock
+    then runs from there."""
+    from assetmap import settings
+
+    db.add_user("ann", "coordinator", PASSWORD)
+    clock = [1_000_000.0]
+    monkeypatch.setattr(access, "_now", lambda: clock[0])
+    token = db.issue_session_token(db.user("ann"), "browser")
+    session_id = token.split(".")[1]  # v1.<session id>.<expiry>.<mac>
+    interval = access.touch_interval(settings.load())
+    assert 0 < interval <= 30
+
+    def last_seen() -> float:
+        return db.backend.session(session_id)[3]
+
+    issued = last_seen()
+    clock[0] += interval / 2
+    assert db.verify_session_token(token, "browser") is not None
+    assert last_seen() == issued  # not written again so soon
+    clock[0] += interval
+    assert db.verify_session_token(token, "browser") is not None
+    assert last_seen() == clock[0]  # written: the idle clock restarts here

@@ -86,7 +86,8 @@ def test_analyse_writes_carers_gaps_per_ward(tmp_path):
     finally:
         store.close()
     table = pd.read_csv(files["carer_readiness_by_area.csv"], dtype=str)
-    assert list(table.columns) == ["area_code", "area_name", *vocab.CARER_SUPPORTS]
+    assert list(table.columns) == ["area_code", "area_name", "Boundaries",
+                                   *vocab.CARER_SUPPORTS]
     assert table.set_index("area_code").loc["W1", "training"] == "<8"  # 5 carers: protected
     assert "person:" not in files["carer_readiness_by_area.csv"].read_text(encoding="utf-8")
 

@@ -209,7 +209,12 @@ def test_ties_to_unknown_ids_are_reported_not_written(tmp_path, sqlite_store):
     assert sqlite_store.count_ties() == 2
 
 
-def test_failure_mid_import_leaves_the_store_exactly_as_it_was(tmp_path, monkeypatch):
+@pytest.mark.parametrize("bulk_rows", [False, True])
+def test_failure_mid_import_leaves_the_store_exactly_as_it_was(tmp_path, monkeypatch,
+                                                               bulk_rows):
+    from assetmap.graph.store import sqlite_store as sq
+    from assetmap.ingest import spreadsheet as sp
+
     class FailingStore(SQLiteStore):
         calls = 0
 
@@ -219,6 +224,18 @@ def test_failure_mid_import_leaves_the_store_exactly_as_it_was(tmp_path, monkeyp
                 raise RuntimeError("disk unplugged")
             return super().upsert_nodes(nodes)
 
+    add = sq.NewNodeWriter.add
+
+    def failing_add(self, rows):  # the bulk way's write fails on its second batch
+        if FailingStore.calls == 2:
+            raise RuntimeError("disk unplugged")
+        FailingStore.calls += 1
+        return add(self, rows)
+
+    if bulk_rows:
+        monkeypatch.setattr(sq.NewNodeWriter, "add", failing_add)
+    else:
+        monkeypatch.setattr(sp, "_bulk_writer", lambda store: None)
     store = FailingStore(tmp_path / "s.db")
     store.upsert_nodes([Node("group:old", "Group", "Old group")])
     before = snapshot(store)

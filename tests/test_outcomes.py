@@ -26,13 +26,13 @@ from assetmap.graph.analysis.outcomes import (
     level_on,
     parse_when,
     person_timeline,
-    timeline_chart,
 )
 from assetmap.graph.store import GraphStore
 from assetmap.graph.store.copy import copy_store
 from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.measures import measure_record, record_measure
 from assetmap.model import Node, Tie
+from assetmap.render.charts import timeline_spec
 
 P, Q, R, S = "person:p1", "person:p2", "person:p3", "person:p4"
 WALK, CHOIR = "group:walk", "group:choir"
@@ -118,8 +118,17 @@ def test_timeline_has_ties_scores_and_events(sqlite_store: SQLiteStore) -> None:
     shares = t["scores"].sort_values("date")["share"].tolist()
     assert shares[0] < shares[1]
     assert set(t["events"]["event"]) == {"referral", "joined"}
-    spec = timeline_chart(t).to_dict()
-    assert "vconcat" in spec
+    spec = timeline_spec(t, "Their timeline")
+    import altair as alt
+
+    alt.VConcatChart.from_dict(spec, validate=True)  # a valid Vega-Lite spec, as Altair reads it
+    top, bottom = spec["vconcat"]
+    ties = {str(r["date"])[:10]: r["community_ties"] for r in top["layer"][0]["data"]["values"]}
+    assert ties["2024-02-20"] == 2 and ties["2024-07-01"] == 2
+    assert [r["event"] for r in top["layer"][2]["data"]["values"]] == ["referral"]
+    assert {r["event"] for r in top["layer"][3]["data"]["values"]} == {"joined"}
+    assert {r["score"] for r in bottom["layer"][0]["data"]["values"]} == {"ucla3_total"}
+    assert spec["description"] == "Their timeline"
 
 
 # --- records in both stores -------------------------------------------------------------------

@@ -52,6 +52,9 @@ def test_every_count_of_people_is_suppressed(demo, tmp_path):
     files = analyse_store(demo, tmp_path / "out")["files"]
     iso = pd.read_csv(files["isolation_by_area.csv"], dtype=str)
     assert len(iso) == 21
+    # which areas and which boundary year, as the app's downloads say it (issue 17)
+    assert list(iso.columns[:3]) == ["area_code", "area_name", "Boundaries"]
+    assert len(set(iso["Boundaries"])) == 1 and iso["Boundaries"][0].startswith("Wards (")
     for column in ["isolated", "service-only", "at risk", "some support", "well connected",
                    "people"]:
         assert iso[column].map(_published_ok).all(), column

@@ -85,6 +85,9 @@ def test_a_write_patches_the_isolation_table_to_what_a_full_rebuild_gives(tmp_pa
     real = iso.isolated_people
     monkeypatch.setattr(iso, "isolated_people", lambda G: calls.append(len(G)) or real(G))
     for write in (lambda: store.upsert_ties([Tie("person:6", "person:7", "FRIEND")]),
+                  lambda: store.upsert_ties([Tie("person:7", "g:walk", "ATTENDS")]),
+                  lambda: (store.upsert_nodes([Node("org:1", "Organisation", "Hub")]),
+                           store.upsert_ties([Tie("org:1", "g:walk", "RUNS")])),
                   lambda: store.upsert_nodes([Node("g:walk", "Group", "Walking group",
                                                    props={"status": "closed"})]),
                   lambda: store.delete("person:1"),
@@ -121,4 +124,28 @@ def test_picker_labels_after_a_write_match_labelling_everyone_afresh(tmp_path, m
     G = common.graph(url, version)
     assert shown == picker_labels(G, isolated_people(G))
     assert shown["person:3"].startswith("Kim X. · ") and len(set(shown.values())) == 40
+    store.close()
+
+
+def test_places_are_read_again_only_after_a_place_changed(tmp_path, monkeypatch):
+    """The Record panel's place search keeps its list across a save that changes no place
+    (a tie, a note, a person), and reads it again when a group changes or goes."""
+    from assetmap.model import Tie
+    from assetmap.ui import recording_ui
+
+    url = f"sqlite:///{tmp_path / 'places.db'}"
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    store = SQLiteStore(tmp_path / "places.db")
+    store.upsert_nodes([Node("g:walk", "Group", "Walking group"),
+                        Node("person:1", "Person", "A"), Node("person:2", "Person", "B")])
+    common.forget_everything()
+    first = recording_ui.places_version(store)
+    store.upsert_ties([Tie("person:1", "g:walk", "ATTENDS")])
+    store.upsert_nodes([Node("person:3", "Person", "C")])
+    assert recording_ui.places_version(store) == first  # no place changed
+    store.upsert_nodes([Node("g:walk", "Group", "Walking group", props={"status": "closed"})])
+    moved = recording_ui.places_version(store)
+    assert moved == store.version() != first
+    store.delete("person:3")  # gone: it might have been a place, so read again
+    assert recording_ui.places_version(store) == store.version()
     store.close()

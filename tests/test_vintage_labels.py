@@ -107,3 +107,22 @@ def test_pages_name_the_boundaries(page: str, labelled, monkeypatch: pytest.Monk
     assert words in _texts(at)
     if page == "gaps":
         assert set(at.dataframe[0].value["Boundaries"]) == {words}
+
+
+def test_analyse_by_area_files_name_the_boundaries(labelled, tmp_path: Path) -> None:
+    """Every ``*_by_area.csv`` ``assetmap analyse`` writes carries the app downloads' "Boundaries"
+    column, third after the area's code and name, with the same words on every row."""
+    import pandas as pd
+
+    from assetmap.reports import BOUNDARIES_COLUMN, REPORT_FILES, analyse_store
+
+    store, words = labelled
+    files = analyse_store(store, tmp_path / "out")["files"]
+    by_area = [name for name in REPORT_FILES if name.endswith("_by_area.csv")]
+    assert len(by_area) == 4
+    for name in by_area:
+        table = pd.read_csv(files[name], dtype=str)
+        assert list(table.columns[:3]) == ["area_code", "area_name", BOUNDARIES_COLUMN], name
+        assert set(table[BOUNDARIES_COLUMN]) == {words} and len(table) == 2, name
+    other = KNOWN if words == UNKNOWN else UNKNOWN
+    assert all(other not in files[n].read_text(encoding="utf-8") for n in by_area)

@@ -134,23 +134,34 @@ def test_directory_page_search_and_printable_list(store_url: str) -> None:
     assert "Printable list (HTML)" in [b.label for b in at.get("download_button")]
 
 
+def _allotments(url: str) -> str:
+    """An allotments group of the test store (a place a person can volunteer at)."""
+    store = SQLiteStore.from_url(url)
+    try:
+        return next(n.id for n in store.find("Group") if "allotments" in n.name.casefold())
+    finally:
+        store.close()
+
+
 def test_person_page_records_a_note_and_a_tie(store_url: str) -> None:
     at = AppTest.from_file(str(PAGES / "person.py"), default_timeout=TIMEOUT)
     at.query_params["person"] = TEST_PERSON
     at = signed_in(at, role="coordinator", caseload=[TEST_PERSON]).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    # only the open tab of the Record panel is drawn: open "Contact notes", as a user does
+    assert "note_text" not in {getattr(w, "key", None) for w in at.text_area}
+    at.session_state["record_tab"] = "Contact notes"
+    at.run()
     at.text_area(key="note_text").input("Rang: keen to try the walking group.")
     at.button(key="FormSubmitter:note_form-Save note").click().run()
     assert any("note saved" in s.value for s in at.success)
     assert any("keen to try" in m.value for m in at.markdown)
+    at.session_state["record_tab"] = "Add a tie"
+    at.run()
     at.text_input(key="tie_place_find").input("allotments").run()
     options = at.selectbox(key="tie_place_pick").options
     assert options and all("allotments" in o.casefold() for o in options)
-    store = SQLiteStore.from_url(store_url)
-    try:
-        place = next(n.id for n in store.find("Group") if "allotments" in n.name.casefold())
-    finally:
-        store.close()
+    place = _allotments(store_url)
     at.selectbox(key="tie_place_pick").set_value(place)
     at.selectbox(key="tie_kind").set_value("VOLUNTEERS_AT")
     at.button(key="FormSubmitter:add_tie_form-Add tie").click().run()
@@ -212,3 +223,55 @@ def test_a_coordinator_adds_a_group_and_the_directory_finds_it(store_url: str) -
     at.button(key="FormSubmitter:directory_search-Search").click().run()
     table = at.dataframe[0].value
     assert table["When"].str.contains("Knit and Natter Sale: Thursdays 14:00").any()
+
+
+def test_a_save_reruns_only_the_parts_of_the_page_it_changes(store_url: str,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """Issue 14 speed: a contact note reruns the Record panel alone; a tie reruns the circle
+    and level too, which then show it; the picker and the rest of the page are not run."""
+    import assetmap.render.network as network_view
+    from assetmap.ui import common, recording_ui
+
+    runs: list[str] = []
+
+    def counted(name: str, real):  # counts calls, then does the real work
+        return lambda *a, **k: runs.append(name) or real(*a, **k)
+
+    monkeypatch.setattr(network_view, "circle_ties",
+                        counted("summary", network_view.circle_ties))
+    monkeypatch.setattr(recording_ui, "person_panel", counted("record", recording_ui.person_panel))
+    monkeypatch.setattr(common, "selectable_people", counted("picker", common.selectable_people))
+    at = AppTest.from_file(str(PAGES / "person.py"), default_timeout=TIMEOUT)
+    at.query_params["person"] = TEST_PERSON
+    at = signed_in(at, role="coordinator", caseload=[TEST_PERSON]).run()
+    at.session_state["record_tab"] = "Contact notes"
+    at.run()
+    runs.clear()
+    at.text_area(key="note_text").input("Rang: going well.")
+    at.button(key="FormSubmitter:note_form-Save note").click().run()
+    assert runs == ["record"] and any("note saved" in s.value for s in at.success)
+    at.session_state["record_tab"] = "Add a tie"
+    at.run()
+    def counts() -> str:
+        return next(c.value for c in at.caption if "community tie" in c.value)
+
+    before = counts()
+    at.text_input(key="tie_place_find").input("allotments").run()
+    place = _allotments(store_url)
+    at.selectbox(key="tie_place_pick").set_value(place)
+    at.selectbox(key="tie_kind").set_value("VOLUNTEERS_AT")
+    runs.clear()
+    at.button(key="FormSubmitter:add_tie_form-Add tie").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert sorted(set(runs)) == ["record", "summary"] and "picker" not in runs
+    assert any("tie recorded" in s.value for s in at.success)
+    ties = next(t.value for t in at.table if t.value.index.name == "With")
+    assert any("allotments" in str(w).casefold() for w in ties.index)  # the circle shows it
+    assert counts() != before  # and their counts beside the level moved
+    # a save that could not be made says why, in one sentence, and writes nothing
+    version = common.get_store().version()
+    at.session_state["tie_place_pick"] = None
+    at.button(key="FormSubmitter:add_tie_form-Add tie").click().run()
+    assert any("Choose who or where first" in e.value for e in at.error)
+    assert common.get_store().version() == version

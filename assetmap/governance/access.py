@@ -42,7 +42,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -52,6 +52,10 @@ from assetmap import vocab
 from assetmap.errors import AssetmapError, NotFoundError, ValidationError
 from assetmap.governance import audit, keys
 from assetmap.graph.store import GraphStore
+
+if TYPE_CHECKING:  # numpy and pandas are imported where used: `assetmap info` stays light
+    import numpy as np
+    import pandas as pd
 
 COORDINATOR, HUB_ANALYST, ADMIN = "coordinator", "hub_analyst", "admin"
 ROLES: tuple[str, ...] = (COORDINATOR, HUB_ANALYST, ADMIN)
@@ -726,7 +730,7 @@ class AccessDB:
             user = self.user(name)
         except NotFoundError:
             return None
-        if touch:
+        if touch and now - last_seen >= touch_interval(conf):
             self.backend.touch_session(session_id, now)
         return user
 
@@ -862,6 +866,13 @@ def issue_session_token(access: AccessDB, user: User, client_fingerprint: str,
     return access.issue_session_token(user, client_fingerprint, conf)
 
 
+def touch_interval(conf: _settings.Settings) -> float:
+    """Seconds between two writes of a session's last activity: a page run within this of the
+    last write is not written again (one store write per page run made every save slower), so
+    an idle session may end up to this much early — a tenth of the idle limit, at most 30 s."""
+    return min(30.0, conf.session_idle_minutes * 6.0)
+
+
 def verify_session_token(access: AccessDB, token: str | None, client_fingerprint: str,
                          conf: _settings.Settings | None = None, touch: bool = True
                          ) -> User | None:
@@ -891,6 +902,16 @@ def can_view_person(user: User | None, person_id: str) -> bool:
     if user.role == COORDINATOR:
         return person_id in user.caseload
     return user.role == ADMIN
+
+
+def viewable_people(user: User | None, person_ids: pd.Series) -> np.ndarray:
+    """:func:`can_view_person` for many people at once (the Person page's picker over a whole
+    area): a boolean array, True where this user may see that person."""
+    import numpy as np
+
+    if user is not None and user.role == COORDINATOR:
+        return person_ids.isin(user.caseload).to_numpy(dtype=bool)
+    return np.full(len(person_ids), user is not None and user.role == ADMIN, dtype=bool)
 
 
 def visible_person_ids(user: User | None, store: GraphStore) -> set[str]:

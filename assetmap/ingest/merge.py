@@ -14,13 +14,13 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from assetmap.errors import ValidationError
 from assetmap.geo import haversine_m
 from assetmap.graph.store import GraphStore
 from assetmap.ingest.report import ImportReport, batched, safe_reason, write_nodes
-from assetmap.model import Node, Tie
+from assetmap.model import Node, Tie, analysis_fields
 
 #: A cell holding exactly this text clears the field (an empty cell never does).
 CLEAR = "<clear>"
@@ -149,42 +149,145 @@ def merge_nodes(store: GraphStore, records: Iterable[Incoming], report: ImportRe
             report.new += len(added)
             _finish(store, added, report, dry_run, file)
             continue
-        todo: list[tuple[Incoming, Merged]] = []
-        for inc in batch:
-            old = existing.get(inc.node.id)
-            if old is not None and old.kind != inc.node.kind:
-                report.reject(inc.where, "kind", f"the record is already a {old.kind}; it "
-                              f"cannot become a {inc.node.kind}", file)
-                continue
-            todo.append((inc, merge_node(old, inc.node, inc.clears)))
-        if place is not None:
-            unplaced = [m.node for _, m in todo if m.needs_place]
-            if unplaced:
-                place(unplaced)
-        out: list[tuple[str, Node]] = []
-        for inc, m in todo:
-            if m.needs_place and m.node.area is None and not m.new and not m.moved:
-                m.node.area = m.old_area  # a small move and no boundaries: the area stands
-                m.fields = changed_fields(existing[inc.node.id], m.node)
-            if m.new:
-                report.new += 1
-            elif m.fields:
-                report.changed += 1
-                report.count_changes(inc.where, m.fields)
-                if m.moved:
-                    report.moved += 1
-                    report.note(inc.where, "location", "the record moved more than 1 km; its "
-                                "area was worked out again from the new point (left empty "
-                                "where no saved boundary holds it)", file)
-                if m.unplaced:
-                    report.note(inc.where, "postcode", "the postcode changed and no location "
-                                "was given: the record is unplaced until postcodes place it",
-                                file)
+        _finish(store, _merge_batch(batch, existing, report, place, file), report, dry_run,
+                file)
+
+
+def _merge_batch(batch: list[Incoming], existing: dict[str, Node], report: ImportReport,
+                 place: Placer | None, file: str | None) -> list[tuple[str, Node]]:
+    """One batch merged over the stored records it names: the (where, record) pairs to write,
+    new and changed, in the batch's order; counts, notes and samples go into ``report``."""
+    todo: list[tuple[Incoming, Merged]] = []
+    for inc in batch:
+        old = existing.get(inc.node.id)
+        if old is not None and old.kind != inc.node.kind:
+            report.reject(inc.where, "kind", f"the record is already a {old.kind}; it "
+                          f"cannot become a {inc.node.kind}", file)
+            continue
+        todo.append((inc, merge_node(old, inc.node, inc.clears)))
+    if place is not None:
+        unplaced = [m.node for _, m in todo if m.needs_place]
+        if unplaced:
+            place(unplaced)
+    out: list[tuple[str, Node]] = []
+    for inc, m in todo:
+        if m.needs_place and m.node.area is None and not m.new and not m.moved:
+            m.node.area = m.old_area  # a small move and no boundaries: the area stands
+            m.fields = changed_fields(existing[inc.node.id], m.node)
+        if m.new:
+            report.new += 1
+        elif m.fields:
+            report.changed += 1
+            report.count_changes(inc.where, m.fields)
+            if m.moved:
+                report.moved += 1
+                report.note(inc.where, "location", "the record moved more than 1 km; its "
+                            "area was worked out again from the new point (left empty "
+                            "where no saved boundary holds it)", file)
+            if m.unplaced:
+                report.note(inc.where, "postcode", "the postcode changed and no location "
+                            "was given: the record is unplaced until postcodes place it",
+                            file)
+        else:
+            report.unchanged += 1
+            continue
+        out.append((inc.where, m.node))
+    return out
+
+
+class RowMaker(Protocol):
+    """What :func:`merge_nodes_bulk` needs of an importer's clean rows (``parts``: a tuple
+    whose items 0 and 1 are where and the record's id)."""
+
+    def node_of(self, parts: Any) -> Node:
+        """The record the row gives."""
+
+    def row_of(self, parts: Any, group: Callable[[tuple[Any, ...]], int]) -> tuple[Any, ...]:
+        """The row a bulk writer takes: (id, name, area, lat, lon, props JSON, group)."""
+
+
+class NodeWriter(Protocol):
+    """A store's bulk writer of new records (e.g. SQLiteStore.new_node_writer)."""
+
+    def group(self, fields: tuple[Any, ...]) -> int:
+        """The number of one analysis fields tuple."""
+
+    def add(self, rows: list[tuple[Any, ...]]) -> int:
+        """Write new rows; how many."""
+
+
+def merge_nodes_bulk(store: GraphStore, records: Iterable[Incoming | tuple[Any, ...]],
+                     report: ImportReport, *, writer: NodeWriter, rows: RowMaker,
+                     place: Placer | None = None, file: str | None = None,
+                     fresh: bool = False) -> None:
+    """:func:`merge_nodes` (never a dry run) for an importer whose clean rows come as
+    ``parts`` tuples (see :class:`RowMaker`) among :class:`Incoming` records: records new to
+    the store go to ``writer`` as plain rows (no record, dict or JSON encoder per row), and
+    only those already stored are read back and merged as :func:`merge_nodes` merges them.
+    Counts, notes, samples, numbers and what is stored are exactly what merge_nodes gives.
+
+    ``fresh`` (no incoming record is stored yet): the clean rows come as the writer's rows
+    themselves, and nothing is read back."""
+    for batch in batched(records):
+        new: list[Any]
+        if fresh:
+            new = [r if type(r) is not Incoming else _checked_row(r, writer, report, file)
+                   for r in batch]
+            if len(new) != len(batch):
+                new = [r for r in new if r is not None]
+            if place is not None:
+                _place_rows(new, place)
+            report.new += len(new)
+            report.written += writer.add(new)
+            continue
+        existing = store.get_many(r.node.id if type(r) is Incoming else r[1]  # type: ignore[index]
+                                  for r in batch)
+        new = []
+        stored: list[Incoming] = []
+        for r in batch:
+            if type(r) is Incoming:
+                if r.node.id in existing:
+                    stored.append(r)
+                elif (row := _checked_row(r, writer, report, file)) is not None:
+                    new.append(row)
+            elif r[1] in existing:  # type: ignore[index]
+                stored.append(Incoming(r[0], rows.node_of(r)))  # type: ignore[index]
             else:
-                report.unchanged += 1
-                continue
-            out.append((inc.where, m.node))
-        _finish(store, out, report, dry_run, file)
+                new.append(rows.row_of(r, writer.group))
+        if place is not None:
+            _place_rows(new, place)
+        report.new += len(new)
+        if stored:
+            _finish(store, _merge_batch(stored, existing, report, place, file), report, False,
+                    file)
+        report.written += writer.add(new)
+
+
+def _checked_row(inc: Incoming, writer: NodeWriter, report: ImportReport, file: str | None
+                 ) -> tuple[Any, ...] | None:
+    """A general-path record new to the store as a bulk writer's row, checked as a write checks
+    it (None, and a rejection in the report, where the check fails)."""
+    node = inc.node
+    try:
+        text = node.checked_json()
+    except ValidationError as exc:
+        report.reject(inc.where, exc.field or "kind", safe_reason(exc, node.kind), file)
+        return None
+    return (node.id, node.name, node.area, node.lat, node.lon, text,
+            writer.group(analysis_fields(node.kind, node.props)))
+
+
+def _place_rows(rows: list[tuple[Any, ...]], place: Placer) -> None:
+    """Give bulk rows with a location but no area the area ``place`` finds (in place)."""
+    at = [i for i, r in enumerate(rows) if r[2] is None and r[3] is not None]
+    if not at:
+        return
+    nodes = [Node(rows[i][0], "", rows[i][1], None, rows[i][3], rows[i][4]) for i in at]
+    place(nodes)
+    for i, node in zip(at, nodes, strict=True):
+        if node.area is not None:
+            r = rows[i]
+            rows[i] = (r[0], r[1], node.area, *r[3:])
 
 
 def _finish(store: GraphStore, out: list[tuple[str, Node]], report: ImportReport,
@@ -249,4 +352,4 @@ def is_clear(text: str) -> bool:
 
 
 __all__ = ["CLEAR", "Incoming", "Merged", "Placer", "bulk", "changed_fields", "is_clear",
-           "merge_node", "merge_nodes", "merge_ties"]
+           "merge_node", "merge_nodes", "merge_nodes_bulk", "merge_ties"]

@@ -5,6 +5,13 @@ Common headers are recognised without help ("Post Code", "postcode", "PostCode";
 Files are streamed row by row (a 1,000,000-row CSV imports in bounded memory), every row is
 validated, bad rows are reported by file, line and field (never by their contents) and the good
 rows are written in one store transaction.
+
+Into SQLite, clean rows new to the store take a bulk way (issue 12): each combination of coded
+cells becomes one template (its props' JSON pieces and analysis fields worked out once), a row
+becomes a plain tuple with its props JSON assembled from those pieces, rows into an empty store
+are worked out a chunk at a time column by column, and the store's ``new_node_writer`` copies
+them in with one ``INSERT … SELECT`` a batch. Anything else (a note, an error, a ``<clear>``, a
+record already stored) goes the record-by-record way; tests check both ways store the same.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import json
 import math
 import operator
 import re
@@ -22,12 +30,21 @@ from pathlib import Path
 from typing import Any
 
 from assetmap import vocab
+from assetmap.batching import batched
 from assetmap.errors import NotFoundError, ValidationError
 from assetmap.geo import normalise_postcode
 from assetmap.governance.privacy import pseudonymous_id, use_pseudonym_key
 from assetmap.graph.store import GraphStore
 from assetmap.ingest.limits import bounded_rows, check_archive
-from assetmap.ingest.merge import Incoming, Placer, bulk, is_clear, merge_nodes, merge_ties
+from assetmap.ingest.merge import (
+    Incoming,
+    Placer,
+    bulk,
+    is_clear,
+    merge_nodes,
+    merge_nodes_bulk,
+    merge_ties,
+)
 from assetmap.ingest.postcodes import PostcodeLookup, as_lookup, stored_lookup
 from assetmap.ingest.report import (
     ID_PREFIX,
@@ -36,7 +53,14 @@ from assetmap.ingest.report import (
     check_file,
     detect_encoding,
 )
-from assetmap.model import MAX_ID_LENGTH, Node, Tie, check_endpoints
+from assetmap.model import (
+    MAX_ID_LENGTH,
+    Node,
+    Tie,
+    analysis_fields,
+    check_endpoints,
+    props_json,
+)
 
 TIES = "ties"
 #: Words a user may give for what a file holds -> node kind (or "ties").
@@ -160,13 +184,13 @@ def load_mapping(mapping: str | Path | dict | ColumnMapping | None) -> ColumnMap
     The YAML is either ``{kind: people, sheet: Sheet1, namespace: north, columns: {"Client
     Ref": id, ...}}`` or a plain ``{"Client Ref": id, ...}``.
     """
-    import yaml
-
     if mapping is None:
         return ColumnMapping()
     if isinstance(mapping, ColumnMapping):
         return mapping
     if isinstance(mapping, str | Path):
+        import yaml  # only for a mapping file (a dict needs no YAML parser loaded)
+
         path = check_file(mapping)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
@@ -242,7 +266,10 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _csv_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(path: Path, report: ImportReport, deferred: list[tuple[int, str]] | None = None
+              ) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of a CSV file; a row that is not CSV is rejected (or, given ``deferred``,
+    its line and reason are kept there for a caller that reads ahead to reject in order)."""
     encoding = detect_encoding(path)
     with path.open(newline="", encoding=encoding) as fh:
         first = fh.readline()
@@ -263,6 +290,9 @@ def _csv_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, list[str]
                         f"{path.name}: a quoted cell starting on or after line {start} is never "
                         "closed, so the rest of the file cannot be read; fix the quotes and "
                         "import again.", record=f"line {start}") from None
+                if deferred is not None:
+                    deferred.append((start, f"the row is not valid CSV ({exc})"))
+                    continue
                 report.reject(f"line {start}", "row", f"the row is not valid CSV ({exc})")
                 report.read += 1
 
@@ -290,11 +320,20 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]
 def read_rows(path: str | Path, report: ImportReport, sheet: str | None = None
               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """(header, stream of (line number, cells)) for a CSV or XLSX file; blank rows skipped."""
+    return _read_rows(path, report, sheet, skip_blank=True)
+
+
+def _read_rows(path: str | Path, report: ImportReport, sheet: str | None, *, skip_blank: bool,
+               deferred: list[tuple[int, str]] | None = None
+               ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """:func:`read_rows`; ``skip_blank=False`` leaves blank rows (after the header) to the
+    caller, which tests each row's joined text anyway (one generator fewer per row);
+    ``deferred`` as :func:`_csv_rows`."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         rows = _xlsx_rows(path, sheet)
     else:
-        rows = _csv_rows(path, report)
+        rows = _csv_rows(path, report, deferred)
     rows = bounded_rows(rows, path)  # row count and cell length limits (settings)
     header: list[str] | None = None
     for _, cells in rows:
@@ -312,7 +351,7 @@ def read_rows(path: str | Path, report: ImportReport, sheet: str | None = None
                 continue
             yield line, cells
 
-    return header, body()
+    return header, body() if skip_blank else rows
 
 
 # --- parsing one row ---------------------------------------------------------------------------
@@ -569,6 +608,7 @@ class _FastRows:
         self.consent_both = "consent" in fields
         self.postcodes: dict[str, Any] = {}
         self.templates: dict[Any, Any] = {}
+        self.by_values: dict[tuple[Any, ...], _Template] = {}
         coded = [i for i, _, _, _ in self.coded]
         self.signature = operator.itemgetter(*coded) if coded else None
         self.nested = [prop for _, prop, _, convert in self.coded if convert is not _fast_bool
@@ -582,6 +622,9 @@ class _FastRows:
         self.located = self.i_lat >= 0 or self.i_lon >= 0
         # namespaced_id's rule, worked out once: an id holding ":" is kept as it is
         self.prefix = ID_PREFIX[kind] + (f"{namespace}:" if namespace else "")
+        #: whether :meth:`chunk_rows` can work a file's rows out (each has its own id, and no
+        #: postcode lookup places them row by row)
+        self.columnar = lookup is None and self.i_id >= 0
 
     def _coded(self, cells: list[str]) -> Any:
         """The props the choice, flag and list cells give (lists as tuples), or _SLOW."""
@@ -609,43 +652,67 @@ class _FastRows:
                 props["consent"] = consent
         return props
 
-    def node(self, cells: list[str], where: str) -> Node | None:
-        """The record a clean row gives, or None when the row must take the general path."""
+    def _template_of(self, cells: list[str]) -> Any:
+        """The template of a row's coded cells, made and kept (the cache bounded)."""
+        if len(self.templates) > 50_000:
+            self.templates.clear()
+        key = self.signature(cells) if self.signature is not None else ()
+        template = self.templates[key] = self._template(cells)
+        return template
+
+    def _postcode_of(self, raw: str) -> str | None:
+        """A postcode cell's normalised postcode (None: not a valid one), kept per text."""
+        if len(self.postcodes) > 65_536:
+            self.postcodes.clear()
+        postcode = self.postcodes[raw] = _postcode(raw)
+        return postcode
+
+    def _template(self, cells: list[str]) -> Any:
+        """What a combination of coded cells gives (a :class:`_Template`), or _SLOW. Cell
+        texts that convert to the same values ("a; b" and "b; a") share one template."""
+        props = self._coded(cells)
+        if props is _SLOW:
+            return _SLOW
+        values = tuple([cache[cells[i]] for i, _, cache, _ in self.coded])  # filled by _coded
+        template = self.by_values.get(values)
+        if template is None:
+            if len(self.by_values) > 50_000:
+                self.by_values.clear()
+            template = self.by_values[values] = _Template(self.kind, props, self.nested)
+        return template
+
+    def parts(self, cells: list[str], where: str, group: Any = None) -> Any:
+        """What a clean row gives, before it becomes a record (:meth:`node_of`) or a store row
+        (:meth:`row_of`); None when the row must take the general path. Given a bulk writer's
+        ``group``, the store row itself (for a file whose records are all new)."""
         # Rows repeat the same few combinations of coded cells: each combination is converted
         # once (the per-column caches serve new combinations of known cells)
-        key = self.signature(cells) if self.signature is not None else ()
-        template = self.templates.get(key)
+        signature = self.signature
+        template = self.templates.get(signature(cells) if signature is not None else ())
         if template is None:
-            if len(self.templates) > 50_000:
-                self.templates.clear()
-            template = self.templates[key] = self._coded(cells)
+            template = self._template_of(cells)
         if template is _SLOW:
             return None
-        props = template.copy()  # fresh lists and dicts: no two records share one
-        for k in self.nested:
-            if k in props:
-                value = props[k]
-                props[k] = [*value] if type(value) is tuple else dict(value)
-        for i, f in self.text:
-            if t := cells[i].strip():
-                props[f] = t
-        name = cells[self.i_name].strip() if self.i_name >= 0 else ""
+        texts = [(f, t) for i, f in self.text if (t := cells[i].strip())] if self.text else ()
+        i = self.i_name
+        name = cells[i].strip() if i >= 0 else ""
         if not name and self.names:
-            if len(self.names) == 2:
-                first, last = cells[self.names[0]].strip(), cells[self.names[1]].strip()
+            names = self.names
+            if len(names) == 2:
+                first, last = cells[names[0]].strip(), cells[names[1]].strip()
                 name = f"{first} {last}" if first and last else first or last
             else:
-                name = cells[self.names[0]].strip()
+                name = cells[names[0]].strip()
         postcode = None
-        if self.i_postcode >= 0 and (raw_pc := cells[self.i_postcode].strip()):
+        i = self.i_postcode
+        if i >= 0 and (raw_pc := cells[i].strip()):
             postcode = self.postcodes.get(raw_pc, _SLOW)
             if postcode is _SLOW:
-                if len(self.postcodes) > 65_536:
-                    self.postcodes.clear()
-                postcode = self.postcodes[raw_pc] = _postcode(raw_pc)
+                postcode = self._postcode_of(raw_pc)
             if postcode is None:
                 return None  # a bad postcode: the general path notes it
-        raw_id = cells[self.i_id].strip() if self.i_id >= 0 else ""
+        i = self.i_id
+        raw_id = cells[i].strip() if i >= 0 else ""
         if raw_id:
             node_id = raw_id if ":" in raw_id else self.prefix + raw_id
         elif name:
@@ -667,11 +734,11 @@ class _FastRows:
                         -9 <= lat <= 2.5 and 49 <= lon <= 61):
                     return None  # out of range (NaN too), or swapped: the general path says
         area = None
-        if self.i_area >= 0 and (area := cells[self.i_area].strip() or None) is not None and (
+        i = self.i_area
+        if i >= 0 and (area := cells[i].strip() or None) is not None and (
                 len(area) > MAX_ID_LENGTH or _CONTROL.search(area)):
             return None
         if postcode:
-            props["postcode"] = postcode
             lookup = self.lookup
             if lookup is not None and (lat is None or area is None):
                 entry, problem = lookup.check(postcode, self.kind)  # last: nothing fails after
@@ -681,7 +748,235 @@ class _FastRows:
                     if lat is None:
                         lat, lon = entry.lat, entry.lon
                     area = area or entry.lsoa
+        if group is None:
+            return where, node_id, name, area, lat, lon, template, postcode, texts
+        return node_id, name, area, lat, lon, template.json(postcode, texts), \
+            template.group if template.group is not None else template.grouped(group)
+
+    def chunk_rows(self, chunk: list[tuple[int, list[str]]], width: int, group: Any
+                   ) -> list[Any]:
+        """For each (line, cells) of ``chunk``, the store row :meth:`parts` gives with
+        ``group``, or _SLOW where that row must be asked one by one (a row of another width,
+        coded cells or a postcode :meth:`parts` would refuse, no id...). Worked out a column at
+        a time (C-level maps over the chunk); the only side effects are the caches parts fills
+        the same way (templates, postcodes): what a row gives here is exactly what parts gives
+        it (tested)."""
+        n = len(chunk)
+        if n == 0:
+            return []
+        batch = [cells for _, cells in chunk]
+        if any(len(c) != width for c in batch):
+            keep = [k for k, c in enumerate(batch) if len(c) == width]
+            out: list[Any] = [_SLOW] * n
+            for k, row in zip(keep, self.chunk_rows([chunk[k] for k in keep], width, group),
+                              strict=True):
+                out[k] = row
+            return out
+        cols = list(zip(*batch, strict=True))
+        strip = str.strip
+
+        def col(i: int) -> list[str]:
+            return list(map(strip, cols[i]))
+
+        slow: list[int] = []
+        get = self.templates.get
+        sig = self.signature
+        templates: list[Any] = (list(map(get, map(sig, batch))) if sig is not None
+                                else [get(())] * n)
+        if None in templates:  # new combinations: made (and kept) as parts makes them
+            for k, t in enumerate(templates):
+                if t is None:
+                    templates[k] = self._template_of(batch[k])
+        if _SLOW in templates:
+            slow += [k for k, t in enumerate(templates) if t is None or t is _SLOW]
+            for k in slow:
+                templates[k] = _NO_TEMPLATE
+        raw_ids = col(self.i_id)
+        prefix = self.prefix
+        ids = [r if ":" in r else prefix + r for r in raw_ids]
+        if not all(raw_ids) or max(map(len, ids)) > MAX_ID_LENGTH or \
+                _CONTROL.search("".join(ids)):
+            slow += [k for k, (r, i) in enumerate(zip(raw_ids, ids, strict=True))
+                     if not r or len(i) > MAX_ID_LENGTH or _CONTROL.search(i)]
+        if self.i_name >= 0:
+            names = col(self.i_name)
+            if self.names and not all(names):
+                slow += [k for k, name in enumerate(names) if not name]
+        elif len(self.names) == 2:
+            names = [f"{a} {b}" if a and b else a or b
+                     for a, b in zip(col(self.names[0]), col(self.names[1]), strict=True)]
+        elif self.names:
+            names = col(self.names[0])
+        else:
+            names = [""] * n
+        if self.i_postcode >= 0:
+            raw_pcs = col(self.i_postcode)
+            pget = self.postcodes.get
+            pcs = [pget(r, _SLOW) if r else None for r in raw_pcs]
+            if _SLOW in pcs:  # postcodes not seen yet: normalised (and kept) as parts does
+                for k, p in enumerate(pcs):
+                    if p is _SLOW:
+                        pcs[k] = self._postcode_of(raw_pcs[k])
+            if None in pcs:
+                unknown = [k for k, (p, r) in enumerate(zip(pcs, raw_pcs, strict=True))
+                           if p is _SLOW or (p is None and r)]
+                for k in unknown:
+                    pcs[k] = None
+                slow += unknown
+        else:
+            pcs = [None] * n
+        lats: list[Any]
+        lons: list[Any]
+        if self.located:
+            lat_t = col(self.i_lat) if self.i_lat >= 0 else [""] * n
+            lon_t = col(self.i_lon) if self.i_lon >= 0 else [""] * n
+            if all(lat_t) and all(lon_t):
+                try:
+                    lats, lons = list(map(float, lat_t)), list(map(float, lon_t))
+                except ValueError:
+                    return [_SLOW] * n
+                if not math.isfinite(sum(lats) + sum(lons)) or min(lats) < -90 or \
+                        max(lats) > 90 or min(lons) < -180 or max(lons) > 180:
+                    return [_SLOW] * n
+                if not (min(lats) > 2.5 or max(lats) < -9 or min(lons) > 61 or max(lons) < 49):
+                    slow += [k for k, (a, b) in enumerate(zip(lats, lons, strict=True))
+                             if -9 <= a <= 2.5 and 49 <= b <= 61]
+            elif any(lat_t) or any(lon_t):
+                return [_SLOW] * n
+            else:
+                lats = lons = [None] * n
+        else:
+            lats = lons = [None] * n
+        if self.i_area >= 0:
+            areas: list[Any] = [a or None for a in col(self.i_area)]
+            given = [a for a in areas if a]
+            if given and (max(map(len, given)) > MAX_ID_LENGTH
+                          or _CONTROL.search("".join(given))):
+                return [_SLOW] * n
+        else:
+            areas = [None] * n
+        enc = _ENC
+        if self.text:
+            text_cols = [(f, col(i)) for i, f in self.text]
+            texts = [[(f, c[k]) for f, c in text_cols if c[k]] for k in range(n)]
+            jsons = [t.json(p, x) for t, p, x in zip(templates, pcs, texts, strict=True)]
+        else:
+            jsons = [t.before + enc(p) + t.after if p else t.text
+                     for t, p in zip(templates, pcs, strict=True)]
+        groups = [t.group if t.group is not None else t.grouped(group) for t in templates]
+        out = list(zip(ids, names, areas, lats, lons, jsons, groups, strict=True))
+        for k in slow:
+            out[k] = _SLOW
+        return out
+
+    def node(self, cells: list[str], where: str) -> Node | None:
+        """The record a clean row gives, or None when the row must take the general path."""
+        parts = self.parts(cells, where)
+        return None if parts is None else self.node_of(parts)
+
+    def node_of(self, parts: _Parts) -> Node:
+        """The record :meth:`parts` describes (fresh lists and dicts: no two share one)."""
+        _, node_id, name, area, lat, lon, template, postcode, texts = parts
+        props = template.props_copy()
+        for f, t in texts:
+            props[f] = t
+        if postcode:
+            props["postcode"] = postcode
         return Node(node_id, self.kind, name, area, lat, lon, props)
+
+    def row_of(self, parts: _Parts, group: Any) -> tuple[Any, ...]:
+        """The store row :meth:`parts` describes for a :class:`NewNodeWriter`: ``(id, name,
+        area, lat, lon, props JSON, group)``; the JSON text is exactly
+        :func:`~assetmap.model.props_json` of :meth:`node_of`'s props, built from the
+        template's encoded pieces (``group``: the writer's ``group``, called once a template)."""
+        _, node_id, name, area, lat, lon, template, postcode, texts = parts
+        return node_id, name, area, lat, lon, template.json(postcode, texts), \
+            template.group if template.group is not None else template.grouped(group)
+
+
+#: (where, id, name, area, lat, lon, template, postcode, text cells) of one clean row.
+_Parts = tuple[str, str, str, str | None, float | None, float | None, Any, str | None,
+               Any]
+_ENC = json.encoder.encode_basestring  # the C string encoder (as ensure_ascii=False uses)
+#: Props the importer sets row by row (never read by analysis_fields, so a template's
+#: analysis fields hold for every row made from it).
+_ROW_PROPS = frozenset({"postcode", *_TEXT_FIELDS})
+assert not _ROW_PROPS & {"status", "org_kind", "level", "parent", "personal_budget",
+                         "user_led", "consent", "roles", "interests", "activities", "needs",
+                         "access", "cost", "age_band", "capacity", "goals", "budget_kind",
+                         "carer_supports"}
+
+
+class _NoTemplate:
+    """Stands in for a template in a chunk's row that takes the one-row way."""
+
+    before = after = text = ""
+    group = 0
+
+    def json(self, postcode: str | None, texts: Any) -> str:
+        return ""
+
+
+_NO_TEMPLATE: Any = _NoTemplate()
+
+
+def _piece(key: str, value: Any) -> str:
+    """``"key":value`` as :func:`props_json` writes it inside an object (a template's value:
+    text, flag, tuple for a list, dict for consent); each distinct one encoded once."""
+    frozen = tuple(sorted(value.items())) if type(value) is dict else value
+    return _piece_text(key, type(value).__name__, frozen)
+
+
+@lru_cache(maxsize=4_096)
+def _piece_text(key: str, kind: str, frozen: Any) -> str:
+    value = list(frozen) if kind == "tuple" else dict(frozen) if kind == "dict" else frozen
+    return props_json({key: value})[1:-1]
+
+
+class _Template:
+    """One combination of coded cells: its props, their canonical JSON pieces (key, text) and
+    the analysis fields every row made from it shares."""
+
+    __slots__ = ("after", "before", "fields", "group", "nested", "pieces", "props", "text")
+
+    def __init__(self, kind: str, props: dict[str, Any], nested: list[str]):
+        self.props = props
+        self.nested = [k for k in nested if k in props]
+        full = self.props_copy()
+        self.pieces = sorted((k, _piece(k, v)) for k, v in props.items())
+        self.text = "{" + ",".join([p for _, p in self.pieces]) + "}"  # = props_json(full)
+        low = [p for k, p in self.pieces if k < "postcode"]
+        high = [p for k, p in self.pieces if k > "postcode"]
+        self.before = "{" + "".join(p + "," for p in low) + '"postcode":'
+        self.after = "".join("," + p for p in high) + "}"
+        self.fields = analysis_fields(kind, full)
+        self.group: int | None = None
+
+    def json(self, postcode: str | None, texts: Any) -> str:
+        """The canonical props JSON of a row made from this template with ``postcode`` and
+        the (field, text) pairs ``texts`` (exactly :func:`props_json` of those props)."""
+        if texts:
+            pieces = [*self.pieces, *((f, _ENC(f) + ":" + _ENC(t)) for f, t in texts)]
+            if postcode:
+                pieces.append(("postcode", '"postcode":' + _ENC(postcode)))
+            pieces.sort()
+            return "{" + ",".join([p for _, p in pieces]) + "}"
+        if postcode:
+            return self.before + _ENC(postcode) + self.after
+        return self.text
+
+    def grouped(self, group: Any) -> int:
+        """This template's analysis group in a bulk writer (``group``: its ``group``)."""
+        self.group = group(self.fields)
+        return self.group
+
+    def props_copy(self) -> dict[str, Any]:
+        """The props as a record holds them (lists, not the cached tuples; fresh copies)."""
+        props = self.props.copy()
+        for k in self.nested:
+            value = props[k]
+            props[k] = [*value] if type(value) is tuple else dict(value)
+        return props
 
 
 def _fast_choice(field_name: str, text: str) -> Any:
@@ -842,6 +1137,16 @@ def check_namespace(namespace: str | None) -> str | None:
     return namespace
 
 
+#: Rows worked out together, column by column, on the bulk way into an empty store.
+_CHUNK = 2_000
+
+
+def _bulk_writer(store: GraphStore) -> Any:
+    """The store's maker of bulk writers for new records (SQLite's ``new_node_writer``), or
+    None where it has none (the rows then go the record-by-record way)."""
+    return getattr(store, "new_node_writer", None)
+
+
 def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = None, *,
                        mapping: str | Path | dict | ColumnMapping | None = None,
                        sheet: str | None = None, dry_run: bool = False,
@@ -863,7 +1168,9 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
     lookup = as_lookup(postcodes) or stored_lookup(store)  # else the lookup the store keeps
     report = ImportReport("spreadsheet", str(path), dry_run=dry_run)
     use_pseudonym_key(store)  # ids made from a name and postcode are keyed, never plain hashes
-    header, rows = read_rows(path, report, sheet or cfg.sheet)
+    not_csv: list[tuple[int, str]] = []  # rows that are not CSV, rejected in line order
+    header, rows = _read_rows(path, report, sheet or cfg.sheet, skip_blank=False,
+                              deferred=not_csv)
     fields = map_header(header, cfg)
     kind = resolve_kind(kind or cfg.kind, path, fields)
     allowed = KIND_FIELDS[kind]
@@ -893,62 +1200,99 @@ def import_spreadsheet(store: GraphStore, path: str | Path, kind: str | None = N
             return "interests" if person else "activities"
         return _CLEAR_TARGET.get(f, f)
 
-    def records() -> Iterator[Any]:
-        for line, cells in rows:
+    def reject_not_csv(before: float) -> None:
+        """Reject the rows before line ``before`` that were not CSV, as reading met them."""
+        while not_csv and not_csv[0][0] < before:
+            start, reason = not_csv.pop(0)
+            report.reject(f"line {start}", "row", reason)
             report.read += 1
-            if progress is not None and report.read % 10_000 == 0:
-                progress(report.read)
-            if len(cells) != width:
-                while len(cells) > width and not cells[-1].strip():
-                    cells.pop()
+
+    def records() -> Iterator[Any]:
+        # with a bulk writer for an empty store, clean rows are worked out a chunk at a time,
+        # column by column (:meth:`_FastRows.chunk_rows`); any row that chunk leaves takes
+        # the one-row way, in order
+        columnar = fast is not None and group is not None and fast.columnar
+        for chunk in batched(rows, _CHUNK) if columnar else ([r] for r in rows):
+            pre = fast.chunk_rows(chunk, width, group) if columnar else None  # type: ignore[union-attr]
+            for k, (line, cells) in enumerate(chunk):
+                if not_csv:
+                    reject_not_csv(line)
+                joined = "".join(cells)
+                if not joined.strip():  # a blank row (one C-level join, not a loop)
+                    continue
+                report.read += 1
+                if progress is not None and report.read % 10_000 == 0:
+                    progress(report.read)
                 if len(cells) != width:
-                    report.reject(f"line {line}", "row", f"the row has {len(cells)} cells but "
-                                  f"the header has {width}")
-                    continue
-            where = f"line {line}"
-            if fast is not None and "<" not in "".join(cells):  # no <clear>: the fast path
-                rec = fast.node(cells, where)
-                if rec is not None:
-                    key = hash(rec.id)
-                    if key in seen:
-                        report.reject(where, "id", "the same record appears earlier in this file")
+                    while len(cells) > width and not cells[-1].strip():
+                        cells.pop()
+                    if len(cells) != width:
+                        report.reject(f"line {line}", "row", f"the row has {len(cells)} cells "
+                                      f"but the header has {width}")
                         continue
-                    seen.add(key)
-                    yield Incoming(where, rec)
-                    continue
-            values = {f: c for i, f in use if (c := cells[i].strip())}
-            clears: frozenset[str] = frozenset()
-            if "<" in "".join(values.values()):
-                gone = {f for f, c in values.items() if is_clear(c)}
-                if gone:
-                    clears = frozenset(clear_target(f) for f in gone)
-                    values = {f: c for f, c in values.items() if f not in gone}
-            try:
-                if kind == TIES:
-                    assert resolver is not None  # made for a ties file
-                    tie = _tie_from_row(values, resolver)
-                    a, b = sorted((tie.src, tie.dst)) if tie.kind in vocab.SYMMETRIC_TIES \
-                        else (tie.src, tie.dst)
-                    key = _hash_key(a, b, tie.kind)
-                    out: Any = (where, tie)
-                else:
-                    rec = _node_from_row(kind, values, report, where, lookup, namespace, plan)
-                    key = hash(rec.id)  # 64-bit: a false duplicate in 1M rows is ~1 in 10^7
-                    out = Incoming(where, rec, clears)
-            except _Bad as bad:
-                report.reject(where, bad.field, bad.reason)
-                continue
-            if key in seen:
-                report.reject(where, "id" if kind != TIES else "dst",
-                              "the same record appears earlier in this file")
-                continue
-            seen.add(key)
-            yield out
+                if fast is not None and "<" not in joined:  # no <clear>: the fast path
+                    parts: Any = pre[k] if pre is not None else _SLOW
+                    if parts is _SLOW:
+                        parts = fast.parts(cells, f"line {line}", group)
+                    if parts is not None:
+                        key = hash(parts[0] if group is not None else parts[1])
+                        if key in seen:
+                            report.reject(f"line {line}", "id",
+                                          "the same record appears earlier in this file")
+                            continue
+                        seen.add(key)
+                        yield parts if bulk_rows else Incoming(parts[0], fast.node_of(parts))
+                        continue
+                yield from general(line, cells)
+        reject_not_csv(math.inf)
+
+    def general(line: int, cells: list[str]) -> Iterator[Any]:
+        """The record (or tie) one row gives the general way, or its rejection."""
+        where = f"line {line}"
+        values = {f: c for i, f in use if (c := cells[i].strip())}
+        clears: frozenset[str] = frozenset()
+        if "<" in "".join(values.values()):
+            gone = {f for f, c in values.items() if is_clear(c)}
+            if gone:
+                clears = frozenset(clear_target(f) for f in gone)
+                values = {f: c for f, c in values.items() if f not in gone}
+        try:
+            if kind == TIES:
+                assert resolver is not None  # made for a ties file
+                tie = _tie_from_row(values, resolver)
+                a, b = sorted((tie.src, tie.dst)) if tie.kind in vocab.SYMMETRIC_TIES \
+                    else (tie.src, tie.dst)
+                key = _hash_key(a, b, tie.kind)
+                out: Any = (where, tie)
+            else:
+                rec = _node_from_row(kind, values, report, where, lookup, namespace, plan)
+                key = hash(rec.id)  # 64-bit: a false duplicate in 1M rows is ~1 in 10^7
+                out = Incoming(where, rec, clears)
+        except _Bad as bad:
+            report.reject(where, bad.field, bad.reason)
+            return
+        if key in seen:
+            report.reject(where, "id" if kind != TIES else "dst",
+                          "the same record appears earlier in this file")
+            return
+        seen.add(key)
+        yield out
 
     place = _placer(store) if kind != TIES else None
+    # clean rows new to a store that can take them in bulk go there as plain rows
+    bulk_rows = fast is not None and not dry_run and _bulk_writer(store) is not None
+    group = None  # a bulk writer's group: clean rows come as store rows (all are new)
     with bulk(), store.transaction():
         if kind == TIES:
             merge_ties(store, records(), report, dry_run=dry_run)
+        elif bulk_rows:
+            assert fast is not None
+            writer = _bulk_writer(store)(kind)
+            fresh = store.count() == 0  # an empty store: nothing to read back
+            if fresh:
+                group = writer.group
+            merge_nodes_bulk(store, records(), report, writer=writer, rows=fast, place=place,
+                             fresh=fresh)
         else:
             merge_nodes(store, records(), report, dry_run=dry_run, place=place,
                         fresh=store.count() == 0)  # an empty store: nothing to read back

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from assetmap import explain
-from assetmap.ui import common
+from assetmap.ui import common, snapshots
 
 
 @st.cache_data(show_spinner="Drawing the chart…", max_entries=16)
@@ -28,7 +28,9 @@ def _slug(text: str) -> str:
 
 def closure_panel(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame,
                   what: str) -> None:
-    """Which kinds of people depend on the chosen place(s), with a chart to download."""
+    """Which kinds of people depend on the chosen place(s), with a chart to download. ``G``
+    needs only the chosen places, what is tied to them and those ties (the Resilience page
+    passes :func:`assetmap.ui.snapshots.places_graph`)."""
     table = explain.who_depends(G, chosen, impact)
     st.markdown("**Who depends on it** (counts in bands; never small numbers)")
     st.table(table[["people", "band", "worse_off_band"]].rename(columns={
@@ -63,18 +65,25 @@ def keystone_panel(ranking: pd.DataFrame) -> None:
 
 @st.cache_data(show_spinner="Writing the area profile…", max_entries=8)
 def _profile(url: str, version: int, ward: str) -> str:
-    G = common.graph(url, version)
-    return explain.area_profile_html(G, ward, common.isolation_table(url, version),
-                                     common.keystone_table(url, version))
+    # areas, places and people's areas from the snapshot, never the whole graph (issue 16)
+    return explain.area_profile_html(snapshots.profile_graph(url, version), ward,
+                                     snapshots.isolation_levels(url, version),
+                                     snapshots.keystone_table(url, version))
+
+
+def _wards(url: str, version: int) -> dict[str, str]:
+    """Every ward: code -> name (the snapshot's areas)."""
+    areas = snapshots.snapshot(url, version).area_frame()
+    wards = areas[areas["level"] == "ward"]
+    return {str(c): str(n or c) for c, n in zip(wards["area_code"], wards["area_name"],
+                                                strict=True)}
 
 
 def area_profile_panel() -> None:
     """A one-page area profile (HTML, print-ready) of a ward, for commissioners."""
     url = common.store_url()
     version = common.get_store().version()
-    G = common.graph(url, version)
-    wards = {n: str(d.get("name") or n) for n, d in G.nodes(data=True)
-             if d.get("kind") == "Area" and d.get("level") == "ward"}
+    wards = _wards(url, version)
     if not wards:
         return
     ward = st.selectbox("Area profile for commissioners: ward",

@@ -3,12 +3,14 @@ on the store's version, one-sentence errors and the data attribution footer."""
 
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -88,6 +90,22 @@ def forget_stale(url: str, version: int) -> bool:
 _WARMED: set[tuple[str, int]] = set()
 
 
+def forget_everything() -> None:
+    """Drop every cached result of every store, as a restarted app server starts: for a store
+    replaced whole under a running app (wiped and copied into again, so its version numbers
+    may repeat with other content), and for tests that do just that."""
+    from assetmap.graph.analysis import snapshot as _snapshot
+    from assetmap.ui import recording_ui, snapshots
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    with _ISOLATION_LOCK:
+        for held in (_SEEN_VERSIONS, _ISOLATION, _OPTIONS, _FRAMES, _LABELS, snapshots._SEEN,
+                     _snapshot._LIVE, recording_ui._PLACES_AT):
+            held.clear()
+        _WARMED.clear()
+
+
 def warm_up() -> threading.Thread | None:
     """Start building the shared graph and isolation table (never keystones) in the background,
     once per store version, so the first Person page after sign-in does not wait for them.
@@ -116,7 +134,7 @@ def is_server_store(store: GraphStore) -> bool:
 def _warm(url: str, version: int) -> None:
     try:
         if is_server_store(_open(url)):
-            _people_options(url, version)  # the picker, from one columnar read
+            _people_options(url, version)  # the picker, from the pages' columnar snapshot
             return
         isolation_table(url, version)  # builds graph(url, version) on the way
         # keystones are not warmed: ranking every place holds the GIL for seconds and would
@@ -144,13 +162,17 @@ def store_with_people() -> tuple[GraphStore, int] | None:
     return store, version
 
 
+def error_text(exc: BaseException) -> str:
+    """A problem as one sentence a user can read, never a traceback."""
+    if isinstance(exc, AssetmapError):
+        return str(exc)
+    return (f"Something went wrong: {type(exc).__name__}. Check the store setting and try "
+            "again.")
+
+
 def show_error(exc: BaseException) -> None:
     """Show a problem as one sentence, never a traceback."""
-    if isinstance(exc, AssetmapError):
-        st.error(str(exc))
-    else:
-        st.error(f"Something went wrong: {type(exc).__name__}. Check the store setting and try "
-                 "again.")
+    st.error(error_text(exc))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -271,9 +293,16 @@ def touched_people(G: nx.MultiDiGraph, changes: dict[str, set],
     or organisation that changed (its closing changes their level) and everyone who was tied,
     in the ``before`` graph, to something now deleted."""
     ids = set(changes.get("nodes", ()))
-    for src, dst, _kind in changes.get("ties", ()):
-        ids.update((src, dst))
     touched: set[str] = set()
+    for src, dst, _kind in changes.get("ties", ()):
+        # a tie moves its own ends' rows; one between two places (an organisation running a
+        # group) may move everyone tied to them, so those ends count as changed places
+        ends = [n for n in (src, dst) if G._node.get(n, {}).get("kind") == vocab.PERSON]
+        if ends or not all(n in G._node for n in (src, dst)):
+            touched.update(ends)
+            ids.update(n for n in (src, dst) if n not in G._node)
+        else:
+            ids.update((src, dst))
 
     def people_tied_to(H: nx.MultiDiGraph, n: str) -> None:
         for adj in (H._succ[n], H._pred[n]):
@@ -313,15 +342,33 @@ def patched_isolation(G: nx.MultiDiGraph, table: pd.DataFrame,
                         keep.add(via)
     fresh = isolated_people(G.subgraph(keep).copy()) if alive else table.iloc[0:0]
     fresh = fresh[fresh["person_id"].isin(alive)]
-    rest = table[~table["person_id"].isin(touched)]
-    out = pd.concat([rest, fresh], ignore_index=True)
-    if out.empty:
-        return out
     from assetmap.graph.analysis.circles import LEVELS
 
-    out["level"] = pd.Categorical(out["level"].astype(str), categories=list(LEVELS),
-                                  ordered=True)
-    return out.sort_values(["level", "person_id"], kind="stable").reset_index(drop=True)
+    kept = ~table["person_id"].isin(touched).to_numpy(dtype=bool)
+    levels = table["level"]
+    if (fresh.empty or not isinstance(levels.dtype, pd.CategoricalDtype)
+            or list(levels.cat.categories) != list(LEVELS)
+            or not isinstance(fresh["level"].dtype, pd.CategoricalDtype)
+            or list(fresh["level"].cat.categories) != list(LEVELS)):
+        out = pd.concat([table[kept], fresh], ignore_index=True)
+        if out.empty:
+            return out
+        out["level"] = pd.Categorical(out["level"].astype(str), categories=list(LEVELS),
+                                      ordered=True)
+        return out.sort_values(["level", "person_id"], kind="stable").reset_index(drop=True)
+    # The rows kept are in order already (worst level first, then id): place each fresh row
+    # among them by binary search instead of sorting everyone again.
+    rest = np.flatnonzero(kept)
+    codes = levels.cat.codes.to_numpy()[rest]
+    ids = table["person_id"].to_numpy(dtype=object)[rest]
+    at = []
+    for code, pid in zip(fresh["level"].cat.codes.tolist(), fresh["person_id"].tolist(),
+                         strict=True):
+        lo, hi = np.searchsorted(codes, code, "left"), np.searchsorted(codes, code, "right")
+        at.append(int(lo + np.searchsorted(ids[lo:hi], pid)))
+    order = np.insert(rest, at, len(table) + np.arange(len(fresh)))
+    both = pd.concat([table, fresh], ignore_index=True)
+    return both.take(order).reset_index(drop=True)
 
 
 @st.cache_resource(show_spinner="Ranking keystone assets…", max_entries=2)
@@ -333,31 +380,79 @@ def keystone_table(url: str, version: int) -> pd.DataFrame:
     return keystone_assets(graph(url, version))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
 def _people_options(url: str, version: int) -> pd.DataFrame:
-    """Every person's picker label: :func:`assetmap.worklist.graph_person_labels` (name · ward ·
-    age band · short id, never two alike) and their isolation level, so a coordinator can find
-    the service-only person without opening records one by one. After a write only the labels
-    of people it touched are made again (see :func:`_person_labels`)."""
-    store = _open(url)
-    if is_server_store(store):
-        # a server store (Neo4j): one streamed columnar read, never the whole graph (issue 16)
-        from assetmap.graph.analysis.isolation import isolation_levels
-        from assetmap.graph.analysis.snapshot import Snapshot
-        from assetmap.worklist import snapshot_person_labels
+    """Every person's picker label (see :func:`_picker`), sorted by label: ``person_id`` and
+    ``label``. Made once per store version from the patched list; shared, so callers do not
+    modify it."""
+    state = _picker(url)
+    with _ISOLATION_LOCK:
+        held = _FRAMES.get(url)
+        if held is not None and held[0] == state[0]:
+            return held[1]
+        frame = pd.DataFrame({"person_id": [pid for _, pid in state[2]],
+                              "label": [text for text, _ in state[2]]})
+        _FRAMES[url] = (state[0], frame)
+        return frame
 
-        snap = Snapshot.from_store(store)
-        table = isolation_levels(snap)
-        labels = snapshot_person_labels(snap)
-    else:
-        table = isolation_table(url, version)
-        labels = _person_labels(url)
-    # plain lists: iterating pandas' (Arrow) string columns value by value is slow
-    levels = dict(zip(table["person_id"].tolist(), table["level"].astype(str).tolist(),
-                      strict=True))
-    rows = sorted(((f"{label} · {levels[pid]}" if pid in levels else label, pid)
-                   for pid, label in labels.items()))  # by label, then id
-    return pd.DataFrame([(pid, label) for label, pid in rows], columns=["person_id", "label"])
+
+def _picker(url: str) -> tuple[int, dict[str, str], list[tuple[str, str]]]:
+    """The Person page's picker at the store's current version: each person's label
+    (:func:`assetmap.worklist.graph_person_labels`: name · ward · age band · short id, never
+    two alike, then their isolation level, so a coordinator can find the service-only person
+    without opening records one by one) and the (label, id) pairs sorted.
+
+    Held per store URL and patched after a write that added or removed no one: only the people
+    it may have moved (:func:`touched_people`) or renamed are labelled again and re-placed in
+    the sorted list, so a save costs what it touched, not the size of the area."""
+    store = _open(url)
+    with _ISOLATION_LOCK:
+        now = store.version()
+        held = _OPTIONS.get(url)
+        if held is not None and held[0] == now:
+            return held
+        if is_server_store(store):
+            # a server store (Neo4j): the pages' one columnar snapshot, never the whole graph
+            from assetmap.ui import snapshots
+            from assetmap.worklist import snapshot_person_labels
+
+            table = snapshots.isolation_levels(url, now)
+            labels = snapshot_person_labels(snapshots.snapshot(url, now))
+        else:
+            table = isolation_table(url, now)
+            labels = _person_labels(url)
+        state = None
+        changes = _changes_since(store, held[0]) if held is not None else None
+        if held is not None and changes is not None and len(labels) == len(held[1]):
+            G = graph(url, now)
+            moved = touched_people(G, changes) | {
+                n for n in changes.get("nodes", ()) if n in labels}
+            if all(p in held[1] for p in moved):  # the same people: patch the list
+                shown, order = dict(held[1]), held[2]
+                rows = table[table["person_id"].isin(moved)]
+                levels = dict(zip(rows["person_id"].tolist(),
+                                  rows["level"].astype(str).tolist(), strict=True))
+                for pid in moved:
+                    text = f"{labels[pid]} · {levels[pid]}" if pid in levels else labels[pid]
+                    if shown[pid] != text:
+                        del order[bisect.bisect_left(order, (shown[pid], pid))]
+                        bisect.insort(order, (text, pid))
+                        shown[pid] = text
+                state = (now, shown, order)
+        if state is None:
+            # plain lists: iterating pandas' (Arrow) string columns value by value is slow
+            levels = dict(zip(table["person_id"].tolist(), table["level"].astype(str).tolist(),
+                              strict=True))
+            shown = {pid: f"{label} · {levels[pid]}" if pid in levels else label
+                     for pid, label in labels.items()}
+            state = (now, shown, sorted((text, pid) for pid, text in shown.items()))
+        _OPTIONS[url] = state
+        return state
+
+
+#: The Person page's picker per store URL: the version it is of, each person's label and the
+#: (label, id) pairs in order (patched after writes); and the frame made of them per version.
+_OPTIONS: dict[str, tuple[int, dict[str, str], list[tuple[str, str]]]] = {}
+_FRAMES: dict[str, tuple[int, pd.DataFrame]] = {}
 
 
 #: The last people's labels (without level) per store URL, and the version they are of.
@@ -407,13 +502,19 @@ def selectable_people(store: GraphStore, user: User | None = None) -> pd.DataFra
     anyone,
     a hub analyst no one; no user, no one). The shared cache holds the whole list; the filter
     runs per user."""
-    people = _people_options(store_url(), store.version())
-    if user is None:  # default deny: no signed-in user, no one to choose
-        return people.iloc[0:0]
     from assetmap.governance import access
 
-    allowed = people["person_id"].map(lambda p: access.can_view_person(user, p))
-    return people[allowed.to_numpy(dtype=bool)].reset_index(drop=True)
+    url = store_url()
+    if user is not None and user.role == access.COORDINATOR:
+        # a caseload is small: look its people up, never scan everyone in the area
+        shown = _picker(url)[1]
+        rows = sorted((shown[p], p) for p in user.caseload
+                      if p in shown and access.can_view_person(user, p))
+        return pd.DataFrame({"person_id": [p for _, p in rows],
+                             "label": [text for text, _ in rows]})
+    people = _people_options(url, store.version())
+    allowed = access.viewable_people(user, people["person_id"])
+    return people if allowed.all() else people[allowed].reset_index(drop=True)
 
 
 def download_table(frame: pd.DataFrame, file_name: str, key: str,

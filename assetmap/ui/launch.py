@@ -48,7 +48,7 @@ REDACTED = "[session]"
 def serve_command(port: int = 8501, host: str = "localhost") -> list[str]:
     """The command line that runs the app (headless, no usage statistics sent anywhere, logs
     at INFO at most verbose, through this module's hardening entry point; uploads no larger
-    than ``ASSETMAP_IMPORT_MAX_BYTES``)."""
+    than ``ASSETMAP_IMPORT_MAX_BYTES``; no forced full garbage collection after each run)."""
     from assetmap import settings
 
     upload_mb = max(1, settings.load().import_max_bytes // 1024**2)
@@ -64,6 +64,9 @@ def serve_command(port: int = 8501, host: str = "localhost") -> list[str]:
         "--server.enableXsrfProtection", "true",
         "--logger.level", "info",
         "--server.maxUploadSize", str(upload_mb),
+        # no full garbage collection after every script run: with a large area's network held
+        # in memory it took most of a save's time (issue 14); Python's own collector still runs
+        "--runner.postScriptGC", "false",
     ]
 
 

@@ -8,20 +8,23 @@ One call from the Person page: :func:`outcomes_section`. Thin over :mod:`assetma
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 from typing import Any
 
 import streamlit as st
 
 from assetmap import vocab
-from assetmap.graph.analysis.outcomes import person_timeline, timeline_chart
+from assetmap.graph.analysis.outcomes import person_timeline
 from assetmap.measures import SCALES, SCORES, goals_frame, measures_frame, record_goal
 from assetmap.measures import record_measure as _record_measure
 from assetmap.ratings import MIN_RATINGS, USE_TIES, rate
+from assetmap.render.charts import timeline_spec
 from assetmap.ui import common
 
 _FLASH = "outcomes_flash"
+#: The timeline chart's accessible name (the dated list is in the tables below it).
+_TIMELINE_DESCRIPTION = ("Timeline of this person's community ties, isolation level and "
+                         "wellbeing scores; the dated list is in the tables below.")
 #: How each scale's answers are asked on the form (short prompts; the full wording is the
 #: scale's own, on the paper or screen form the person fills in).
 _PROMPTS: dict[str, str] = {
@@ -50,39 +53,12 @@ def _timeline(store: Any, person_id: str, G: Any) -> None:
     if timeline["scores"].empty and timeline["events"].empty:
         st.caption("No scores, referrals or dated ties yet: record a scale below to start "
                    "their timeline.")
-    from assetmap.ui.a11y import described
-
-    # Building the Altair chart is most of this section's time: kept in the session while the
-    # timeline is the same (a contact note or a referral elsewhere leaves it as it was).
-    key = (person_id, tuple((k, f.to_json(date_format="iso")) for k, f in sorted(
-        timeline.items())))
-    held = st.session_state.get("_outcomes_timeline_chart")
-    if held is not None and held[0] == key:
-        chart, spec = held[1], held[2]
-    else:
-        chart = described(timeline_chart(timeline), "Timeline of this person's community ties, "
-                          "isolation level and wellbeing scores; the dated list is in the "
-                          "tables below.")
-        spec = _vega_lite_spec(chart)
-        st.session_state["_outcomes_timeline_chart"] = (key, chart, spec)
-    if spec is None:
-        st.altair_chart(chart, width="stretch")
-    else:  # the converted spec kept: st.altair_chart would convert the chart again every run
-        st.vega_lite_chart(copy.deepcopy(spec), width="stretch")
+    # a plain Vega-Lite spec: an Altair chart took a quarter of a second to build and
+    # convert on every save (issue 14)
+    st.vega_lite_chart(timeline_spec(timeline, _TIMELINE_DESCRIPTION), width="stretch")
     st.caption("Community ties and isolation level on each day something changed; scores as a "
                "share of their range, turned so that higher is always better (hover for the "
                "score itself). Dashed lines mark referrals and the days they joined a group.")
-
-
-def _vega_lite_spec(chart: Any) -> dict[str, Any] | None:
-    """The Vega-Lite spec ``st.altair_chart`` would send for ``chart`` (data as Arrow), made
-    once so a run that shows the same timeline skips Altair's conversion; None when this
-    Streamlit converts differently (then the chart is drawn by ``st.altair_chart``)."""
-    try:
-        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-    except ImportError:  # pragma: no cover - another Streamlit
-        return None
-    return dict(_convert_altair_to_vega_lite_spec(chart))
 
 
 def _measure_form(store: Any, person_id: str, user: Any) -> None:

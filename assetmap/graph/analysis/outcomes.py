@@ -202,40 +202,6 @@ def person_timeline(store: Any, person_id: str, G: nx.MultiDiGraph | None = None
             "events": pd.DataFrame(events, columns=["date", "event", "name", "status"])}
 
 
-def timeline_chart(timeline: dict[str, pd.DataFrame]) -> Any:
-    """One Altair chart of a timeline: community ties and level above, scores (as % of their
-    range, higher is better) below, sharing the time axis, with referrals and joinings marked."""
-    import altair as alt
-
-    net, scores, events = timeline["network"], timeline["scores"], timeline["events"]
-    net = net.assign(level_label=net["level"].where(net["level"].ne(net["level"].shift()), ""))
-    x = alt.X("date:T", title="Date", axis=alt.Axis(format="%b %Y"))
-    base_net = alt.Chart(net)
-    ties = base_net.mark_line(interpolate="step-after", point=True, color="#1b7837").encode(
-        x=x, y=alt.Y("community_ties:Q", title="Community ties", axis=alt.Axis(tickMinStep=1)),
-        tooltip=["date:T", "community_ties:Q", "level:N"])
-    level_text = base_net.mark_text(dy=-12, fontSize=11, color="#444").encode(
-        x=x, y="community_ties:Q", text="level_label:N")
-
-    def rules(event: str, colour: str) -> Any:
-        # one fixed colour per kind of event, so the score lines keep the colour scale
-        return alt.Chart(events[events["event"] == event]).mark_rule(
-            strokeDash=[4, 3], color=colour).encode(
-            x="date:T", tooltip=["date:T", "event:N", "name:N", "status:N"])
-
-    marks = [rules("referral", "#b35806"), rules("joined", "#542788")]
-    top = alt.layer(ties, level_text, *marks).properties(
-        height=170, title="Community ties and level (dashed: referral orange, joined purple)")
-    lines = alt.Chart(scores).mark_line(point=True).encode(
-        x=x, y=alt.Y("share:Q", title="Score (% of range, higher is better)",
-                     scale=alt.Scale(domain=[0, 100])),
-        color=alt.Color("label:N", title="Score", legend=alt.Legend(orient="bottom",
-                                                                    columns=2, labelLimit=320)),
-        tooltip=["date:T", "label:N", "value:Q", "share:Q"])
-    bottom = alt.layer(lines, *marks).properties(height=200, title="Scores")
-    return alt.vconcat(top, bottom).resolve_scale(x="shared", color="independent")
-
-
 # --- cohort outcomes ----------------------------------------------------------------------------
 
 def _place_kind(attrs: dict[str, Any]) -> str:
@@ -264,11 +230,46 @@ PEOPLE_COLUMNS: list[str] = ["person_id", "baseline_date", "follow_up_date",
                              "level_change", "referral", "group_kind"]
 
 
-def cohort_people(store: Any, G: nx.MultiDiGraph, date_from: _dt.date | str | None = None,
+def cohort_graph(store: Any, person_ids: Any, areas: bool = False) -> nx.MultiDiGraph:
+    """The small graph :func:`cohort_people` needs for these people, read through the store's
+    own API (one ``neighbours`` read per person; issue 16: a server store's Outcomes page
+    loads no whole graph): the people who exist, every tie of theirs with the record at its
+    other end, the groups their ties name as ``via``, and (``areas``) every area, for the area
+    filter. In ``to_networkx``'s shape, so each person's circle on a day is the whole graph's."""
+    G = nx.MultiDiGraph()
+
+    def add(node: Any) -> None:
+        if node.id not in G:
+            G.add_node(node.id, **{**node.props, "kind": node.kind, "name": node.name or "",
+                                   "area": node.area, "lat": node.lat, "lon": node.lon})
+
+    people = store.get_many(sorted(set(person_ids)))
+    vias: set[str] = set()
+    for pid in sorted(people):
+        add(people[pid])
+        for tie, other in store.neighbours(pid):
+            add(other)
+            via = tie.props.get("via")
+            if isinstance(via, str):
+                vias.add(via)
+            G.add_edge(tie.src, tie.dst, key=tie.kind,
+                       **{**tie.props, "kind": tie.kind, "tie_class": tie.tie_class})
+    for node in store.get_many(sorted(vias - set(G))).values():
+        add(node)
+    if areas:
+        for node in store.find(vocab.AREA):
+            add(node)
+    return G
+
+
+def cohort_people(store: Any, G: nx.MultiDiGraph | None,
+                  date_from: _dt.date | str | None = None,
                   date_to: _dt.date | str | None = None, area: str | None = None
                   ) -> pd.DataFrame:
     """One row per person with a baseline and a follow-up measure in the window: their tie and
     level change and each score's change (NaN where that scale was not measured twice).
+    ``G`` is the whole graph, or None to read only the measured people's own ties from the
+    store (:func:`cohort_graph`: the same rows).
 
     Personal data: for analysis inside the app only; publish :func:`cohort_outcomes` instead.
     """
@@ -276,6 +277,8 @@ def cohort_people(store: Any, G: nx.MultiDiGraph, date_from: _dt.date | str | No
     hi = as_day(date_to).isoformat() if date_to else "9999-99-99"
     frame = measures_frame(store.records(vocab.MEASURE))
     frame = frame[(frame["date"] >= lo) & (frame["date"] <= hi)]
+    if G is None:
+        G = cohort_graph(store, frame["person_id"].unique().tolist(), areas=bool(area))
     frame = frame[frame["person_id"].isin([p for p in frame["person_id"].unique() if p in G])]
     if area:
         keep = {p for p in frame["person_id"].unique()

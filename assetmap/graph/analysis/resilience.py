@@ -8,6 +8,8 @@ council service, carers' centre or mental health service (:data:`assetmap.vocab.
 - :func:`closure_impact` — if one asset closed: who loses their only community tie, whose
   isolation level drops, and who loses every path to a clinician or hub. It is local: it looks
   at the asset's own ties and searches outwards from its neighbours only until a hub is found.
+  :func:`closure_impact_snapshot` gives the same rows from a columnar snapshot (a server store's
+  pages load no whole graph, issue 16).
 - :func:`keystone_assets` — every open asset ranked by that impact, in one pass: one depth-first
   search (Tarjan's low-link) finds, for every asset at once, the pieces its closure would cut
   off and whether each still holds a hub; no whole-graph betweenness is needed.
@@ -23,7 +25,7 @@ council service, carers' centre or mental health service (:data:`assetmap.vocab.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import pandas as pd
@@ -184,7 +186,13 @@ def closure_impact(G: nx.MultiDiGraph, node_id: str) -> pd.DataFrame:
             else:
                 row["loses_hub_path"] = True
                 row["reasons"] += "; " + why
-    df = pd.DataFrame(list(rows.values()), columns=IMPACT_COLUMNS)
+    return _impact_frame(list(rows.values()))
+
+
+def _impact_frame(rows: list[dict]) -> pd.DataFrame:
+    """Closure impact rows as a frame, worst first: losing the only community tie, then the
+    level after, then losing every route to a hub, then the id."""
+    df = pd.DataFrame(rows, columns=IMPACT_COLUMNS)
     if df.empty:
         return df
     df["_r"] = df["level_after"].map(_c.LEVEL_RANK)
@@ -398,22 +406,33 @@ def disconnected_clusters(G: nx.MultiDiGraph, seed: int = 0, min_size: int = 2
 
 # --- over a columnar snapshot (``assetmap analyse`` and the app's whole-area pages) ------------
 
-def _cut_counts_arrays(is_p: Any, is_h: Any, A: Any) -> tuple[Any, Any]:
-    """:func:`_cut_counts_flags` over a CSR adjacency, vectorised (issue 13: the Python low-link
-    loop was the slowest part of ``analyse``): one depth-first search in C (scipy) from a virtual
-    root joined to every part, each node's subtree as a range of preorder positions (found by
-    pointer jumping), people and hubs under it by prefix sums and its low-link as a range
-    minimum (sparse table). Returns (lose, splits) as numpy arrays; they do not depend on which
-    depth-first tree is used, so they equal the plain path's."""
+class _Tree(NamedTuple):
+    """One depth-first forest of a CSR adjacency (n nodes), from a virtual root ``n`` joined
+    to every part: what the cut structure and the closure of one place are read from."""
+
+    n: int
+    n_comp: int
+    label: Any  # part of each node
+    order: Any  # preorder, the virtual root first
+    pred: Any  # depth-first parent (n for each part's first node; none for the root)
+    pre: Any  # preorder position of each node (and of the root)
+    end: Any  # a subtree is the preorder positions [pre[v], end[v])
+    kids: Any  # every node but the root, in preorder
+    parent: Any  # pred[kids]
+    low: Any  # per kid: the earliest preorder position its subtree touches
+    sep: Any  # per kid: its subtree is cut off when its parent goes
+
+
+def _dfs_tree(A: Any) -> _Tree:
+    """The depth-first forest of a symmetric CSR adjacency (issue 13: vectorised): one search
+    in C (scipy) from a virtual root joined to every part, each node's subtree as a range of
+    preorder positions (found by pointer jumping) and each child's low-link as a range minimum
+    (sparse table)."""
     import numpy as np
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components, depth_first_order
 
-    p = np.asarray(is_p, dtype=np.int64)
-    h = np.asarray(is_h, dtype=np.int64)
     n = A.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
     # the adjacency is symmetric: strong components are its parts (and need no transpose)
     n_comp, label = connected_components(A, directed=True, connection="strong")
     _, reps = np.unique(label, return_index=True)
@@ -446,11 +465,6 @@ def _cut_counts_arrays(is_p: Any, is_h: Any, A: Any) -> tuple[Any, Any]:
         end[todo[done]] = end[up_of[done]]
         ptr[todo] = up
         todo = todo[~done]
-    # people and hubs in each subtree, by prefix sums in preorder
-    cp = np.concatenate([[0], np.cumsum(np.concatenate([p, [0]])[order])])
-    ch = np.concatenate([[0], np.cumsum(np.concatenate([h, [0]])[order])])
-    sub_p = cp[end] - cp[pre]
-    sub_h = ch[end] - ch[pre]
     # low-link: the earliest position any node of the subtree touches (a range minimum)
     direct = pre[:n].copy()
     rows = np.flatnonzero(np.diff(A.indptr))
@@ -478,7 +492,31 @@ def _cut_counts_arrays(is_p: Any, is_h: Any, A: Any) -> tuple[Any, Any]:
         j += 1
     # a child whose subtree reaches nothing before its parent is cut off by the parent
     sep = (parent != n) & (low >= pre[parent])
-    u, c = parent[sep], kids[sep]
+    return _Tree(n, n_comp, label, order, pred, pre, end, kids, parent, low, sep)
+
+
+def _cut_counts_arrays(is_p: Any, is_h: Any, A: Any, tree: _Tree | None = None
+                       ) -> tuple[Any, Any]:
+    """:func:`_cut_counts_flags` over a CSR adjacency, vectorised (issue 13: the Python low-link
+    loop was the slowest part of ``analyse``): over :func:`_dfs_tree` (given, or made here),
+    people and hubs under each node by prefix sums in preorder. Returns (lose, splits) as numpy
+    arrays; they do not depend on which depth-first tree is used, so they equal the plain
+    path's."""
+    import numpy as np
+
+    p = np.asarray(is_p, dtype=np.int64)
+    h = np.asarray(is_h, dtype=np.int64)
+    n = A.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    t = tree if tree is not None else _dfs_tree(A)
+    order, pred, pre, end, label = t.order, t.pred, t.pre, t.end, t.label
+    # people and hubs in each subtree, by prefix sums in preorder
+    cp = np.concatenate([[0], np.cumsum(np.concatenate([p, [0]])[order])])
+    ch = np.concatenate([[0], np.cumsum(np.concatenate([h, [0]])[order])])
+    sub_p = cp[end] - cp[pre]
+    sub_h = ch[end] - ch[pre]
+    u, c = t.parent[t.sep], t.kids[t.sep]
     sep_count = np.bincount(u, minlength=n + 1)[:n]
 
     def under(weights: Any) -> Any:
@@ -486,8 +524,8 @@ def _cut_counts_arrays(is_p: Any, is_h: Any, A: Any) -> tuple[Any, Any]:
 
     sep_p, sep_h = under(sub_p[c]), under(sub_h[c])
     sep_nohub_p = under(sub_p[c] * (sub_h[c] == 0))
-    comp_p = np.bincount(label, weights=p, minlength=n_comp).astype(np.int64)[label]
-    comp_h = np.bincount(label, weights=h, minlength=n_comp).astype(np.int64)[label]
+    comp_p = np.bincount(label, weights=p, minlength=t.n_comp).astype(np.int64)[label]
+    comp_h = np.bincount(label, weights=h, minlength=t.n_comp).astype(np.int64)[label]
     splits = sep_count >= np.where(pred[:n] == n, 2, 1)
     rest_p = comp_p - p - sep_p
     rest_h = comp_h - h - sep_h
@@ -495,33 +533,47 @@ def _cut_counts_arrays(is_p: Any, is_h: Any, A: Any) -> tuple[Any, Any]:
     return lose.astype(np.int64), splits
 
 
+def support_tree_snapshot(snap: Any) -> tuple[Any, Any, _Tree | None]:
+    """The support network over a snapshot and its depth-first forest, made once per snapshot
+    and shared by keystones, bridging people and the closure of one place: (node positions,
+    CSR adjacency, tree)."""
+    def make() -> tuple[Any, Any, _Tree | None]:
+        nodes, A = snap.support_graph()
+        return nodes, A, _dfs_tree(A) if A.shape[0] else None
+
+    return snap._cached("support_tree", make)
+
+
 def cut_counts_snapshot(snap: Any) -> tuple[Any, Any, Any, Any]:
     """The support network's cut structure over a snapshot, computed once and shared by
     keystones and bridging people: (node positions, CSR adjacency, lose, splits)."""
     def make() -> tuple[Any, Any, Any, Any]:
-        nodes, A = snap.support_graph()
-        lose, splits = _cut_counts_arrays(snap.is_person[nodes], snap.is_hub[nodes], A)
+        nodes, A, tree = support_tree_snapshot(snap)
+        lose, splits = _cut_counts_arrays(snap.is_person[nodes], snap.is_hub[nodes], A, tree)
         return nodes, A, lose, splits
 
     return snap._cached("cut_counts", make)
 
 
-def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
-    """:func:`keystone_assets` over a :class:`~assetmap.graph.analysis.snapshot.Snapshot`: the
-    same rows, ranks and order, from the shared tie counts and the support network's CSR
-    adjacency; ``reasons`` left empty (worded only where shown)."""
+def _asset_pairs(snap: Any, asset: int | None = None) -> tuple[Any, Any, Any, Any, Any]:
+    """Every (person, group or organisation) pair where the place is in the person's community
+    or services (only those of the place at position ``asset`` when given), as arrays: person,
+    place, level code before, level code without the place (:func:`circles.level`'s
+    ``without``), and whether the place is their only community tie. A person tied to a place
+    any other way keeps their level without it."""
     import numpy as np
 
     from assetmap.graph.analysis.snapshot import _distinct, level_codes, member
 
-    nodes, A, lose_arr, splits_arr = cut_counts_snapshot(snap)
-    lose, splits = lose_arr.tolist(), splits_arr.tolist()
     tc = snap.counts
     n64 = np.int64(len(snap.ids))
-    # every (person, asset) pair where the asset is in the person's community or services
     ck, pk = tc.comm_keys, tc.prof_keys
-    ck = ck[snap.is_asset[ck % n64]]
-    pk = pk[snap.is_asset[pk % n64]]
+    if asset is None:
+        ck = ck[snap.is_asset[ck % n64]]
+        pk = pk[snap.is_asset[pk % n64]]
+    else:
+        ck = ck[ck % n64 == asset]
+        pk = pk[pk % n64 == asset]
     keys = _distinct(np.concatenate([ck, pk]))
     p, a = keys // n64, keys % n64
     in_c = member(keys, ck)
@@ -537,6 +589,18 @@ def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
     after = level_codes(comm, prof, through_after, lsns[p], sni[p] - tc.sni_lost_without(p, a))
     before = tc.level[p]
     only = in_c & (tc.community[p] == 1)
+    return p, a, before, after, only
+
+
+def keystone_assets_snapshot(snap: Any) -> pd.DataFrame:
+    """:func:`keystone_assets` over a :class:`~assetmap.graph.analysis.snapshot.Snapshot`: the
+    same rows, ranks and order, from the shared tie counts and the support network's CSR
+    adjacency; ``reasons`` left empty (worded only where shown)."""
+    import numpy as np
+
+    nodes, A, lose_arr, splits_arr = cut_counts_snapshot(snap)
+    lose, splits = lose_arr.tolist(), splits_arr.tolist()
+    p, a, before, after, only = _asset_pairs(snap)
     drops = after < before
     n = len(snap.ids)
     depend = np.bincount(a, minlength=n)
@@ -645,6 +709,85 @@ def disconnected_clusters_snapshot(snap: Any, seed: int = 0, min_size: int = 2) 
                      "areas": sorted({a for j in pos if (a := snap.area[j])}),
                      "reasons": None})
     return pd.DataFrame(rows, columns=CLUSTER_COLUMNS)
+
+
+def _cut_off_without(snap: Any, j: int) -> Any:
+    """Support-network positions of the people who would lose every path to a hub if the node
+    at support position ``j`` went (as :func:`_pieces_without_hub`): the pieces its removal
+    leaves, read from the shared depth-first forest (each cut-off child's subtree, and the rest
+    of its part), kept where they hold no hub and the part held one."""
+    import numpy as np
+
+    nodes, _A, t = support_tree_snapshot(snap)
+    is_h = snap.is_hub[nodes]
+    is_p = snap.is_person[nodes]
+    if t is None:
+        return np.zeros(0, dtype=np.int64)
+    in_part = t.label == t.label[j]
+    if not is_h[in_part].any():  # the part reached no hub before: no one loses a route
+        return np.zeros(0, dtype=np.int64)
+    rest = in_part.copy()
+    rest[j] = False
+    out = []
+    for c in t.kids[t.sep & (t.parent == j)].tolist():
+        piece = t.order[t.pre[c]:t.end[c]]
+        rest[piece] = False
+        if not is_h[piece].any():
+            out.append(piece[is_p[piece]])
+    if rest.any() and not is_h[rest].any():
+        out.append(np.flatnonzero(rest & is_p))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def closure_impact_snapshot(snap: Any, node_id: str) -> pd.DataFrame:
+    """:func:`closure_impact` over a :class:`~assetmap.graph.analysis.snapshot.Snapshot` (issue
+    16: a server store's Resilience page loads no whole graph): the same rows, values and order,
+    the levels from the shared tie counts and the routes to a hub from the support network's
+    depth-first forest, computed once per snapshot and read per place."""
+    import numpy as np
+
+    from assetmap.graph.analysis.snapshot import ASSET_CODES
+
+    i = snap.index.get(node_id)
+    if i is None:
+        raise KeyError(f"no node with id {node_id!r} in this graph")
+    if int(snap.kind[i]) not in ASSET_CODES.tolist():
+        raise ValueError("closure impact is for a group or organisation")
+    if snap.closed[i]:
+        return pd.DataFrame([], columns=IMPACT_COLUMNS)
+    name = snap.name[i] or node_id
+    levels = _c.LEVELS
+    rows: dict[str, dict] = {}
+    p, _a, before, after, only = _asset_pairs(snap, i)
+    after_of = dict(zip(p.tolist(), after.tolist(), strict=True))
+    for q, b, af, o in sorted(zip(p.tolist(), before.tolist(), after.tolist(), only.tolist(),
+                                  strict=True)):
+        if not af < b:
+            continue
+        pid = snap.ids[q]
+        why = (f"{name} is their only community tie" if o
+               else f"{levels[b]} → {levels[af]} without {name}")
+        rows[pid] = {"person_id": pid, "name": snap.name[q], "level_before": levels[b],
+                     "level_after": levels[af], "loses_only_community_tie": bool(o),
+                     "loses_hub_path": False, "reasons": why}
+    nodes, _A, _t = support_tree_snapshot(snap)
+    j = int(np.searchsorted(nodes, i))
+    if j < len(nodes) and nodes[j] == i:
+        level_now = snap.counts.level
+        for q in sorted(nodes[_cut_off_without(snap, j)].tolist()):
+            pid = snap.ids[q]
+            row = rows.get(pid)
+            if row is None:
+                lvl = int(level_now[q])
+                rows[pid] = {"person_id": pid, "name": snap.name[q], "level_before": levels[lvl],
+                             "level_after": levels[after_of.get(q, lvl)],
+                             "loses_only_community_tie": False, "loses_hub_path": True,
+                             "reasons": "no other route to a GP, link worker or hub than "
+                                        f"through {name}"}
+            else:
+                row["loses_hub_path"] = True
+                row["reasons"] += "; and no other route to a GP, link worker or hub"
+    return _impact_frame(list(rows.values()))
 
 
 def bridging_people(G: Any) -> pd.DataFrame:

@@ -730,6 +730,9 @@ def patched_graph(G: Any, store: Any, since: int) -> Any | None:
     for tie in ties:
         set_keys(tie.src, tie.dst, tie.kind,
                  {**tie.props, "kind": tie.kind, "tie_class": vocab.TIE_KINDS[tie.kind]})
+    from assetmap.graph.analysis.linkpred import carry_closure
+
+    carry_closure(G, H)
     return H
 
 

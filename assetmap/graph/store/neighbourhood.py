@@ -143,6 +143,12 @@ def build_neighbourhood(source: NeighbourhoodSource, person_id: str, km: float,
     for (src, dst, kind), a in sorted(ties.items()):
         if src in G and dst in G:
             G.add_edge(src, dst, key=kind, **a)
+    # the suggestions' closure test is about the whole store: carry its verdict (a server
+    # store that cannot say keeps the test's prior, closure)
+    from assetmap.graph.analysis.linkpred import CLOSURE_KEY
+
+    verdict = getattr(source, "person_closure", None)
+    G.graph[CLOSURE_KEY] = verdict() if verdict is not None else True
     return G
 
 
@@ -158,6 +164,12 @@ class GraphSource:
 
     def __init__(self, G: nx.MultiDiGraph) -> None:
         self.G = G
+
+    def person_closure(self) -> bool:
+        """The whole graph's closure verdict (:func:`linkpred.person_closure`)."""
+        from assetmap.graph.analysis.linkpred import person_closure
+
+        return person_closure(self.G)
 
     def nodes(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         nodes = self.G._node

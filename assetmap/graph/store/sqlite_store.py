@@ -636,6 +636,13 @@ class SQLiteStore:
                 written += len(shaped)
         return written
 
+    def new_node_writer(self, kind: str) -> NewNodeWriter:
+        """A bulk writer for ``kind`` records the caller knows are new (see
+        :class:`NewNodeWriter`); only inside :meth:`transaction`."""
+        if self._depth == 0:
+            raise StoreError("A bulk node writer works only inside a store transaction.")
+        return NewNodeWriter(self, kind)
+
     def upsert_ties(self, ties: Iterable[Tie]) -> int:
         """Insert or update ties by (src, dst, kind); both ends must already be in the store."""
         written = 0
@@ -1388,3 +1395,84 @@ class SQLiteStore:
                 for asked in wanted.get((src, dst, kind), ()):
                     found[asked] = tie
         return found
+
+
+_BULK_ROWS = "temp.assetmap_bulk_rows"
+_BULK_GROUPS = "temp.assetmap_bulk_groups"
+_BULK_INSERT = (
+    f"INSERT INTO nodes (id, kind, name, area, lat, lon, props, num, code, {_FIELD_NAMES}) "  # noqa: S608 - fixed names only
+    "SELECT r.id, ?, r.name, r.area, r.lat, r.lon, r.props, ? + r.rowid, g.code, "
+    + ", ".join(f"g.{c}" for c in ANALYSIS_COLUMNS)
+    + f" FROM {_BULK_ROWS} AS r JOIN {_BULK_GROUPS} AS g ON g.g = r.g ORDER BY r.rowid")
+
+
+class NewNodeWriter:
+    """Writes, in bulk, records of one kind that the caller has already checked (as
+    :meth:`Node.checked_json` would) and knows are new to the store (an importer that read
+    back every id of its batch and found none stored).
+
+    Each row is ``(id, name, area, lat, lon, props_json, group)`` where ``props_json`` is the
+    canonical props text (:func:`~assetmap.model.props_json`) and ``group`` numbers the row's
+    :func:`~assetmap.model.analysis_fields` tuple (from :meth:`group`): a file's rows share a
+    few thousand such tuples at most, so the packed ``code`` and the analysis columns are
+    derived once per tuple and joined in SQL, and each row binds seven plain values into a TEMP
+    table that one ``INSERT … SELECT`` per batch copies into ``nodes``. Nothing is re-checked
+    here (the importer's parsers only make valid records: tests compare every stored column
+    with :meth:`SQLiteStore.upsert_nodes`'s). Numbers (``num``), the change log, the store
+    version and the saved snapshot follow exactly upsert_nodes's rules (new records take the
+    next numbers in the order given; any write drops the saved snapshot at commit)."""
+
+    def __init__(self, store: SQLiteStore, kind: str):
+        if kind not in vocab.NODE_KINDS:
+            raise ValidationError(f"kind {kind!r} is not one of {', '.join(vocab.NODE_KINDS)}.",
+                                  field="kind")
+        self._store = store
+        self.kind = kind
+        self.written = 0
+        self._groups: dict[tuple[Any, ...], int] = {}
+        db = store._db
+        db.execute(f"CREATE TABLE IF NOT EXISTS {_BULK_GROUPS} "
+                   f"(g INTEGER PRIMARY KEY, code, {_FIELD_NAMES})")
+        db.execute(f"CREATE TABLE IF NOT EXISTS {_BULK_ROWS} "
+                   "(id, name, area, lat, lon, props, g)")
+        db.execute(f"DELETE FROM {_BULK_GROUPS}")  # noqa: S608 - fixed names only
+        db.execute(f"DELETE FROM {_BULK_ROWS}")  # noqa: S608
+
+    def group(self, fields: tuple[Any, ...]) -> int:
+        """The number of an :func:`~assetmap.model.analysis_fields` tuple (its code and
+        columns written once)."""
+        g = self._groups.get(fields)
+        if g is None:
+            if len(fields) != len(ANALYSIS_COLUMNS):
+                raise ValidationError("analysis fields do not match the store's columns.")
+            g = self._groups[fields] = len(self._groups) + 1
+            self._store._db.execute(
+                f"INSERT INTO {_BULK_GROUPS} VALUES (?, ?, {_FIELD_MARKS})",  # noqa: S608
+                (g, node_code(self.kind, fields), *fields))
+        return g
+
+    def add(self, rows: list[tuple[Any, ...]]) -> int:
+        """Insert ``rows`` (all new: an id already stored raises StoreError, and the caller's
+        transaction then leaves the store as it was). Returns how many were written."""
+        if not rows:
+            return 0
+        store = self._store
+        db = store._db
+        with store._lock:
+            db.executemany(f"INSERT INTO {_BULK_ROWS} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+            low = db.execute(f"SELECT min(rowid) FROM {_BULK_ROWS}").fetchone()[0]  # noqa: S608
+            first = store._take_nums(len(rows))
+            try:
+                cur = db.execute(_BULK_INSERT, (self.kind, first - low))
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"A bulk write of new records met one already stored ({exc}); "
+                                 "the write was refused.") from None
+            finally:
+                db.execute(f"DELETE FROM {_BULK_ROWS}")  # noqa: S608
+            if cur.rowcount != len(rows):
+                raise StoreError("A bulk write row named an unknown analysis group.")
+            store._dirty = True
+            if len(store._touched) <= _LOG_LIMIT:
+                store._touched += [("node", r[0], None, None) for r in rows]
+        self.written += len(rows)
+        return len(rows)

@@ -10,7 +10,6 @@ from typing import Any
 import branca.colormap as cm
 import folium
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -19,7 +18,10 @@ from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.governance import privacy
 from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
-from assetmap.graph.analysis.provision import reason_text
+from assetmap.graph.analysis.carers import carer_gaps_snapshot
+from assetmap.graph.analysis.pooling import pooling_opportunities_snapshot
+from assetmap.graph.analysis.provision import provision_gaps_snapshot, reason_text
+from assetmap.graph.analysis.snapshot import Snapshot
 from assetmap.graph.store.areas import UNKNOWN_VINTAGE, level_label
 from assetmap.render import maps
 from assetmap.reports import counts_by_area, provision_gap_texts, publish_gap_counts
@@ -70,15 +72,21 @@ def published_gaps(gaps: gpd.GeoDataFrame, conf: _settings.Settings | None = Non
     return gpd.GeoDataFrame(out, geometry=gaps.geometry.to_numpy(), crs=gaps.crs)
 
 
-def carer_gaps_by_area(carers: pd.DataFrame, G: nx.MultiDiGraph, level: str,
+def _area_frame(G: Any) -> pd.DataFrame:
+    """Every area (code, name, level, parent) of a graph or a columnar snapshot."""
+    return G.area_frame() if isinstance(G, Snapshot) else maps.area_frame(G)
+
+
+def carer_gaps_by_area(carers: pd.DataFrame, G: Any, level: str,
                        conf: _settings.Settings | None = None) -> pd.DataFrame:
-    """Carers' support gaps counted per area of ``level`` and kind of gap, published."""
+    """Carers' support gaps counted per area of ``level`` and kind of gap, published; ``G`` is
+    the whole graph or a columnar snapshot (a server store, issue 16)."""
     conf = conf or _settings.load()
     counts = counts_by_area(carers, G, level, "gap")
     table = pd.DataFrame({"Area code": counts["area_code"], "Area": counts["area_name"]})
     # Each kind of gap published at every level of area at once, exactly as ``assetmap
     # analyse`` publishes it, so this page's LSOA table and a ward table cannot be differenced.
-    areas = maps.area_frame(G)
+    areas = _area_frame(G)
     known = carers[carers["area"].isin(set(areas["area_code"]))]
     per_area = pd.crosstab(known["area"], known["gap"]) if len(known) else pd.DataFrame()
     for gap in counts.columns[2:]:
@@ -90,15 +98,23 @@ def carer_gaps_by_area(carers: pd.DataFrame, G: nx.MultiDiGraph, level: str,
     return table
 
 
-def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
+def published_pooling(pool: pd.DataFrame, G: Any,
                       conf: _settings.Settings | None = None) -> pd.DataFrame:
     """Pooling opportunities without anyone's id, and only groups of at least the threshold
     of people (a smaller group is a handful of identifiable budget holders): what they share,
     how many (published) and the wards holding at least the threshold of them. Never how far
     apart their homes are (a distance between people)."""
     conf = conf or _settings.load()
-    areas = maps.area_frame(G)
+    areas = _area_frame(G)
     up = maps.roll_up(areas, "ward")
+    if isinstance(G, Snapshot):
+        at = G.index
+
+        def area_of(member: str) -> str | None:
+            return G.area[at[member]] if member in at else None
+    else:
+        def area_of(member: str) -> str | None:
+            return G.nodes[member].get("area") if member in G else None
     names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
     rows = []
     for r in pool.itertuples(index=False):
@@ -107,7 +123,8 @@ def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
         kind, word = r.goal.split(":", 1)
         per_ward: dict[str, int] = {}
         for member in getattr(r, "members", None) or []:
-            ward = names.get(up.get(G.nodes[member].get("area")) if member in G else None)
+            home = area_of(member)
+            ward = names.get(up.get(home)) if home is not None else None
             if ward:
                 per_ward[ward] = per_ward.get(ward, 0) + 1
         wards = sorted(w for w, n in per_ward.items() if n >= conf.suppress_below)
@@ -124,15 +141,22 @@ def published_pooling(pool: pd.DataFrame, G: nx.MultiDiGraph,
 # --- cached per store version (aggregates only) --------------------------------------------------
 
 
-def gap_tables(G: nx.MultiDiGraph, boundaries: dict[str, gpd.GeoDataFrame], level: str,
+def gap_tables(G: Any, boundaries: dict[str, gpd.GeoDataFrame], level: str,
                weights: dict[str, float] | None = None,
                conf: _settings.Settings | None = None) -> gpd.GeoDataFrame:
     """The published provision gaps at ``level``: counts protected together with every other
     level (the raw table at the finest level of ``boundaries``, which lists every level the
-    store has, finest first), as ``assetmap analyse`` publishes them (issue 15)."""
+    store has, finest first), as ``assetmap analyse`` publishes them (issue 15). ``G`` is the
+    whole graph or a columnar snapshot (a server store, issue 16: the same table)."""
     finest = next(iter(boundaries))
-    raw = provision_gaps(G, boundaries[level], weights=weights)
-    base = raw if finest == level else provision_gaps(G, boundaries[finest], weights=weights)
+
+    def gaps(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if isinstance(G, Snapshot):  # the page rebuilds the words from published counts
+            return provision_gaps_snapshot(G, areas, weights=weights, reasons=False)
+        return provision_gaps(G, areas, weights=weights)
+
+    raw = gaps(boundaries[level])
+    base = raw if finest == level else gaps(boundaries[finest])
     return published_gaps(raw, conf, provision_gap_texts(G, base, conf))
 
 
@@ -143,19 +167,32 @@ def _gaps(url: str, version: int, level: str, _store: Any = None) -> gpd.GeoData
     levels = common.boundary_levels(url, version)
     bounds = {lv: common.boundaries(url, version, lv) for lv in levels if lv in (levels[0], level)}
     weights = provision_weights(_store) if _store is not None else None
-    return gap_tables(common.graph(url, version), bounds, level, weights)
+    return gap_tables(_source(url, version), bounds, level, weights)
+
+
+def _source(url: str, version: int) -> Any:
+    """What the page's analyses read: on a server store (Neo4j) the columnar snapshot, never
+    the whole graph (issue 16); else the shared graph."""
+    if common.is_server_store(common.get_store()):
+        from assetmap.ui import snapshots
+
+        return snapshots.snapshot(url, version)
+    return common.graph(url, version)
 
 
 @st.cache_data(show_spinner="Finding carers without support…", max_entries=8)
 def _carers(url: str, version: int, level: str) -> pd.DataFrame:
-    G = common.graph(url, version)
-    return carer_gaps_by_area(carer_support_gaps(G), G, level)
+    G = _source(url, version)
+    rows = carer_gaps_snapshot(G) if isinstance(G, Snapshot) else carer_support_gaps(G)
+    return carer_gaps_by_area(rows, G, level)
 
 
 @st.cache_data(show_spinner="Looking for people who could pool budgets…", max_entries=4)
 def _pooling(url: str, version: int) -> pd.DataFrame:
-    G = common.graph(url, version)
-    return published_pooling(pooling_opportunities(G), G)
+    G = _source(url, version)
+    pool = (pooling_opportunities_snapshot(G) if isinstance(G, Snapshot)
+            else pooling_opportunities(G))
+    return published_pooling(pool, G)
 
 
 # --- drawing -------------------------------------------------------------------------------------

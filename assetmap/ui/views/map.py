@@ -79,7 +79,12 @@ def render() -> None:
     tiles = controls[2].toggle("Street map background", value=False, key="map_tiles",
                                help="Loads OpenStreetMap tiles: needs an internet connection.")
     try:
-        areas = common.people_by_area(url, version, level, measure in GRAPH_MEASURES)
+        if common.is_server_store(store):  # isolation counted from the snapshot (issue 16)
+            from assetmap.ui import snapshots
+
+            areas = snapshots.people_by_area(url, version, level, measure in GRAPH_MEASURES)
+        else:
+            areas = common.people_by_area(url, version, level, measure in GRAPH_MEASURES)
         asset_table = common.assets(url, version)
     except Exception as exc:
         common.show_error(exc)

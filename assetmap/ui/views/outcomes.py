@@ -51,8 +51,11 @@ def cohort_table(url: str, version: int, date_from: _dt.date | str | None,
                  ) -> tuple[pd.DataFrame, bool]:
     """The published cohort table (aggregates only, safe to share between users) and whether
     anyone has a baseline and a follow-up, cached per store version and window."""
-    people = cohort_people(common.get_store(), common.graph(url, version), date_from or None,
-                           date_to or None)
+    store = common.get_store()
+    # a server store (Neo4j) reads only the measured people's own ties, never the whole graph
+    # (issue 16); a SQLite store keeps its shared graph
+    G = None if common.is_server_store(store) else common.graph(url, version)
+    people = cohort_people(store, G, date_from or None, date_to or None)
     return cohort_outcomes(people), not people.empty
 
 

@@ -31,7 +31,7 @@ from assetmap.graph.analysis import suggest_connections
 from assetmap.graph.store import GraphStore
 from assetmap.render import maps
 from assetmap.render import network as network_view
-from assetmap.ui import auth, common
+from assetmap.ui import auth, common, recording_ui
 from assetmap.ui.outcomes_ui import outcomes_section
 
 CIRCLE_HEIGHT = 520
@@ -50,7 +50,6 @@ SELF_REPORTED_LABELS: dict[str, str] = {
     "ons4": "ONS4 personal wellbeing",
     "lonely": "How often they feel lonely (ONS question)",
 }
-_FLASH = "person_flash"
 _EPOCH = "_person_graph_epoch"
 _MEMO = "_person_memo"
 #: The suggestion filters' "kind" choices -> node kinds.
@@ -372,23 +371,29 @@ def _record_form(store: GraphStore, person_id: str, suggestions: pd.DataFrame) -
                   zip(suggestions["candidate_id"], suggestions["name"],
                       suggestions["distance"], strict=True), start=1) if cid in names}
     with st.form("record_referral"):
-        target = st.selectbox("Refer to", list(labels), format_func=labels.__getitem__,
-                              key="person_refer_to")
+        st.selectbox("Refer to", list(labels), format_func=labels.__getitem__,
+                     key="person_refer_to")
         st.caption(f"Recorded as made by you ({common.md_escape(current_user_name())}), "
                    "today.")
-        if st.form_submit_button("Record referral", type="primary"):
-            try:
-                referrals.record_referral(store, person_id, target, by=current_user_name())
-            except Exception as exc:
-                common.show_error(exc)
-                return
-            st.session_state[_FLASH] = f"Referral to {common.md_escape(names[target])} recorded."
-            st.rerun()
+        st.form_submit_button("Record referral", type="primary", on_click=_save_referral,
+                              args=(store, person_id, names))
 
 
-@st.fragment
-def _referrals(store: GraphStore, person_id: str) -> None:
+def _save_referral(store: GraphStore, person_id: str, names: dict[str, str]) -> None:
+    target = str(st.session_state.get("person_refer_to"))
+    try:
+        referrals.record_referral(store, person_id, target, by=current_user_name())
+    except Exception as exc:
+        recording_ui.problem(exc, recording_ui.REFERRAL_PARTS)
+        return
+    recording_ui.saved(f"Referral to {common.md_escape(names.get(target, ''))} recorded.",
+                       recording_ui.REFERRAL_PARTS)
+
+
+@st.fragment(key=recording_ui.PART_REFERRALS)
+def _referrals(person_id: str) -> None:
     """Their referrals (table, download) and the form to update one's status: a fragment."""
+    store = common.get_store()
     st.subheader("Referrals")
     table = referrals.referrals_for(store, person_id)
     if table.empty:
@@ -406,20 +411,24 @@ def _referrals(store: GraphStore, person_id: str) -> None:
         table["target_id"], table["name"], table["status"], table["date"], strict=True)}
     with st.form("update_referral"):
         cols = st.columns([3, 2])
-        target = cols[0].selectbox("Referral", list(labels), format_func=labels.__getitem__,
-                                   key="person_update_target")
-        status = cols[1].radio("New status", NEXT_STATUSES, horizontal=True,
-                               key="person_update_status")
-        if st.form_submit_button("Update status"):
-            try:
-                referrals.update_referral(store, person_id, target, status,
-                                          by=current_user_name())
-            except Exception as exc:
-                common.show_error(exc)
-                return
-            st.session_state[_FLASH] = (f"Referral to {common.md_escape(names[target])} "
-                                        f"marked {status}.")
-            st.rerun()
+        cols[0].selectbox("Referral", list(labels), format_func=labels.__getitem__,
+                          key="person_update_target")
+        cols[1].radio("New status", NEXT_STATUSES, horizontal=True, key="person_update_status")
+        st.form_submit_button("Update status", on_click=_save_status,
+                              args=(store, person_id, names))
+
+
+def _save_status(store: GraphStore, person_id: str, names: dict[str, str]) -> None:
+    state = st.session_state
+    target = str(state.get("person_update_target"))
+    status = str(state.get("person_update_status") or NEXT_STATUSES[0])
+    try:
+        referrals.update_referral(store, person_id, target, status, by=current_user_name())
+    except Exception as exc:
+        recording_ui.problem(exc, recording_ui.OUTCOME_PARTS)
+        return
+    recording_ui.saved(f"Referral to {common.md_escape(names.get(target, ''))} marked "
+                       f"{status}.", recording_ui.OUTCOME_PARTS)
 
 
 def _filters() -> dict:
@@ -445,11 +454,11 @@ def _filters() -> dict:
             "day": None if day == "any" else DAYS.index(day), "low": low, "step": step}
 
 
-@st.fragment
-def _suggestions_section(store: GraphStore, G: nx.MultiDiGraph, person_id: str,
-                         epoch: int) -> None:
+@st.fragment(key=recording_ui.PART_SUGGESTIONS)
+def _suggestions_section(person_id: str) -> None:
     """Suggested places (table, numbered map, refer) and people, under the filters. A
     fragment: changing a filter reruns only this part."""
+    store, _version, G, epoch = _now(person_id)
     st.subheader("Suggested connections")
     st.caption("The score is a heuristic ranking, not a prediction: it weighs how well a "
                "place or person matches, how near it is, and who they know there (each "
@@ -494,20 +503,55 @@ def _suggestions_section(store: GraphStore, G: nx.MultiDiGraph, person_id: str,
         st.caption("Choose what to show: groups, organisations or people.")
 
 
-@st.fragment
-def _recording(store: GraphStore, user: User, person_id: str) -> None:
+@st.fragment(key=recording_ui.PART_RECORD)
+def _recording(user: User, person_id: str) -> None:
     """The Record panel (:func:`assetmap.ui.recording_ui.person_panel`). A fragment: searching
-    and picking rerun only it; a save reruns the page once, so everything shows the write."""
-    from assetmap.ui import recording_ui  # issue 14: record ties, notes, referrals
-
-    recording_ui.person_panel(store, user, person_id)
+    and picking rerun only it; a save reruns only the parts of the page it changed."""
+    recording_ui.person_panel(common.get_store(), user, person_id)
 
 
-@st.fragment
-def _outcomes(store: GraphStore, person_id: str, user: User | None,
-              G: nx.MultiDiGraph) -> None:
+@st.fragment(key=recording_ui.PART_OUTCOMES)
+def _outcomes(person_id: str, user: User | None) -> None:
     """Measures, timeline and ratings (issue 18), as a fragment (a save reruns the page)."""
+    store, _version, G, _epoch = _now(person_id)
     outcomes_section(store, person_id, user, G)
+
+
+def _now(person_id: str) -> tuple[GraphStore, int, nx.MultiDiGraph, int]:
+    """What a part of the page reads, at the store's version now: a part rerun alone after a
+    save (:mod:`assetmap.ui.recording_ui`) must not show the graph of the page's last run."""
+    store = common.get_store()
+    version = store.version()
+    common.forget_stale(common.store_url(), version)
+    G = _graph(store, common.store_url(), version, person_id)
+    return store, version, G, graph_epoch(store, version)
+
+
+@st.fragment(key=recording_ui.PART_SUMMARY)
+def _summary(user: User, person_id: str) -> None:
+    """Their circle, isolation level and ties table: a fragment, so a save that changes their
+    ties redraws these without the rest of the page."""
+    store, version, G, epoch = _now(person_id)
+    if person_id not in G:
+        st.warning("This person is no longer in the store.")
+        return
+    attrs = G.nodes[person_id]
+    from assetmap.governance import access
+
+    named = access.can_view_person(user, person_id)  # names one step out (issue 14)
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("Their circle")
+        _circle(G, named, person_id, epoch)
+    with right:
+        st.subheader("Isolation")
+        _isolation(common.store_url(), version, person_id,
+                   G if common.is_server_store(store) else None)
+        wants = [*(attrs.get("interests") or []), *(attrs.get("needs") or [])]
+        if wants:
+            st.caption("Interests and needs: "
+                       + common.md_escape(", ".join(vocab.label(str(w)) for w in wants)))
+    _ties(G, named, person_id)  # right under the picture, the width of the page
 
 
 @st.cache_resource(show_spinner="Reading their part of the network…", max_entries=16)
@@ -538,12 +582,6 @@ def render() -> None:
     if opened is None:
         return
     store, version = opened
-    # Always the same slot, filled or not: a message inserted above the page would move every
-    # element below it, and the browser would then load the circle and the map again.
-    notice = st.empty()
-    flash = st.session_state.pop(_FLASH, None)
-    if flash:
-        notice.success(flash)
     url = common.store_url()
     try:
         person_id = _choose_person(store, user)
@@ -552,34 +590,16 @@ def render() -> None:
             common.footer()
             return
         _audit_view(store, user, person_id)
-        G = _graph(store, url, version, person_id)
-        if person_id not in G:
+        if person_id not in _graph(store, url, version, person_id):
             st.warning("This person is no longer in the store.")
             common.footer()
             return
-        epoch = graph_epoch(store, version)
-        attrs = G.nodes[person_id]
-        from assetmap.governance import access
-
-        named = access.can_view_person(user, person_id)  # names one step out (issue 14)
-        left, right = st.columns([3, 2])
-        with left:
-            st.subheader("Their circle")
-            _circle(G, named, person_id, epoch)
-        with right:
-            st.subheader("Isolation")
-            _isolation(url, version, person_id,
-                       G if hasattr(store, "person_neighbourhood") else None)
-            wants = [*(attrs.get("interests") or []), *(attrs.get("needs") or [])]
-            if wants:
-                st.caption("Interests and needs: "
-                           + common.md_escape(", ".join(vocab.label(str(w)) for w in wants)))
-        _ties(G, named, person_id)  # right under the picture, the width of the page
-        _suggestions_section(store, G, person_id, epoch)
         assert user is not None  # require_page stops the page for no one signed in
-        _recording(store, user, person_id)
-        _referrals(store, person_id)
-        _outcomes(store, person_id, user, G)
+        _summary(user, person_id)
+        _suggestions_section(person_id)
+        _recording(user, person_id)
+        _referrals(person_id)
+        _outcomes(person_id, user)
     except Exception as exc:
         common.show_error(exc)
     common.footer()

@@ -5,10 +5,10 @@ assets ranking. People are mapped only as published counts per neighbourhood."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import folium
-import networkx as nx
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -17,8 +17,9 @@ from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.governance import privacy
 from assetmap.graph.analysis import closure_impact
+from assetmap.graph.analysis.resilience import closure_impact_snapshot
 from assetmap.graph.store.areas import level_label
-from assetmap.ui import auth, common
+from assetmap.ui import auth, common, snapshots
 
 MAP_HEIGHT = 460
 ALL_AT_RISK = "__all_at_risk__"
@@ -68,13 +69,21 @@ def _why(r: Any, conf: _settings.Settings) -> str:  # r: a ranking row (itertupl
     return "; ".join(parts) or "others would still be connected"
 
 
-def impact_of(G: nx.MultiDiGraph, asset_ids: list[str]) -> pd.DataFrame:
-    """Closure impact of each asset (considered alone), one row per person and asset."""
+def impact_of(G: Any, asset_ids: list[str]) -> pd.DataFrame:
+    """Closure impact of each asset (considered alone), one row per person and asset; ``G`` is
+    the whole graph or a columnar snapshot (a server store: the same rows, issue 16)."""
+    from assetmap.graph.analysis.snapshot import Snapshot
+
     frames = []
     for a in asset_ids:
-        impact = closure_impact(G, a)
+        if isinstance(G, Snapshot):
+            impact = closure_impact_snapshot(G, a)
+            name = G.name[G.index[a]] or a
+        else:
+            impact = closure_impact(G, a)
+            name = G.nodes[a].get("name") or a
         if not impact.empty:
-            frames.append(impact.assign(asset_id=a, asset=G.nodes[a].get("name") or a))
+            frames.append(impact.assign(asset_id=a, asset=name))
     if not frames:
         return pd.DataFrame(columns=["person_id", "name", "level_before", "level_after",
                                      "loses_only_community_tie", "loses_hub_path", "reasons",
@@ -84,23 +93,24 @@ def impact_of(G: nx.MultiDiGraph, asset_ids: list[str]) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Ranking keystone assets…", max_entries=4)
 def _keystones(url: str, version: int) -> pd.DataFrame:
-    return published_keystones(common.keystone_table(url, version))
+    return published_keystones(snapshots.keystone_table(url, version))
 
 
-def _options(G: nx.MultiDiGraph) -> dict[str, str]:
+def _options(places: Mapping[str, dict]) -> dict[str, str]:
     options = {ALL_AT_RISK: "All at-risk groups and user-led organisations"}
-    assets = sorted(((d.get("name") or n, n) for n, d in G.nodes(data=True)
+    assets = sorted(((d.get("name") or n, n) for n, d in places.items()
                      if d.get("kind") in vocab.ASSET_KINDS and d.get("status") != "closed"),
                     key=lambda t: (str(t[0]).casefold(), t[1]))
     for name, n in assets:
-        d = G.nodes[n]
+        d = places[n]
         kind = vocab.label(d.get("org_kind") or "group")
         flag = " — at risk" if is_at_risk(d) else ""
         options[n] = f"{name} ({kind}){flag}"
     return options
 
 
-def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> None:
+def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None],
+                chosen: list[str], impact: pd.DataFrame) -> None:
     fmap = common.blank_map(MAP_HEIGHT)
     url, version = common.store_url(), common.get_store().version()
     wards = common.boundaries(url, version, "ward")  # the store's own boundaries
@@ -115,8 +125,7 @@ def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> 
                                                      labels=False)
                        ).add_to(fmap)
     lsoas = common.boundaries(url, version, None)
-    counts = impact.drop_duplicates("person_id")["person_id"].map(
-        lambda p: G.nodes[p].get("area")).value_counts()
+    counts = impact.drop_duplicates("person_id")["person_id"].map(area_of).value_counts()
     # Only neighbourhoods where at least the threshold of people would be affected are shaded:
     # a shaded area with one or two people in it points at them (issue 15).
     enough = counts[counts.map(lambda n: privacy.masked_count(int(n)) is not None)]
@@ -133,7 +142,7 @@ def _impact_map(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame) -> 
                                f"{html.escape(shaded_words[r.level])}</small>").add_to(fmap)
     points = []
     for a in chosen:
-        d = G.nodes[a]
+        d = places[a]
         if d.get("lat") is None or d.get("lon") is None:
             continue
         points.append((d["lat"], d["lon"]))
@@ -178,15 +187,24 @@ def render() -> None:
         return
     url = common.store_url()
     try:
-        G = common.graph(url, version)
-        options = _options(G)
+        # one columnar snapshot and the places by kind, never the whole graph (issue 16: on a
+        # server store; on SQLite too, where it is quicker and gives the same figures, see
+        # benchmarks/bench_neo4j_closure.py)
+        snap = snapshots.snapshot(url, version)
+        places = snapshots.place_attrs(url, version)
+        snap_at = snap.index
+
+        def area_of(p: str) -> str | None:
+            return snap.area[snap_at[p]]
+
+        options = _options(places)
         pick = st.selectbox("If this closed", list(options), format_func=options.__getitem__,
                             key="resilience_pick",
                             help="Type to search; at-risk groups and ULOs are marked.")
-        chosen = ([n for n, d in G.nodes(data=True) if is_at_risk(d) and d.get("status")
+        chosen = ([n for n, d in places.items() if is_at_risk(d) and d.get("status")
                    != "closed"] if pick == ALL_AT_RISK else [pick])
         with st.spinner("Working out the closure impact…"):
-            impact = impact_of(G, sorted(chosen))
+            impact = impact_of(snap, sorted(chosen))
         st.subheader("Closure impact")
         people = impact["person_id"].nunique()
         only = impact.loc[impact["loses_only_community_tie"], "person_id"].nunique()
@@ -202,11 +220,13 @@ def render() -> None:
                else ""))
         from assetmap.ui import analyst_ui  # issue 14: who depends on it, chart download
 
-        analyst_ui.closure_panel(G, sorted(chosen), impact, what)
+        # who goes there: the chosen places' own ties, one small read each
+        analyst_ui.closure_panel(snapshots.places_graph(url, sorted(chosen)), sorted(chosen),
+                                 impact, what)
         if impact.empty:
             st.info("No one would lose their only community tie or their route to support.")
         else:
-            _impact_map(G, chosen, impact)
+            _impact_map(places, area_of, chosen, impact)
             listed = impact.rename(columns={
                 "name": "Person", "asset": "If this closed", "level_before": "Level now",
                 "level_after": "Level after", "loses_only_community_tie": "Only community tie",
@@ -239,7 +259,7 @@ def render() -> None:
             common.download_table(shown, "assetmap_keystone_assets.csv",
                                   key="resilience_keystones_csv",
                                   label=f"Download CSV (all {len(shown):,})")
-            analyst_ui.keystone_panel(common.keystone_table(url, version))
+            analyst_ui.keystone_panel(snapshots.keystone_table(url, version))
     except Exception as exc:
         common.show_error(exc)
     common.footer()

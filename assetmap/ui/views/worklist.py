@@ -53,9 +53,7 @@ def render() -> None:
     if opened is None:
         return
     store, version = opened
-    flash = st.session_state.pop(recording_ui.FLASH, None)
-    if flash:
-        st.success(flash)
+    recording_ui.show_messages()  # what adding someone said: saved, or why not
     url = common.store_url()
     try:
         ids = sorted(access.visible_person_ids(user, store))
