@@ -157,15 +157,7 @@ def run(url: str, home: Path, people: int, profile: bool = False) -> None:
 
     saves = [(f"a {kind} saved on the page (write + the parts it reruns)",
               median(lambda k=kind: saved(k))) for kind in ("note", "tie")]  # type: ignore[misc]
-    if profile:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-        saved("tie")
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    save_parts = breakdown(lambda: saved("tie")) if profile else []
     sections = breakdown(lambda: after("tie", True, at))
     store.close()
     access.close()
@@ -180,6 +172,10 @@ def run(url: str, home: Path, people: int, profile: bool = False) -> None:
     print("where a render after a tie goes (CPU s, one run):")
     for name, secs in sections:
         print(f"  {name}: {secs:.3f}")
+    if save_parts:
+        print("where a tie saved on the page goes (CPU s, one run):")
+        for name, secs in save_parts:
+            print(f"  {name}: {secs:.3f}")
     print(f"peak RSS: {rss:.0f} MiB")
 
 
@@ -187,7 +183,8 @@ def breakdown(fn: Callable[[], float]) -> list[tuple[str, float]]:
     """CPU seconds of the page's main parts during one ``fn()`` (the rest: Streamlit itself)."""
     import streamlit_folium
 
-    from assetmap.graph.analysis import suggestions
+    from assetmap.governance import recording
+    from assetmap.graph.analysis import linkpred, outcomes, suggestions
     from assetmap.render import network
     from assetmap.ui import common, outcomes_ui, recording_ui
 
@@ -195,7 +192,10 @@ def breakdown(fn: Callable[[], float]) -> list[tuple[str, float]]:
     parts = [(common, "selectable_people"), (common, "graph"), (common, "isolation_table"),
              (suggestions, "suggest_connections"), (network, "circle_html"),
              (streamlit_folium, "st_folium"), (outcomes_ui, "outcomes_section"),
-             (recording_ui, "person_panel")]
+             (recording_ui, "person_panel"), (recording, "add_tie"),
+             (linkpred, "person_closure"), (common, "patched_isolation"),
+             (recording_ui, "places_version"), (outcomes, "person_timeline"),
+             (network, "circle_ties")]
     saved = [(mod, name, getattr(mod, name)) for mod, name in parts]
 
     def timed(name: str, f: Callable[..., Any]) -> Callable[..., Any]:
