@@ -34,6 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from page_session import checked, signed_in_page  # benchmarks/ is the script's folder
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "assetmap" / "ui" / "views" / "person.py"
 
@@ -62,7 +64,6 @@ def main() -> None:
 
 
 def run(url: str, home: Path, people: int, profile: bool = False) -> None:
-    from streamlit.testing.v1 import AppTest
 
     from assetmap import settings, vocab
     from assetmap.demo.build import build_demo
@@ -71,7 +72,7 @@ def run(url: str, home: Path, people: int, profile: bool = False) -> None:
     from assetmap.graph.analysis import isolated_people
     from assetmap.graph.store.sqlite_store import SQLiteStore
     from assetmap.render import network
-    from assetmap.ui import auth, common
+    from assetmap.ui import common
 
     settings.reset()
     store = SQLiteStore(home / "demo.db")
@@ -87,19 +88,8 @@ def run(url: str, home: Path, people: int, profile: bool = False) -> None:
     common.isolation_table(url, store.version())  # the app's warm-up: shared, not timed
 
     def session() -> Any:
-        at = AppTest.from_file(str(PAGE), default_timeout=600)
-        now = time.time()
-        at.session_state[auth.TOKEN_KEY] = access.issue_session_token(
-            user, auth.client_fingerprint())
-        at.session_state[auth.USER_KEY] = "bench"
-        at.session_state[auth.STARTED_KEY] = now
-        at.session_state[auth.SEEN_KEY] = now
+        at = signed_in_page(PAGE, access, user)
         at.query_params["person"] = me
-        return at
-
-    def checked(at: Any) -> Any:
-        if at.exception or at.error:
-            raise SystemExit(f"the page failed: {[e.value for e in [*at.exception, *at.error]]}")
         return at
 
     def uncached(at: Any) -> None:

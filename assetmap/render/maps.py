@@ -17,7 +17,7 @@ import folium
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
-from branca.element import JavascriptLink, MacroElement
+from branca.element import Element, Figure, JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -202,8 +202,51 @@ def asset_popup(row: Mapping[str, Any]) -> str:
 # --- the map --------------------------------------------------------------------------------
 
 
-class _MapNote(MacroElement):
-    """Adds text to the map's attribution box and a small legend note (HTML given pre-escaped)."""
+def map_text(value: Any) -> str:
+    """Text from data (a place's name, reasons, a source's credit) made safe for a folium
+    tooltip, popup or marker: HTML-escaped, and its braces written as character references.
+    folium compiles what each marker renders as a Jinja template a second time, so a name
+    holding ``{{ … }}`` would otherwise be run on the server; in HTML the references show as
+    the braces they stand for."""
+    text = html.escape(str(value if value is not None else ""), quote=False)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
+class _Text(Element):
+    """Text already rendered by a macro, put in the page as it is. Branca would wrap it in an
+    ``Element`` and so compile it as a Jinja template again: seconds for a layer's GeoJSON (it
+    is lexed character by character, on every render), and a ``{{`` in a place's name would be
+    evaluated."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _RenderedOnce(MacroElement):
+    """:class:`branca.element.MacroElement`'s render, with each macro's output kept as text
+    (:class:`_Text`) rather than compiled as a template a second time: the same HTML."""
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("You cannot render this Element if it is not in a Figure.")
+        module = self._template.module.__dict__
+        for part, holder in (("header", figure.header), ("html", figure.html),
+                             ("script", figure.script)):
+            macro = module.get(part)
+            if macro is not None:
+                holder.add_child(_Text(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _MapNote(_RenderedOnce):
+    """Adds text to the map's attribution box and a small legend note (HTML given pre-escaped;
+    rendered once, so a ``{{`` in a credit stays text)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -237,6 +280,60 @@ class _MapNote(MacroElement):
         self.attribution = attribution
         self.note = note
         self.background = background
+
+
+class GeoJson(folium.GeoJson, _RenderedOnce):
+    """:class:`folium.GeoJson` whose data is written into the page once, never re-read as a
+    Jinja template (what made every map with many features slow to send). The pages' layers
+    use it; the HTML is folium's own."""
+
+
+#: folium's style for a GeoJSON tooltip or popup table (GeoJsonDetail.render compiles it anew
+#: for every layer), compiled once.
+_DETAIL_STYLE = Template("""
+                    <style>
+                        .{{ this.class_name }} {
+                            {{ this.style }}
+                        }
+                       .{{ this.class_name }} table{
+                            margin: auto;
+                        }
+                        .{{ this.class_name }} tr{
+                            text-align: left;
+                        }
+                        .{{ this.class_name }} th{
+                            padding: 2px; padding-right: 8px;
+                        }
+                    </style>
+            """)
+
+
+class _DetailOnce(_RenderedOnce):
+    """:class:`folium.features.GeoJsonDetail`'s render with its style compiled once and its
+    output kept as text (:class:`_Text`): the same HTML."""
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
+        parent: Any = self._parent
+        if not isinstance(parent, folium.GeoJson):
+            raise TypeError(f"You cannot add a {self._name} to anything other than a GeoJson.")
+        features = parent.data["features"]
+        keys = tuple(features[0]["properties"]) if features else ()
+        for value in getattr(self, "fields", ()):  # the tooltip's or popup's own fields
+            if value not in keys:
+                raise ValueError(f"The field {value} is not available in the data. "
+                                 f"Choose from: {keys}.")
+        figure: Any = self.get_root()
+        figure.header.add_child(_Text(_DETAIL_STYLE.render(this=self)),
+                                name=self.get_name() + "tablestyle")
+        _RenderedOnce.render(self, **kwargs)
+
+
+class GeoJsonTooltip(_DetailOnce, folium.GeoJsonTooltip):
+    """:class:`folium.GeoJsonTooltip`, rendered once (see :class:`GeoJson`)."""
+
+
+class GeoJsonPopup(_DetailOnce, folium.GeoJsonPopup):
+    """:class:`folium.GeoJsonPopup`, rendered once (see :class:`GeoJson`)."""
 
 
 class _Legend(JSCSSMixin):
@@ -418,10 +515,10 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
     if data["features"]:
         # A tooltip on a layer with no features fails ("The field tooltip is not available in
         # the data"): with no boundaries there is no choropleth and no legend, only the assets.
-        choropleth = folium.GeoJson(
+        choropleth = GeoJson(
             data, name=html.escape(label), style_function=style,
             highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
+            tooltip=GeoJsonTooltip(fields=["tooltip"], labels=False),
             control=True,
         )
         choropleth.add_to(fmap)
@@ -438,12 +535,12 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
             colour = _LAYER_COLOURS[i % len(_LAYER_COLOURS)]
             name = (f"<span style='color:{colour}'>&#9679;</span> {html.escape(layer)} "
                     f"({len(subset)})")
-            folium.GeoJson(
+            GeoJson(
                 _asset_features(subset), name=name,
                 marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9),
                 style_function=lambda _f, c=colour: {"color": "#222222", "fillColor": c},
-                tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-                popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+                tooltip=GeoJsonTooltip(fields=["name"], labels=False),
+                popup=GeoJsonPopup(fields=["popup"], labels=False),
             ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     # A tile layer brings its own credit (OpenStreetMap's); the data's credit is added here.

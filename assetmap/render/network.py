@@ -25,6 +25,7 @@ import pandas as pd
 from pyvis.network import Network
 
 from assetmap import vocab
+from assetmap.render.maps import GeoJson, map_text
 
 #: Tie class -> colour (Okabe & Ito, safe for the common colour-blindnesses) and line style.
 CLASS_COLOURS: dict[str, str] = {
@@ -333,10 +334,10 @@ def suggestions_map(suggestions: pd.DataFrame, G: nx.MultiDiGraph,
         fmap.default_css = [(name, f"{base}/{path}") for name, path in local_css]
     points: list[tuple[float, float]] = []
     if home_area is not None and not getattr(home_area, "is_empty", True):
-        folium.GeoJson(home_area.__geo_interface__, name="Their neighbourhood",
-                       style_function=lambda _f: {"color": CENTRE_COLOUR, "weight": 2,
-                                                  "fillOpacity": 0.08, "dashArray": "5 4"},
-                       tooltip="Their neighbourhood (LSOA), not their home").add_to(fmap)
+        GeoJson(home_area.__geo_interface__, name="Their neighbourhood",
+                style_function=lambda _f: {"color": CENTRE_COLOUR, "weight": 2,
+                                           "fillOpacity": 0.08, "dashArray": "5 4"},
+                tooltip="Their neighbourhood (LSOA), not their home").add_to(fmap)
         minx, miny, maxx, maxy = home_area.bounds
         points += [(miny, minx), (maxy, maxx)]
     for rank, row in enumerate(suggestions.itertuples(index=False), start=1):
@@ -347,8 +348,8 @@ def suggestions_map(suggestions: pd.DataFrame, G: nx.MultiDiGraph,
         if lat is None or lon is None:
             continue
         points.append((lat, lon))
-        popup = (f"<b>{rank}. {_esc(attrs.get('name') or row.candidate_id)}</b><br>"
-                 f"{_esc(row.reasons)}")
+        popup = (f"<b>{rank}. {map_text(attrs.get('name') or row.candidate_id)}</b><br>"
+                 f"{map_text(row.reasons)}")
         # The rank is drawn on the marker, so the map reads against the table by number.
         icon = folium.DivIcon(
             html=(f"<div aria-hidden='true' style='width:24px;height:24px;border-radius:12px;"
@@ -357,7 +358,7 @@ def suggestions_map(suggestions: pd.DataFrame, G: nx.MultiDiGraph,
                   f"{rank}</div>"),
             icon_size=(24, 24), icon_anchor=(12, 12), class_name="assetmap-rank")
         folium.Marker((lat, lon), icon=icon,
-                      tooltip=f"{rank}. {_esc(attrs.get('name') or '')}",
+                      tooltip=f"{rank}. {map_text(attrs.get('name') or '')}",
                       popup=folium.Popup(popup, max_width=280)).add_to(fmap)
     if points:
         from assetmap.render.maps import _fit_zoom

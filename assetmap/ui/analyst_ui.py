@@ -43,7 +43,8 @@ def closure_panel(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame,
                               "are in the table above."), width="content")
     spec = chart.to_json()
     cols = st.columns(2)
-    cols[0].download_button("Download chart (PNG)", _png(spec), mime="image/png",
+    # the picture is drawn when the button is pressed (a second or more), not on every run
+    cols[0].download_button("Download chart (PNG)", lambda: _png(spec), mime="image/png",
                             file_name=f"who-depends-{_slug(what)}.png",
                             key="resilience_chart_png")
     cols[1].download_button("Download chart (Vega-Lite)", spec.encode("utf-8"),

@@ -104,6 +104,7 @@ def forget_everything() -> None:
                      _snapshot._LIVE, recording_ui._PLACES_AT):
             held.clear()
         _WARMED.clear()
+        snapshots._WARMED.clear()
 
 
 def warm_up() -> threading.Thread | None:

@@ -39,7 +39,7 @@ def forget_older(url: str, version: int) -> None:
         _SEEN[url] = version
     if previous is not None and previous != version:
         for cached in (_snapshot, keystone_table, isolation_levels, place_attrs,
-                       profile_graph):
+                       profile_graph, closure_impacts, gap_table, carer_table, pooling_table):
             cached.clear()
 
 
@@ -133,3 +133,109 @@ def profile_graph(url: str, version: int) -> nx.MultiDiGraph:
     for i in snap.is_person.nonzero()[0].tolist():
         G.add_node(snap.ids[i], kind=vocab.PERSON, area=snap.area[i])
     return G
+
+
+# --- the analyst pages' whole-area results (issue 14's speed: computed once per version) -------
+
+
+def at_risk_places(url: str, version: int) -> tuple[str, ...]:
+    """Every open group and organisation whose status or funding is at risk, sorted: what the
+    Resilience page considers when "all at-risk" is chosen (its default)."""
+    from assetmap.ui.views.resilience import is_at_risk
+
+    return tuple(sorted(n for n, d in place_attrs(url, version).items()
+                        if is_at_risk(d) and d.get("status") != "closed"))
+
+
+@st.cache_resource(show_spinner="Working out the closure impact…", max_entries=16)
+def closure_impacts(url: str, version: int, chosen: tuple[str, ...]) -> pd.DataFrame:
+    """The closure impact of each chosen place (considered alone) from the snapshot, one row
+    per person and place (:func:`assetmap.ui.views.resilience.impact_of`); shared read-only,
+    dropped with its version like the snapshot it is made from (it names people, as the
+    isolation table does)."""
+    from assetmap.ui.views.resilience import impact_of
+
+    return impact_of(snapshot(url, version), list(chosen))
+
+
+def _source(url: str, version: int) -> Any:
+    """What the Gaps page's analyses read: on a server store the columnar snapshot (issue 16),
+    else the shared graph."""
+    if common.is_server_store(_store(url)):
+        return snapshot(url, version)
+    return common.graph(url, version)
+
+
+@st.cache_resource(show_spinner="Finding provision gaps…", max_entries=8)
+def gap_table(url: str, version: int, level: str) -> gpd.GeoDataFrame:
+    """The Gaps page's published provision gaps at ``level`` (aggregates only; read-only)."""
+    from assetmap.ratings import provision_weights
+    from assetmap.ui.views.gaps import gap_tables
+
+    levels = common.boundary_levels(url, version)
+    bounds = {lv: common.boundaries(url, version, lv) for lv in levels if lv in (levels[0], level)}
+    return gap_tables(_source(url, version), bounds, level, provision_weights(_store(url)))
+
+
+@st.cache_resource(show_spinner="Finding carers without support…", max_entries=8)
+def carer_table(url: str, version: int, level: str) -> pd.DataFrame:
+    """Carers' support gaps per area of ``level``, published (the Gaps page's table)."""
+    from assetmap.graph.analysis import carer_support_gaps
+    from assetmap.graph.analysis.carers import carer_gaps_snapshot
+    from assetmap.ui.views.gaps import carer_gaps_by_area
+
+    G = _source(url, version)
+    rows = carer_gaps_snapshot(G) if isinstance(G, Snapshot) else carer_support_gaps(G)
+    return carer_gaps_by_area(rows, G, level)
+
+
+@st.cache_resource(show_spinner="Looking for people who could pool budgets…", max_entries=4)
+def pooling_table(url: str, version: int) -> pd.DataFrame:
+    """Pooling opportunities as the Gaps page publishes them (no one's id)."""
+    from assetmap.graph.analysis import pooling_opportunities
+    from assetmap.graph.analysis.pooling import pooling_opportunities_snapshot
+    from assetmap.ui.views.gaps import published_pooling
+
+    G = _source(url, version)
+    pool = (pooling_opportunities_snapshot(G) if isinstance(G, Snapshot)
+            else pooling_opportunities(G))
+    return published_pooling(pool, G)
+
+
+_WARMED: set[tuple[str, int]] = set()
+_WARM_LOCK = threading.Lock()
+
+
+def warm_analyst_pages(url: str, version: int) -> None:
+    """Compute, once per store version, what the Gaps and Resilience pages open with (their
+    whole-area tables at wards, the keystone ranking, the closure impact of every at-risk
+    place), so the first analyst to open them does not wait. Meant for a background thread
+    after sign-in; a failure is left for the page to report."""
+    with _WARM_LOCK:
+        if (url, version) in _WARMED:
+            return
+        _WARMED.add((url, version))
+    try:
+        forget_older(url, version)
+        levels = common.boundary_levels(url, version)
+        first = "ward" if "ward" in levels else (levels[0] if levels else None)
+        if first in ("ward", "lsoa"):  # the Gaps page, as it opens
+            gap_table(url, version, first)
+            carer_table(url, version, first)
+        pooling_table(url, version)
+        import altair  # noqa: F401  # the Resilience page's charts: a second to import
+
+        closure_impacts(url, version, at_risk_places(url, version))  # as it opens
+        keystone_table(url, version)
+    except Exception:  # noqa: S110 - the page that needs it shows the error as one sentence
+        pass
+
+
+def warm_in_background(url: str, version: int) -> threading.Thread | None:
+    """Start :func:`warm_analyst_pages` in a daemon thread unless this version is warmed."""
+    if (url, version) in _WARMED:
+        return None
+    thread = threading.Thread(target=warm_analyst_pages, args=(url, version),
+                              name="assetmap-warm-analyst", daemon=True)
+    thread.start()
+    return thread

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from assetmap import directory, vocab
+from assetmap.render import maps
 from assetmap.ui import auth, common, recording_ui
 
 MAP_HEIGHT = 420
@@ -85,19 +86,13 @@ def _map(found: Any, origin: tuple[float, float] | None, within: float | None) -
                 f'border:2px solid #fff">{int(r.rank)}</div>')
         folium.Marker([r.lat, r.lon], icon=folium.DivIcon(html=html, icon_size=(24, 24),
                                                           icon_anchor=(12, 12)),
-                      tooltip=f"{int(r.rank)}. {_esc(r.place)}").add_to(fmap)
+                      tooltip=f"{int(r.rank)}. {maps.map_text(r.place)}").add_to(fmap)
     if lats:
         common.fit_view(fmap, min(lats), min(lons), max(lats), max(lons), MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              key="directory_map")
+              render=False, key="directory_map")
     st.caption("Numbered as in the list. The map is a picture of the list above: the list is "
                "the same information, for keyboards and screen readers.")
-
-
-def _esc(text: object) -> str:
-    import html
-
-    return html.escape(str(text))
 
 
 def render() -> None:

@@ -8,7 +8,6 @@ import html
 from typing import Any
 
 import branca.colormap as cm
-import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -17,15 +16,13 @@ from streamlit_folium import st_folium
 from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.governance import privacy
-from assetmap.graph.analysis import carer_support_gaps, pooling_opportunities, provision_gaps
-from assetmap.graph.analysis.carers import carer_gaps_snapshot
-from assetmap.graph.analysis.pooling import pooling_opportunities_snapshot
+from assetmap.graph.analysis import provision_gaps
 from assetmap.graph.analysis.provision import provision_gaps_snapshot, reason_text
 from assetmap.graph.analysis.snapshot import Snapshot
 from assetmap.graph.store.areas import UNKNOWN_VINTAGE, level_label
 from assetmap.render import maps
 from assetmap.reports import counts_by_area, provision_gap_texts, publish_gap_counts
-from assetmap.ui import auth, common
+from assetmap.ui import auth, common, snapshots
 
 MAP_HEIGHT = 480
 LEVELS: dict[str, str] = {"ward": "Wards", "lsoa": "Neighbourhoods (LSOAs)"}
@@ -160,39 +157,8 @@ def gap_tables(G: Any, boundaries: dict[str, gpd.GeoDataFrame], level: str,
     return published_gaps(raw, conf, provision_gap_texts(G, base, conf))
 
 
-@st.cache_data(show_spinner="Finding provision gaps…", max_entries=8)
-def _gaps(url: str, version: int, level: str, _store: Any = None) -> gpd.GeoDataFrame:
-    from assetmap.ratings import provision_weights
-
-    levels = common.boundary_levels(url, version)
-    bounds = {lv: common.boundaries(url, version, lv) for lv in levels if lv in (levels[0], level)}
-    weights = provision_weights(_store) if _store is not None else None
-    return gap_tables(_source(url, version), bounds, level, weights)
-
-
-def _source(url: str, version: int) -> Any:
-    """What the page's analyses read: on a server store (Neo4j) the columnar snapshot, never
-    the whole graph (issue 16); else the shared graph."""
-    if common.is_server_store(common.get_store()):
-        from assetmap.ui import snapshots
-
-        return snapshots.snapshot(url, version)
-    return common.graph(url, version)
-
-
-@st.cache_data(show_spinner="Finding carers without support…", max_entries=8)
-def _carers(url: str, version: int, level: str) -> pd.DataFrame:
-    G = _source(url, version)
-    rows = carer_gaps_snapshot(G) if isinstance(G, Snapshot) else carer_support_gaps(G)
-    return carer_gaps_by_area(rows, G, level)
-
-
-@st.cache_data(show_spinner="Looking for people who could pool budgets…", max_entries=4)
-def _pooling(url: str, version: int) -> pd.DataFrame:
-    G = _source(url, version)
-    pool = (pooling_opportunities_snapshot(G) if isinstance(G, Snapshot)
-            else pooling_opportunities(G))
-    return published_pooling(pool, G)
+# The page's tables are cached per store version in :mod:`assetmap.ui.snapshots` (gap_table,
+# carer_table, pooling_table): shared read-only, and warmed in the background after sign-in.
 
 
 # --- drawing -------------------------------------------------------------------------------------
@@ -229,14 +195,14 @@ def _gap_map(shown: gpd.GeoDataFrame, need: str, which: str = "") -> None:
                 "fillOpacity": 0.75, "color": "#000000" if p["flag"] else "#555555",
                 "weight": 3 if p["flag"] else 1, "dashArray": "6 4" if p["flag"] else None}
 
-    layer = folium.GeoJson({"type": "FeatureCollection", "features": features},
+    layer = maps.GeoJson({"type": "FeatureCollection", "features": features},
                            style_function=style,
-                           tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False))
+                           tooltip=maps.GeoJsonTooltip(fields=["tip"], labels=False))
     layer.add_to(fmap)
     minx, miny, maxx, maxy = shown.total_bounds
     common.fit_view(fmap, miny, minx, maxy, maxx, MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              key=f"gaps_map_{need}_{len(shown)}")
+              render=False, key=f"gaps_map_{need}_{len(shown)}")
     st.caption((f"{which}. " if which else "")
                + f"Shaded by people needing help with {vocab.label(need)} who have no provider "
                f"near home: light is few, dark is up to about {vmax:g}. Grey: fewer than "
@@ -288,7 +254,7 @@ def render() -> None:
     level = st.radio("Areas", list(levels), format_func=levels.__getitem__, horizontal=True,
                      key="gaps_level")
     try:
-        gaps = _gaps(url, version, level, store)
+        gaps = snapshots.gap_table(url, version, level)
         # Every figure by area names its boundary year (issue 17): "Wards (2023 boundaries)".
         which = level_label(level, common.boundaries(url, version, level))
     except Exception as exc:
@@ -327,15 +293,18 @@ def render() -> None:
         common.download_table(table, f"assetmap_provision_gaps_{level}.csv",
                               key="gaps_csv", label="Download CSV (all needs)")
     with cols[1]:
-        geojson = gaps.drop(columns=["_shade"]).assign(Boundaries=which).to_json(drop_id=True)
-        st.download_button("Download GeoJSON (all needs)", geojson.encode("utf-8"),
+        def geojson() -> bytes:  # written when the button is pressed, not on every run
+            return gaps.drop(columns=["_shade"]).assign(Boundaries=which).to_json(
+                drop_id=True).encode("utf-8")
+
+        st.download_button("Download GeoJSON (all needs)", geojson,
                            file_name=f"assetmap_provision_gaps_{level}.geojson",
                            mime="application/geo+json", key="gaps_geojson")
 
     st.subheader("Carers without support or back-up")
     try:
-        carers = _carers(url, version, level)
-        pool = _pooling(url, version)
+        carers = snapshots.carer_table(url, version, level)
+        pool = snapshots.pooling_table(url, version)
     except Exception as exc:
         common.show_error(exc)
         common.footer()

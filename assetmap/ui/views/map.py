@@ -3,10 +3,12 @@ assets (groups, GP practices, libraries…) as layers. People are shown only as 
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 from streamlit_folium import st_folium
 
-from assetmap.governance import privacy
+from assetmap.governance import access, privacy
 from assetmap.render import maps
 from assetmap.ui import auth, common
 
@@ -32,7 +34,7 @@ def local_assets_base() -> str | None:
 
 def render() -> None:
     """Draw the page."""
-    auth.require_page("map.py")
+    user = auth.require_page("map.py")
     st.title("Map")
     st.caption("People are shown only as counts per area: counts from 1 to 7 are hidden "
                "(\"<8\") and others are rounded to the nearest 5. Groups and organisations are "
@@ -110,7 +112,7 @@ def render() -> None:
     place = "ward" if level == "ward" else ""
     summary = maps.summary_text(areas, measure, place, share=share)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              key=f"area_map_{measure}_{level}_{share}")
+              render=False, key=f"area_map_{measure}_{level}_{share}")
     if assets_base is None:
         st.caption("This map loads Leaflet from the internet: start the app with "
                    "`assetmap serve` to use its own copies and draw the map offline.")
@@ -141,6 +143,22 @@ def render() -> None:
                            file_name=f"assetmap_{level}_{measure}.png", mime="image/png",
                            key="map_png")
     common.footer()
+    # The first page after sign-in is drawn: now work out what the Gaps and Resilience pages
+    # open with, in the background, once per store version (issue 14: every page in 1 s).
+    # Only for those who may open Resilience (analysts, administrators): a coordinator goes on
+    # to the Person page, which the work would slow while it runs (it holds the GIL). The
+    # thread returns at once when this version is warmed.
+    if access.may_use_page(user, "resilience.py"):
+        threading.Thread(target=_warm_analyst_pages, args=(url, version), daemon=True,
+                         name="assetmap-warm-analyst").start()
+
+
+def _warm_analyst_pages(url: str, version: int) -> None:
+    """Import and run :func:`assetmap.ui.snapshots.warm_analyst_pages` off the page's thread
+    (the import alone takes half a second)."""
+    from assetmap.ui import snapshots
+
+    snapshots.warm_analyst_pages(url, version)
 
 
 render()

@@ -351,7 +351,7 @@ def _suggestion_map(G: nx.MultiDiGraph, suggestions: pd.DataFrame, area: str | N
                                         local_js=maps.LOCAL_JS, local_css=maps.LOCAL_CSS,
                                         height=MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              key=f"person_map_{area}")
+              render=False, key=f"person_map_{area}")  # drawn once (render=False: not twice)
     words = "; ".join(f"{rank}. {name} ({band})" for rank, (name, band) in enumerate(
         zip(suggestions["name"], suggestions["distance"], strict=True), start=1))
     st.caption("Numbered by rank. Their neighbourhood is outlined, never their home; "

@@ -19,6 +19,7 @@ from assetmap.governance import privacy
 from assetmap.graph.analysis import closure_impact
 from assetmap.graph.analysis.resilience import closure_impact_snapshot
 from assetmap.graph.store.areas import level_label
+from assetmap.render import maps
 from assetmap.ui import auth, common, snapshots
 
 MAP_HEIGHT = 460
@@ -118,12 +119,12 @@ def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None]
     ward_words = level_label("ward", wards)
     if not wards.empty:  # a tooltip on an empty layer fails: draw wards only when there are some
         outlines = wards[["area_name", "geometry"]].assign(boundaries=ward_words)
-        folium.GeoJson(outlines.to_json(), name=html.escape(ward_words),
-                       style_function=lambda _f: {"color": "#777777", "weight": 1,
-                                                  "fillColor": "#ffffff", "fillOpacity": 0.6},
-                       tooltip=folium.GeoJsonTooltip(fields=["area_name", "boundaries"],
-                                                     labels=False)
-                       ).add_to(fmap)
+        maps.GeoJson(outlines.to_json(), name=html.escape(ward_words),
+                     style_function=lambda _f: {"color": "#777777", "weight": 1,
+                                                "fillColor": "#ffffff", "fillOpacity": 0.6},
+                     tooltip=maps.GeoJsonTooltip(fields=["area_name", "boundaries"],
+                                                   labels=False)
+                     ).add_to(fmap)
     lsoas = common.boundaries(url, version, None)
     counts = impact.drop_duplicates("person_id")["person_id"].map(area_of).value_counts()
     # Only neighbourhoods where at least the threshold of people would be affected are shaded:
@@ -132,23 +133,34 @@ def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None]
     shown = lsoas[lsoas["area_code"].isin(enough.index)]
     shaded_words = {lv: level_label(str(lv), shown[shown["level"] == lv])
                     for lv in shown["level"].unique()}
-    for r in shown.itertuples(index=False):
-        published = privacy.publish_count(int(counts[r.area_code]))
-        folium.GeoJson(r.geometry.__geo_interface__,
-                       style_function=lambda _f: {"fillColor": "#D55E00", "color": "#D55E00",
-                                                  "weight": 1, "fillOpacity": 0.35},
-                       tooltip=f"{html.escape(str(r.area_name))}: {html.escape(published)} "
-                               f"people affected<br><small>"
-                               f"{html.escape(shaded_words[r.level])}</small>").add_to(fmap)
+    # one layer for every shaded neighbourhood (one per area made the page slow to send)
+    features = [{"type": "Feature", "geometry": r.geometry.__geo_interface__,
+                 "properties": {"tip": f"{html.escape(str(r.area_name))}: "
+                                       f"{html.escape(privacy.publish_count(int(counts[r.area_code])))}"
+                                       f" people affected<br><small>"
+                                       f"{html.escape(shaded_words[r.level])}</small>"}}
+                for r in shown.itertuples(index=False)]
+    if features:
+        maps.GeoJson({"type": "FeatureCollection", "features": features},
+                     style_function=lambda _f: {"fillColor": "#D55E00", "color": "#D55E00",
+                                                "weight": 1, "fillOpacity": 0.35},
+                     tooltip=maps.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(fmap)
     points = []
+    dots = []  # the places closing: one layer of dots (a marker each made the page slow)
     for a in chosen:
         d = places[a]
         if d.get("lat") is None or d.get("lon") is None:
             continue
         points.append((d["lat"], d["lon"]))
-        folium.CircleMarker((d["lat"], d["lon"]), radius=8, color="#000000", weight=2,
-                            fill=True, fill_color="#0072B2", fill_opacity=0.9,
-                            tooltip=html.escape(str(d.get("name") or a))).add_to(fmap)
+        dots.append({"type": "Feature",
+                     "geometry": {"type": "Point", "coordinates": [d["lon"], d["lat"]]},
+                     "properties": {"tip": html.escape(str(d.get("name") or a))}})
+    if dots:
+        maps.GeoJson({"type": "FeatureCollection", "features": dots},
+                     marker=folium.CircleMarker(radius=8, weight=2, fill=True),
+                     style_function=lambda _f: {"color": "#000000", "weight": 2,
+                                                "fillColor": "#0072B2", "fillOpacity": 0.9},
+                     tooltip=maps.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(fmap)
     if len(shown):
         minx, miny, maxx, maxy = shown.total_bounds
         points += [(miny, minx), (maxy, maxx)]
@@ -156,7 +168,7 @@ def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None]
         common.fit_view(fmap, min(p[0] for p in points), min(p[1] for p in points),
                         max(p[0] for p in points), max(p[1] for p in points), MAP_HEIGHT)
     st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              key=f"resilience_map_{len(chosen)}_{chosen[0] if chosen else ''}")
+              render=False, key=f"resilience_map_{len(chosen)}_{chosen[0] if chosen else ''}")
     shaded = "; ".join(shaded_words.values()) or level_label("lsoa", lsoas[
         lsoas["level"] == "lsoa"] if not lsoas.empty else None)
     st.caption(f"Blue dots: the places closing. Outlines: {ward_words}. Shaded: {shaded} "
@@ -203,8 +215,9 @@ def render() -> None:
                             help="Type to search; at-risk groups and ULOs are marked.")
         chosen = ([n for n, d in places.items() if is_at_risk(d) and d.get("status")
                    != "closed"] if pick == ALL_AT_RISK else [pick])
-        with st.spinner("Working out the closure impact…"):
-            impact = impact_of(snap, sorted(chosen))
+        # cached per store version and choice (the default, every at-risk place, is warmed in
+        # the background after sign-in)
+        impact = snapshots.closure_impacts(url, version, tuple(sorted(chosen)))
         st.subheader("Closure impact")
         people = impact["person_id"].nunique()
         only = impact.loc[impact["loses_only_community_tie"], "person_id"].nunique()
