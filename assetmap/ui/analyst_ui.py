@@ -15,7 +15,10 @@ from assetmap.ui import common, snapshots
 
 
 @st.cache_data(show_spinner="Drawing the chart…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def _png(spec: str) -> bytes:
+    """The chart as a PNG, drawn once per chart (its spec holds only published bands): a
+    download button holding the bytes works on the first press, and a rerun draws nothing."""
     import vl_convert as vlc
 
     return vlc.vegalite_to_png(spec, scale=2.0)
@@ -43,8 +46,8 @@ def closure_panel(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame,
                               "are in the table above."), width="content")
     spec = chart.to_json()
     cols = st.columns(2)
-    # the picture is drawn when the button is pressed (a second or more), not on every run
-    cols[0].download_button("Download chart (PNG)", lambda: _png(spec), mime="image/png",
+    # the picture is drawn once per chart and kept (a second or more to draw), not every run
+    cols[0].download_button("Download chart (PNG)", _png(spec), mime="image/png",
                             file_name=f"who-depends-{_slug(what)}.png",
                             key="resilience_chart_png")
     cols[1].download_button("Download chart (Vega-Lite)", spec.encode("utf-8"),
