@@ -406,25 +406,34 @@ def _picker(url: str) -> tuple[int, dict[str, str], list[tuple[str, str]]]:
     it may have moved (:func:`touched_people`) or renamed are labelled again and re-placed in
     the sorted list, so a save costs what it touched, not the size of the area."""
     store = _open(url)
+    now = store.version()
     with _ISOLATION_LOCK:
-        now = store.version()
         held = _OPTIONS.get(url)
         if held is not None and held[0] == now:
             return held
-        if is_server_store(store):
-            # a server store (Neo4j): the pages' one columnar snapshot, never the whole graph
-            from assetmap.ui import snapshots
-            from assetmap.worklist import snapshot_person_labels
+    # What the list is made of is read outside the lock: each part is cached with a lock of
+    # its own, and the isolation table takes this lock inside; holding it here while another
+    # thread computes that table (the warm-up) would deadlock.
+    server = is_server_store(store)
+    if server:
+        # a server store (Neo4j): the pages' one columnar snapshot, never the whole graph
+        from assetmap.ui import snapshots
+        from assetmap.worklist import snapshot_person_labels
 
-            table = snapshots.isolation_levels(url, now)
-            labels = snapshot_person_labels(snapshots.snapshot(url, now))
-        else:
-            table = isolation_table(url, now)
-            labels = _person_labels(url)
+        table = snapshots.isolation_levels(url, now)
+        labels = snapshot_person_labels(snapshots.snapshot(url, now))
+    else:
+        table = isolation_table(url, now)
+        labels = _person_labels(url)
+        G = graph(url, now)
+    with _ISOLATION_LOCK:
+        held = _OPTIONS.get(url)
+        if held is not None and held[0] == now:
+            return held
         state = None
-        changes = _changes_since(store, held[0]) if held is not None else None
+        changes = (_changes_since(store, held[0]) if held is not None and not server
+                   else None)
         if held is not None and changes is not None and len(labels) == len(held[1]):
-            G = graph(url, now)
             moved = touched_people(G, changes) | {
                 n for n in changes.get("nodes", ()) if n in labels}
             if all(p in held[1] for p in moved):  # the same people: patch the list
