@@ -149,3 +149,37 @@ def test_places_are_read_again_only_after_a_place_changed(tmp_path, monkeypatch)
     store.delete("person:3")  # gone: it might have been a place, so read again
     assert recording_ui.places_version(store) == store.version()
     store.close()
+
+
+def test_the_picker_and_the_isolation_table_never_wait_on_each_other(tmp_path, monkeypatch):
+    """The warm-up thread computes the isolation table while a page builds the picker: each
+    takes the other's lock in turn, so holding one while waiting for the other deadlocked a
+    page (it hung in the browser until the test's time ran out). Real threads, real store."""
+    import random
+    import threading
+
+    from assetmap.model import Tie
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    monkeypatch.setenv("ASSETMAP_STORE", url)
+    store = SQLiteStore(tmp_path / "race.db")
+    people = [f"person:{i}" for i in range(3000)]
+    store.upsert_nodes([Node("L1", "Area", "LSOA", props={"level": "lsoa"}),
+                        *[Node(p, "Person", f"P{i % 97}", area="L1")
+                          for i, p in enumerate(people)]])
+    rng = random.Random(1)
+    store.upsert_ties([Tie(*rng.sample(people, 2), "FRIEND") for _ in range(3000)])
+    common.forget_everything()
+    common._picker(url)
+    for i in range(12):
+        store.upsert_ties([Tie(*rng.sample(people, 2), "FRIEND")])
+        now = store.version()
+        threads = [threading.Thread(target=common.isolation_table, args=(url, now),
+                                    daemon=True),
+                   threading.Thread(target=common._picker, args=(url,), daemon=True)]
+        for t in threads[:: 1 if i % 2 else -1]:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not any(t.is_alive() for t in threads), f"deadlocked after write {i}"
+    store.close()
