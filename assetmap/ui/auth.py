@@ -14,21 +14,28 @@ revokes it. When the idle time passes, a timer in the page blanks it and reloads
 screen, without waiting for the next click. Demo accounts are refused once the store holds any
 real (non-synthetic) person.
 
-The token is also handed to the browser as a cookie (:func:`cookie_name`: ``SameSite=Strict``,
-``Path=/``, ``Secure`` over https, lasting the session's remaining total time), so a refresh or a
-new tab of the same browser stays signed in: a new Streamlit session reads it from the request
-(``st.context.cookies``) and the server checks it like any token. Streamlit cannot set a cookie
-on its responses, so a small script in the page writes it, which means it cannot be HttpOnly;
-the token is worthless without the server's key and the same browser fingerprint, and sign-out
-revokes it. Sign-out, idle and total expiry clear the cookie (see ``docs/privacy.md``).
+The token is also kept by the browser as an ``HttpOnly`` cookie (:func:`cookie_name`:
+``SameSite=Strict``, ``Path=/``, ``Secure`` over https, lasting the session's remaining total
+time), so a refresh or a new tab of the same browser stays signed in: a new Streamlit session
+reads it from the request (``st.context.cookies``) and the server checks it like any token.
+Streamlit cannot set a cookie on its responses, so the server process has a small route
+(:data:`assetmap.ui.launch.SESSION_ROUTE`) that answers with the ``Set-Cookie``. The page never
+holds the token: a signed-in run offers a one-time handoff code (:func:`offer_cookie`, a minute
+to live), a page script posts it to the route, and the route checks the token the code stands
+for against the posting browser (signature, revocation, idle and total time, fingerprint)
+before setting the cookie (:func:`redeem_handoff`). Sign-out, idle and total expiry clear the
+cookie the same way (see ``docs/privacy.md``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -39,6 +46,7 @@ from assetmap.errors import AssetmapError, NotFoundError
 from assetmap.governance import access as _access
 from assetmap.governance import audit
 from assetmap.governance.access import AccessDB, User
+from assetmap.ui.launch import SESSION_ROUTE_HEADER
 
 #: Session-state keys (server side; the browser never holds them).
 USER_KEY = "_assetmap_user"
@@ -55,6 +63,16 @@ COOKIE_NAME = "assetmap_session"
 COOKIE_TRIED_KEY = "_assetmap_cookie_tried"
 #: Set when a session ends: the next sign-in screen removes the browser's cookie.
 COOKIE_CLEAR_KEY = "_assetmap_cookie_clear"
+#: (token, handoff code) this Streamlit session last offered the page for the cookie.
+COOKIE_OFFER_KEY = "_assetmap_cookie_offer"
+#: The token the browser is known to hold as its cookie (redeemed, or the cookie resumed).
+COOKIE_HELD_KEY = "_assetmap_cookie_held"
+#: Seconds a handoff code waits for the page to post it.
+HANDOFF_SECONDS = 60.0
+#: Seconds a redeemed code is remembered (so later runs know the browser holds the cookie).
+HANDOFF_REMEMBERED_SECONDS = 12 * 3600.0
+#: Most handoff codes kept at once (the oldest go first).
+MAX_HANDOFFS = 10_000
 #: Characters a token may hold (``v1.<urlsafe id>.<expiry>.<hex MAC>``), so it needs no quoting.
 _COOKIE_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 DEMO_REFUSED = ("Demo accounts cannot be used once real people are in the store; ask an "
@@ -90,7 +108,7 @@ def oidc_configured() -> bool:
 
 
 def _end_session(notice: str | None = None) -> None:
-    for key in (USER_KEY, STARTED_KEY, SEEN_KEY, TOKEN_KEY):
+    for key in (USER_KEY, STARTED_KEY, SEEN_KEY, TOKEN_KEY, COOKIE_OFFER_KEY, COOKIE_HELD_KEY):
         st.session_state.pop(key, None)
     st.session_state[COOKIE_CLEAR_KEY] = True
     if notice:
@@ -111,15 +129,17 @@ def cookie_name(store_url: str | None = None) -> str:
 
 
 def session_cookie(value: str, max_age: int, secure: bool = False,
-                   name: str | None = None) -> str:
-    """A ``Set-Cookie``-style string (as ``document.cookie`` takes it) for the session cookie
-    (``name``, else :func:`cookie_name`): ``SameSite=Strict`` (never sent from another site),
-    ``Path=/``, ``Max-Age`` seconds (0 removes it) and ``Secure`` when asked. Refuses a value
-    a cookie would need quoting for."""
+                   name: str | None = None, http_only: bool = True) -> str:
+    """A ``Set-Cookie`` value for the session cookie (``name``, else :func:`cookie_name`):
+    ``HttpOnly`` (no page script can read it), ``SameSite=Strict`` (never sent from another
+    site), ``Path=/``, ``Max-Age`` seconds (0 removes it) and ``Secure`` when asked. Refuses a
+    value a cookie would need quoting for."""
     if not set(value) <= _COOKIE_SAFE:
         raise ValueError("a session cookie holds only a session token")
     name = name or cookie_name()
     cookie = f"{name}={value}; Max-Age={max(0, int(max_age))}; Path=/; SameSite=Strict"
+    if http_only:
+        cookie += "; HttpOnly"
     return cookie + "; Secure" if secure else cookie
 
 
@@ -134,23 +154,127 @@ def cookie_max_age(token: str, now: float | None = None) -> int:
         return int(_settings.load().session_max_hours * 3600)
 
 
-#: Writes one cookie in the app's page; adds ``Secure`` when the page is served over https
-#: (decided in the browser, so a TLS-terminating proxy in front of the app counts too).
+@dataclass
+class _Handoff:
+    """One offer of the session cookie to a page: the token it sets (None: clears), the cookie's
+    name, the access database that checks the token, until when it may be redeemed."""
+
+    name: str
+    token: str | None
+    access: AccessDB | None
+    until: float
+    redeemed: bool = False
+
+
+_HANDOFFS: dict[str, _Handoff] = {}
+_HANDOFF_LOCK = threading.Lock()
+
+
+def _offer(handoff: _Handoff, now: float) -> str:
+    code = secrets.token_urlsafe(24)
+    with _HANDOFF_LOCK:
+        for old in [c for c, h in _HANDOFFS.items() if h.until <= now]:
+            del _HANDOFFS[old]
+        while len(_HANDOFFS) >= MAX_HANDOFFS:
+            del _HANDOFFS[next(iter(_HANDOFFS))]
+        _HANDOFFS[code] = handoff
+    return code
+
+
+def offer_cookie(token: str, name: str, access: AccessDB, now: float | None = None) -> str:
+    """A one-time code the page posts to the session route to get ``token`` as its
+    ``HttpOnly`` cookie, so the token itself never reaches the page (valid HANDOFF_SECONDS)."""
+    now = time.time() if now is None else now
+    if not token or not set(token) <= _COOKIE_SAFE:
+        raise ValueError("a session cookie holds only a session token")
+    return _offer(_Handoff(name, token, access, now + HANDOFF_SECONDS), now)
+
+
+def offer_clear(name: str, now: float | None = None) -> str:
+    """A one-time code the page posts to the session route to remove the session cookie
+    (a page script cannot remove an ``HttpOnly`` cookie itself)."""
+    now = time.time() if now is None else now
+    return _offer(_Handoff(name, None, None, now + HANDOFF_SECONDS), now)
+
+
+def handoff_state(code: str | None, now: float | None = None) -> str | None:
+    """"pending" (not posted yet), "redeemed", or None (unknown or expired)."""
+    now = time.time() if now is None else now
+    with _HANDOFF_LOCK:
+        handoff = _HANDOFFS.get(code or "")
+        if handoff is None or handoff.until <= now:
+            return None
+        return "redeemed" if handoff.redeemed else "pending"
+
+
+def fingerprint_of(headers: object) -> str:
+    """The browser fingerprint (see :func:`client_fingerprint`) of a request's headers (a
+    case-insensitive mapping, or a dict with lower-case names as the session route has)."""
+    text = "\x1f".join(_header(headers, h) for h in ("User-Agent", "Accept-Language"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def redeem_handoff(code: str, headers: Mapping[str, str] | object, secure: bool,
+                   now: float | None = None) -> str | None:
+    """The route's answer to a posted handoff code: the ``Set-Cookie`` value (the token's
+    cookie, or its removal), or None when the code is unknown, expired or used, or the token
+    does not verify for the posting browser (signature, revocation, idle and total time,
+    fingerprint of ``headers``). Each code works once. Runs in the server, off the page."""
+    now = time.time() if now is None else now
+    with _HANDOFF_LOCK:
+        handoff = _HANDOFFS.get(code) if isinstance(code, str) else None
+        if handoff is None or handoff.redeemed or handoff.until <= now:
+            return None
+        token, access = handoff.token, handoff.access
+        handoff.redeemed, handoff.token, handoff.access = True, None, None
+        handoff.until = now + (HANDOFF_REMEMBERED_SECONDS if token else HANDOFF_SECONDS)
+    if token is None:
+        return session_cookie("", 0, secure=secure, name=handoff.name)
+    try:
+        user = access.verify_session_token(token, fingerprint_of(headers), touch=False) \
+            if access is not None else None
+    except AssetmapError:
+        user = None
+    if user is None:
+        with _HANDOFF_LOCK:
+            handoff.redeemed = False  # not held by the browser: the page may be offered anew
+            handoff.until = now
+        return None
+    return session_cookie(token, cookie_max_age(token, now), secure=secure, name=handoff.name)
+
+
+def session_route() -> str:
+    """The route's path on this server (under ``server.baseUrlPath``)."""
+    from assetmap.ui.launch import session_route_path
+
+    return session_route_path()
+
+
+#: Posts one handoff code to the route (same origin, with the route's header), once per code
+#: and window; a failure leaves the session to this tab only.
 COOKIE_SCRIPT = """<script>
 (function () {
   var w = window;
   try { if (window.parent && window.parent !== window) { w = window.parent; w.document; } }
   catch (e) { w = window; }
-  var c = %(cookie)s;
-  if (w.location.protocol === 'https:') { c += '; Secure'; }
-  w.document.cookie = c;
+  var code = %(code)s;
+  if (w.__assetmapHandoff === code) { return; }
+  w.__assetmapHandoff = code;
+  w.fetch(%(route)s, {method: 'POST', credentials: 'same-origin', cache: 'no-store',
+    headers: {'Content-Type': 'application/json', %(header)s: '1'},
+    body: JSON.stringify({code: code})}).catch(function () {});
 })();
 </script>"""
 
 
-def cookie_script(cookie: str) -> str:
-    """The page script that writes ``cookie`` (from :func:`session_cookie`)."""
-    return COOKIE_SCRIPT % {"cookie": json.dumps(cookie).replace("<", "\\u003c")}
+def cookie_script(code: str, route: str | None = None) -> str:
+    """The page script that posts handoff ``code`` (from :func:`offer_cookie` or
+    :func:`offer_clear`) to the route, which sets or removes the cookie."""
+    def js(value: str) -> str:
+        return json.dumps(value).replace("<", "\\u003c")
+
+    return COOKIE_SCRIPT % {"code": js(code), "route": js(route or session_route()),
+                            "header": js(SESSION_ROUTE_HEADER)}
 
 
 def request_cookie() -> str | None:
@@ -163,20 +287,33 @@ def request_cookie() -> str | None:
 
 
 def remember_in_browser() -> str:
-    """The page script that writes this session's token to the browser's cookie ("" when there
-    is none). Put in every signed-in run (by :func:`idle_guard`): it is the same cookie each
-    time, lasting what is left of the session's total time."""
+    """The page script that has the route set this session's token as the browser's cookie
+    ("" when there is no token, or the browser holds it already). Put in every signed-in run
+    (by :func:`idle_guard`): an offer not yet posted is shown again, a redeemed one is not."""
     token = st.session_state.get(TOKEN_KEY)
     if not isinstance(token, str) or not token or not set(token) <= _COOKIE_SAFE:
         return ""
     st.session_state.pop(COOKIE_CLEAR_KEY, None)
-    return cookie_script(session_cookie(token, cookie_max_age(token)))
+    if st.session_state.get(COOKIE_HELD_KEY) == token:
+        return ""
+    offered = st.session_state.get(COOKIE_OFFER_KEY)
+    if isinstance(offered, tuple) and len(offered) == 2 and offered[0] == token:
+        state = handoff_state(offered[1])
+        if state == "redeemed":
+            st.session_state[COOKIE_HELD_KEY] = token
+            st.session_state.pop(COOKIE_OFFER_KEY, None)
+            return ""
+        if state == "pending":
+            return cookie_script(offered[1])
+    code = offer_cookie(token, cookie_name(), access_db())
+    st.session_state[COOKIE_OFFER_KEY] = (token, code)
+    return cookie_script(code)
 
 
 def forget_in_browser() -> None:
     """Remove the browser's session cookie if a session ended in this run or the last."""
     if st.session_state.pop(COOKIE_CLEAR_KEY, False):
-        st.html(cookie_script(session_cookie("", 0)), unsafe_allow_javascript=True)
+        st.html(cookie_script(offer_clear(cookie_name())), unsafe_allow_javascript=True)
 
 
 #: The sign-in screen's notice for why a session ended.
@@ -209,6 +346,7 @@ def _resume_from_cookie() -> User | None:
         return None
     now = time.time()
     st.session_state[TOKEN_KEY] = token
+    st.session_state[COOKIE_HELD_KEY] = token  # the browser sent it: nothing to offer
     st.session_state[USER_KEY] = user.name
     st.session_state[STARTED_KEY] = now  # the token's own issue time still bounds the total
     st.session_state[SEEN_KEY] = now
@@ -216,8 +354,11 @@ def _resume_from_cookie() -> User | None:
 
 
 def _header(headers: object, name: str) -> str:
+    """One header's value from a case-insensitive mapping or a dict with lower-case names."""
     try:
         value = headers.get(name)  # type: ignore[attr-defined]
+        if value is None:
+            value = headers.get(name.lower())  # type: ignore[attr-defined]
     except Exception:
         return ""
     return value if isinstance(value, str) else ""
@@ -232,8 +373,7 @@ def client_fingerprint() -> str:
         headers = st.context.headers
     except Exception:
         headers = {}
-    text = "\x1f".join(_header(headers, h) for h in ("User-Agent", "Accept-Language"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return fingerprint_of(headers)
 
 
 def client_id() -> str:
@@ -252,7 +392,8 @@ def start_session(user: User) -> None:
     st.session_state[TOKEN_KEY] = access_db().issue_session_token(user, client_fingerprint())
     # The cookie this page was loaded with is settled: it is not taken back after a sign-out.
     st.session_state[COOKIE_TRIED_KEY] = request_cookie()
-    st.session_state.pop(COOKIE_CLEAR_KEY, None)
+    for key in (COOKIE_CLEAR_KEY, COOKIE_OFFER_KEY, COOKIE_HELD_KEY):
+        st.session_state.pop(key, None)
     st.session_state[USER_KEY] = user.name
     st.session_state[STARTED_KEY] = now
     st.session_state[SEEN_KEY] = now

@@ -13,21 +13,31 @@ through this module (``python -m assetmap.ui.launch``), which first:
   frame-ancestors 'self'``, ``X-Content-Type-Options: nosniff``, ``Referrer-Policy:
   no-referrer``. SAMEORIGIN, not DENY: the app's own maps and network views are same-origin
   frames;
+- answers :data:`SESSION_ROUTE` (``POST /_assetmap/session``), which sets or
+  removes the ``HttpOnly`` session cookie for a one-time handoff code the page posts (Streamlit
+  cannot set a cookie itself): only for a same-origin ``fetch`` (matching ``Origin``, the
+  ``X-Assetmap-Session`` header and a JSON body, which a cross-site form cannot send);
 - deletes upload folders left by an earlier run (:func:`assetmap.ui.views.data.sweep_uploads`).
+
+Streamlit 1.67 serves through Starlette (uvicorn) only, where both are ASGI middleware. On an
+older, Tornado-based Streamlit the headers are still added but the route is absent: the page's
+post gets a 404 and a session then lasts as long as its tab.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 APP = Path(__file__).with_name("app.py")
 #: How long the app gets to stop after a signal before it is killed.
@@ -40,6 +50,13 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 #: How long a browser may keep the app's static scripts and stylesheets without asking again.
 STATIC_CACHE = "public, max-age=86400"
+#: The route (under ``server.baseUrlPath``) that sets or removes the session cookie for a
+#: one-time handoff code (:func:`assetmap.ui.auth.redeem_handoff`).
+SESSION_ROUTE = "_assetmap/session"
+#: The header the page's script sends to the route; a cross-site form cannot send it.
+SESSION_ROUTE_HEADER = "X-Assetmap-Session"
+#: The largest body the session route reads (a handoff code in JSON is under 100 bytes).
+SESSION_BODY_MAX = 1024
 _SESSION_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 REDACTED = "[session]"
@@ -191,10 +208,120 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def same_origin_post(method: str, headers: Mapping[str, str]) -> bool:
+    """Whether a request to the session route is the app page's own ``fetch``: a POST with a
+    JSON body, the route's header (neither can come from a cross-site form without a CORS
+    preflight, which this server never grants), an ``Origin`` naming this host (``Host``, or
+    ``X-Forwarded-Host`` behind a proxy), and no ``Sec-Fetch-Site`` other than same-origin.
+    ``headers``: lower-case names."""
+    if method != "POST" or headers.get(SESSION_ROUTE_HEADER.lower()) != "1":
+        return False
+    if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return False
+    if headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        return False
+    origin = urlsplit(headers.get("origin", ""))
+    if origin.scheme not in ("http", "https") or not origin.netloc:
+        return False
+    hosts = {headers.get("host", "")}
+    hosts.add(headers.get("x-forwarded-host", "").split(",")[0].strip())
+    return origin.netloc.lower() in {h.lower() for h in hosts if h}
+
+
+def _handoff_code(body: bytes) -> str | None:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    code = data.get("code") if isinstance(data, dict) else None
+    return code if isinstance(code, str) and 0 < len(code) <= 100 else None
+
+
+class SessionCookieRoute:
+    """ASGI middleware: answers ``POST <base>/_assetmap/session`` (a one-time handoff code in a
+    JSON body) with the ``HttpOnly`` session cookie, or its removal, through
+    :func:`assetmap.ui.auth.redeem_handoff`; 403 with no cookie for anything it refuses
+    (another origin, no route header, an unknown, used or expired code, a token that does not
+    verify for this browser). Every other request passes through. Nothing is logged."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or not self._is_route(str(scope.get("path") or "")):
+            await self.app(scope, receive, send)
+            return
+        headers = {bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1")
+                   for k, v in scope.get("headers") or []}
+        method = str(scope.get("method") or "")
+        if method != "POST":
+            await _answer(send, 405, [(b"allow", b"POST")])
+            return
+        if not same_origin_post(method, headers):
+            await _answer(send, 403)
+            return
+        body = await _read_body(receive, SESSION_BODY_MAX)
+        code = _handoff_code(body) if body is not None else None
+        if code is None:
+            await _answer(send, 400)
+            return
+        from starlette.concurrency import run_in_threadpool
+
+        from assetmap.ui import auth
+
+        secure = urlsplit(headers.get("origin", "")).scheme == "https"
+        cookie = await run_in_threadpool(auth.redeem_handoff, code, headers, secure)
+        if cookie is None:
+            await _answer(send, 403)
+            return
+        await _answer(send, 204, [(b"set-cookie", cookie.encode("latin-1"))])
+
+    @staticmethod
+    def _is_route(path: str) -> bool:
+        path = path.rstrip("/")
+        return path.endswith("/" + SESSION_ROUTE) and path == session_route_path()
+
+
+def session_route_path() -> str:
+    """The session route's path on this server: :data:`SESSION_ROUTE` under Streamlit's
+    ``server.baseUrlPath``."""
+    try:
+        from streamlit import config
+
+        base = str(config.get_option("server.baseUrlPath") or "").strip("/")
+    except Exception:  # no Streamlit configuration loaded
+        base = ""
+    return "/" + "/".join(p for p in (base, SESSION_ROUTE) if p)
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes."""
+    body = b""
+    while True:
+        message = await receive()
+        if message.get("type") != "http.request":
+            return None
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
+        if not message.get("more_body"):
+            return body
+
+
+async def _answer(send: Any, status: int, headers: list[tuple[bytes, bytes]] | None = None
+                  ) -> None:
+    """An empty, never-cached response."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"cache-control", b"no-store"), (b"content-length", b"0"),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": b""})
+
+
 def install_security_headers() -> None:
-    """Every HTTP response of this process's Streamlit server carries SECURITY_HEADERS: as an
-    ASGI middleware on Streamlit's Starlette app (Streamlit >= 1.5x), or by Tornado's default
-    headers on older servers."""
+    """Every HTTP response of this process's Streamlit server carries SECURITY_HEADERS, and the
+    server answers the session cookie route (:class:`SessionCookieRoute`): ASGI middleware on
+    Streamlit's Starlette app (Streamlit >= 1.5x), or (headers only) Tornado's default headers
+    on older servers."""
     try:
         from streamlit.web.server.starlette import starlette_app
     except ImportError:  # pragma: no cover - a Tornado-based Streamlit
@@ -206,7 +333,7 @@ def install_security_headers() -> None:
         original = starlette_app.create_streamlit_middleware
 
         def create_streamlit_middleware() -> list:
-            return [Middleware(SecurityHeaders), *original()]
+            return [Middleware(SecurityHeaders), Middleware(SessionCookieRoute), *original()]
 
         create_streamlit_middleware._assetmap_headers = True  # type: ignore[attr-defined]
         starlette_app.create_streamlit_middleware = create_streamlit_middleware
