@@ -16,10 +16,14 @@ factors are (each divided by its largest value among ``p``'s candidates, so 0..1
 ``score = w_ra2·ra2 + w_comember·comember + w_popularity·popularity`` with separate weights for
 group and person candidates. For person candidates the score counts only where the graph shows
 triadic closure (:func:`closure_evident`, a binomial test on the graph itself); elsewhere every
-person scores 0, so it is never worse than random there. The weights (and λ) are **not chosen
-by hand**: they are the ones ``benchmarks/eval_suggestions.py`` picks by a grid search over
-every tie of real networks hidden in turn (Davis, Revere, karate club, Les Misérables,
-Florentine families); its table judges each network with weights chosen on the others.
+person scores 0, so it is never worse than random there. For someone with no ties at all there
+is nothing to close or share, and :func:`newcomer_prior` ranks by where people with one tie
+went (a first group is not a typical group), popularity breaking ties; the app's social factor
+scores only candidates two or three steps away, so it never reaches this case. The weights (and
+λ) are **not chosen by hand**: they are the ones ``benchmarks/eval_suggestions.py`` picks by a
+grid search over every tie of real networks hidden in turn (Davis, Revere, karate club, Les
+Misérables, Florentine families); its table judges each network with weights chosen on the
+others.
 They live in :data:`WEIGHTS` and nowhere else; the suggestions analysis reads them from here.
 The score is a heuristic ranking, not a probability.
 """
@@ -148,15 +152,32 @@ def combine(f: Factors, candidates: Iterable[Hashable], degree: Callable[[Hashab
     return out
 
 
+def newcomer_prior(neighbours: Neighbours, candidates: Iterable[Hashable],
+                   degree: Callable[[Hashable], int] | None = None) -> dict[Hashable, float]:
+    """The score (0..1) for someone with no ties at all: how many people whose *only* tie is
+    ``x`` there are (where people with one tie went: a first group is not a typical group, and
+    a person with none is about to have one), then ``x``'s popularity to break ties (it adds
+    less than one). With no ties there is no closure or co-membership to read, so this degree
+    prior, conditioned on having one tie, is all the graph says."""
+    k = degree or _degree_of(neighbours)
+    cands = list(candidates)
+    top = max((k(x) for x in cands), default=0)
+    raw = {x: sum(1 for z in neighbours(x) if k(z) == 1) + k(x) / (1.0 + top) for x in cands}
+    return _norm(raw, cands)
+
+
 def scores(neighbours: Neighbours, p: Hashable, candidates: Iterable[Hashable],
            weights: Mapping[str, float], degree: Callable[[Hashable], int] | None = None,
            closure: bool = True) -> dict[Hashable, float]:
     """Score (0..1) of each candidate for ``p`` with one set of weights (see module doc).
     ``closure=False`` (:func:`closure_evident` found no closure in this graph): every
-    candidate scores 0, so the ranking is left to the other factors (alone: random)."""
+    candidate scores 0, so the ranking is left to the other factors (alone: random; never
+    worse in expectation). Otherwise ``p`` with no ties: :func:`newcomer_prior`."""
     if not closure:
         return dict.fromkeys(candidates, 0.0)
     k = degree or _degree_of(neighbours)
+    if not any(True for _ in neighbours(p)):
+        return newcomer_prior(neighbours, candidates, k)
     f = factors(neighbours, p, float(weights.get("lam", 0.5)), k)
     return combine(f, candidates, k, weights)
 
