@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.model import Node
 from assetmap.ui import common
@@ -183,3 +188,43 @@ def test_the_picker_and_the_isolation_table_never_wait_on_each_other(tmp_path, m
             t.join(30)
         assert not any(t.is_alive() for t in threads), f"deadlocked after write {i}"
     store.close()
+
+
+def _people_graph(n: int, ties: list[tuple[int, int, str]]) -> Any:
+    import networkx as nx
+
+    from assetmap import vocab
+
+    G = nx.MultiDiGraph()
+    G.add_node("g:walk", kind="Group", name="Walking group", area=None, lat=None, lon=None)
+    for i in range(n):
+        G.add_node(f"person:{i:02d}", kind="Person", name=f"P{i}", area=None, lat=None,
+                   lon=None)
+    for a, b, kind in ties:
+        src = f"person:{a:02d}"
+        dst = "g:walk" if kind == "ATTENDS" else f"person:{b:02d}"
+        if src != dst:
+            G.add_edge(src, dst, key=kind, kind=kind, tie_class=vocab.TIE_KINDS[kind])
+    return G
+
+
+_TIE = st.tuples(st.integers(0, 11), st.integers(0, 11),
+                 st.sampled_from(["FRIEND", "FAMILY", "ATTENDS", "NEIGHBOUR"]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(before=st.lists(_TIE, max_size=14), added=st.lists(_TIE, min_size=1, max_size=5))
+def test_a_patched_isolation_table_equals_measuring_everyone(before, added):
+    """Any set of people touched at once, wherever their rows sit: the patched table (old rows
+    as slices, fresh rows placed by binary search) equals measuring the whole graph again."""
+    import pandas as pd
+
+    from assetmap.graph.analysis import isolated_people
+
+    G = _people_graph(12, before)
+    table = isolated_people(G)
+    H = _people_graph(12, before + added)
+    touched = {f"person:{a:02d}" for a, _b, _k in added} | {
+        f"person:{b:02d}" for _a, b, k in added if k != "ATTENDS"}
+    pd.testing.assert_frame_equal(common.patched_isolation(H, table, touched),
+                                  isolated_people(H))

@@ -360,16 +360,47 @@ def patched_isolation(G: nx.MultiDiGraph, table: pd.DataFrame,
     # The rows kept are in order already (worst level first, then id): place each fresh row
     # among them by binary search instead of sorting everyone again.
     rest = np.flatnonzero(kept)
+    all_ids = _table_ids(table)
     codes = levels.cat.codes.to_numpy()[rest]
-    ids = table["person_id"].to_numpy(dtype=object)[rest]
+    ids = all_ids[rest]
     at = []
     for code, pid in zip(fresh["level"].cat.codes.tolist(), fresh["person_id"].tolist(),
                          strict=True):
         lo, hi = np.searchsorted(codes, code, "left"), np.searchsorted(codes, code, "right")
         at.append(int(lo + np.searchsorted(ids[lo:hi], pid)))
     order = np.insert(rest, at, len(table) + np.arange(len(fresh)))
-    both = pd.concat([table, fresh], ignore_index=True)
-    return both.take(order).reset_index(drop=True)
+    # the new table is a few runs of the old one with the fresh rows between: joined as
+    # slices (views) rather than every row taken again
+    # (a run never crosses from the old rows into the fresh ones)
+    breaks = np.flatnonzero((np.diff(order) != 1) | (order[1:] == len(table))) + 1
+    pieces = []
+    for run in np.split(order, breaks):
+        first = int(run[0])
+        pieces.append(table.iloc[first:first + len(run)] if first < len(table)
+                      else fresh.iloc[first - len(table):first - len(table) + len(run)])
+    out = pd.concat(pieces, ignore_index=True)
+    _keep_ids(out, np.concatenate([all_ids, fresh["person_id"].to_numpy(dtype=object)])[order])
+    return out
+
+
+#: id of an isolation table -> (that table, its ``person_id`` column as objects): made once per
+#: table, and for a patched table from the one it was patched from
+_TABLE_IDS: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}
+
+
+def _table_ids(table: pd.DataFrame) -> np.ndarray:
+    """``table``'s person ids as a numpy object array (kept for the next patch)."""
+    got = _TABLE_IDS.get(id(table))
+    if got is not None and got[0] is table:
+        return got[1]
+    return _keep_ids(table, table["person_id"].to_numpy(dtype=object))
+
+
+def _keep_ids(table: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+    while len(_TABLE_IDS) >= 4:
+        _TABLE_IDS.pop(next(iter(_TABLE_IDS)), None)
+    _TABLE_IDS[id(table)] = (table, ids)
+    return ids
 
 
 @st.cache_resource(show_spinner="Ranking keystone assets…", max_entries=2)

@@ -733,7 +733,35 @@ def patched_graph(G: Any, store: Any, since: int) -> Any | None:
     from assetmap.graph.analysis.linkpred import carry_closure
 
     carry_closure(G, H)
+    if len(_NODE_PATCHES) >= 4:
+        _NODE_PATCHES.pop(next(iter(_NODE_PATCHES)))
+    _NODE_PATCHES[id(H._node)] = (H._node, G._node, tuple(n.id for n in nodes), tuple(gone))
     return H
+
+
+#: id of a patched graph's node table -> (that table, the table it was patched from, node ids
+#: written, node ids deleted): what a write changed, known without comparing the two tables
+_NODE_PATCHES: dict[int, tuple[Any, Any, tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def node_changes(table: Any, before: Any) -> tuple[list[str], list[str]] | None:
+    """The node ids written (new or replaced attributes) and deleted between an earlier
+    graph's node table ``before`` and ``table``, when ``table`` was made from it by
+    :func:`patched_graph` (directly or over a few writes); None when that is not known."""
+    changed: set[str] = set()
+    gone: set[str] = set()
+    step = table
+    for _ in range(len(_NODE_PATCHES)):
+        got = _NODE_PATCHES.get(id(step))
+        if got is None or got[0] is not step:
+            return None
+        changed.update(got[2])
+        gone.update(got[3])
+        step = got[1]
+        if step is before:
+            return ([n for n in sorted(changed) if n in table],
+                    [n for n in sorted(gone | changed) if n not in table])
+    return None
 
 
 _LIVE: dict[str, tuple[int, Any]] = {}

@@ -185,12 +185,27 @@ def adamic_adar(G: nx.MultiDiGraph, person_id: str, c: _c.Circle | None = None
     return score, common
 
 
+#: id of an asset's incoming ties (a dict a write replaces, never changes: copy on write) ->
+#: (those ties, the day counted, people attending); a small bounded cache
+_ATTENDEES: dict[int, tuple[Any, str, int]] = {}
+
+
 def _attendees(G: nx.MultiDiGraph, asset: str) -> int:
+    """People with a current ATTENDS tie to ``asset`` (for its ``capacity``); counted once per
+    version of its incoming ties and day."""
     today = _c.today_iso()
-    return sum(1 for o, keyed in G._pred[asset].items()
-               if G._node[o].get("kind") == vocab.PERSON
-               and any(a.get("kind", k) == "ATTENDS" and not _c.tie_ended(a, today)
-                       for k, a in keyed.items()))
+    pred = G._pred[asset]
+    got = _ATTENDEES.get(id(pred))
+    if got is not None and got[0] is pred and got[1] == today:
+        return got[2]
+    n = sum(1 for o, keyed in pred.items()
+            if G._node[o].get("kind") == vocab.PERSON
+            and any(a.get("kind", k) == "ATTENDS" and not _c.tie_ended(a, today)
+                    for k, a in keyed.items()))
+    if len(_ATTENDEES) >= 4096:
+        _ATTENDEES.clear()
+    _ATTENDEES[id(pred)] = (pred, today, n)
+    return n
 
 
 def _words(tags: Iterable[str]) -> list[str]:
@@ -312,44 +327,25 @@ def _people_index(G: nx.MultiDiGraph) -> tuple[list[str], np.ndarray, np.ndarray
     patched_graph`: a new node table sharing every untouched node's attributes) patches the
     last index with the nodes whose attributes are new or gone, so a write costs a pass of
     identity checks, not every person's wants read again."""
-    table = G._node
-    got = _PEOPLE_INDEX.get(id(table))
-    if got is not None and got[0] is table and got[1] == len(table):
-        return got[2], got[3], got[4], got[5]
-    out = _patched_people_index(table)
-    if out is None:
-        ids: list[str] = []
-        lat: list[float] = []
-        lon: list[float] = []
-        bits: list[int] = []
-        for nid, attrs in table.items():
-            row = _person_row(attrs)
-            if row is None:
-                continue
-            ids.append(str(nid))
-            lat.append(row[0])
-            lon.append(row[1])
-            bits.append(row[2])
-        out = (ids, np.array(lat, dtype=float), np.array(lon, dtype=float),
-               np.array(bits, dtype=np.uint64), {n: i for i, n in enumerate(ids)})
-    if len(_PEOPLE_INDEX) >= 2:  # the last index is what the next write patches
-        _PEOPLE_INDEX.pop(next(iter(_PEOPLE_INDEX)))
-    _PEOPLE_INDEX[id(table)] = (table, len(table), *out)
+    out = _indexed(_PEOPLE_INDEX, G._node, _person_row)
     return out[0], out[1], out[2], out[3]
 
 
-def _patched_people_index(table: Any) -> tuple[Any, ...] | None:
-    """The last index patched for ``table`` (a plain node dict) where most node attributes are
-    the very objects the last index was built from; None when a fresh build is as cheap."""
-    if not _PEOPLE_INDEX or type(table) is not dict:
+def _table_changes(table: Any, before: Any) -> tuple[list[Any], list[Any]] | None:
+    """The node ids whose attributes differ between two node tables (new or replaced), and the
+    ids gone: None when the tables are not plain dicts or differ too much to patch cheaply.
+
+    Copy on write (:func:`~assetmap.graph.analysis.snapshot.patched_graph`) keeps each node's
+    place in the table (new nodes go last), so comparing the two tables' attributes place by
+    place, in C, finds what a write touched; a node deleted shifts the rest, which then differ
+    and are looked up by id."""
+    if type(table) is not dict or type(before) is not dict:
         return None
-    last = _PEOPLE_INDEX[next(reversed(_PEOPLE_INDEX))]
-    before = last[0]
-    if type(before) is not dict:
-        return None
-    # Copy on write keeps each node's place in the table (new nodes go last), so comparing the
-    # two tables' attributes place by place, in C, finds what a write touched; a node deleted
-    # shifts the rest, which then differ and are looked up by id.
+    from assetmap.graph.analysis.snapshot import node_changes
+
+    known = node_changes(table, before)  # the write said what it changed
+    if known is not None:
+        return known
     limit = max(64, len(table) // 20)
     moved = list(itertools.islice(itertools.compress(
         itertools.count(), map(operator.is_not, table.values(), before.values())), limit + 1))
@@ -359,16 +355,29 @@ def _patched_people_index(table: Any) -> tuple[Any, ...] | None:
     both = min(len(keys), len(old_keys))
     changed = [k for k in [keys[i] for i in moved] + keys[both:] if before.get(k) is not table[k]]
     gone = [k for k in [old_keys[i] for i in moved] + old_keys[both:] if k not in table]
+    return changed, gone
+
+
+def _patched_rows(last: tuple[Any, ...], table: Any, row_of: Any) -> tuple[Any, ...] | None:
+    """An index (ids, lat, lon, bits, id -> row) patched from ``last`` (a cache entry: the table
+    it was built from, its size, then the index) for the nodes of ``table`` that changed;
+    ``row_of(attrs)`` gives a node's (lat, lon, bits) or None. A node that leaves gets bits 0:
+    it never shares anything, so every search leaves it out. None when a fresh build is as
+    cheap."""
+    diff = _table_changes(table, last[0])
+    if diff is None:
+        return None
+    changed, gone = diff
     ids, lat, lon, bits, at = last[2], last[3].copy(), last[4].copy(), last[5].copy(), last[6]
     new_rows: list[tuple[float, float, int]] = []
     if any(str(k) not in at for k in changed):
-        ids, at = list(ids), dict(at)  # someone may be added: the last index stays as it was
+        ids, at = list(ids), dict(at)  # one may be added: the last index stays as it was
     for n in gone:
         i = at.get(str(n))
         if i is not None:
-            bits[i] = 0  # never shares anything: left out by every search
+            bits[i] = 0
     for n in changed:
-        row = _person_row(table[n])
+        row = row_of(table[n])
         i = at.get(str(n))
         if i is not None:
             if row is None:
@@ -384,6 +393,72 @@ def _patched_people_index(table: Any) -> tuple[Any, ...] | None:
         lon = np.concatenate([lon, np.array([r[1] for r in new_rows], dtype=float)])
         bits = np.concatenate([bits, np.array([r[2] for r in new_rows], dtype=np.uint64)])
     return ids, lat, lon, bits, at
+
+
+def _indexed(cache: dict[int, tuple[Any, ...]], table: Any, row_of: Any) -> tuple[Any, ...]:
+    """The index of ``table``'s nodes that ``row_of`` keeps (ids, lat, lon, bits, id -> row),
+    from ``cache`` (built once per node table; the last one patched for a table made by a
+    write, never rebuilt for one)."""
+    got = cache.get(id(table))
+    if got is not None and got[0] is table and got[1] == len(table):
+        return got[2:]
+    out = _patched_rows(cache[next(reversed(cache))], table, row_of) if cache else None
+    if out is None:
+        ids: list[str] = []
+        lat: list[float] = []
+        lon: list[float] = []
+        bits: list[int] = []
+        for nid, attrs in table.items():
+            row = row_of(attrs)
+            if row is None:
+                continue
+            ids.append(str(nid))
+            lat.append(row[0])
+            lon.append(row[1])
+            bits.append(row[2])
+        out = (ids, np.array(lat, dtype=float), np.array(lon, dtype=float),
+               np.array(bits, dtype=np.uint64), {n: i for i, n in enumerate(ids)})
+    if len(cache) >= 2:  # the last index is what the next write patches
+        cache.pop(next(iter(cache)))
+    cache[id(table)] = (table, len(table), *out)
+    return out
+
+
+def _asset_row(attrs: Mapping[str, Any]) -> tuple[float, float, int] | None:
+    """One group's or organisation's entry in :func:`_asset_index` (its point and what it
+    offers as bits, with one extra bit so an asset offering nothing is still listed), or None
+    for any other node."""
+    if attrs.get("kind") not in vocab.ASSET_KINDS:
+        return None
+    return (math.nan if attrs.get("lat") is None else float(attrs["lat"]),
+            math.nan if attrs.get("lon") is None else float(attrs["lon"]),
+            _tag_bits(offers(attrs)) | _LISTED)
+
+
+#: The bit every listed asset carries (beyond the vocabulary's): bits 0 means "not listed".
+_LISTED = 1 << 63
+_ASSET_INDEX: dict[int, tuple[Any, ...]] = {}
+
+
+def _asset_index(G: nx.MultiDiGraph) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Groups and organisations with their points and offer bits; built once per graph and
+    patched after a write like :func:`_people_index`: a prefilter only (every asset it lets
+    through is checked again on the live record)."""
+    out = _indexed(_ASSET_INDEX, G._node, _asset_row)
+    return out[0], out[1], out[2], out[3]
+
+
+def _near_assets(G: nx.MultiDiGraph, me: Mapping[str, Any], my_wants: set[str],
+                 max_km: float) -> list[str]:
+    """Groups and organisations that offer something ``me`` wants, within ``max_km`` of their
+    home (or where either point is unknown): the candidates :func:`suggest_connections` checks
+    one by one, found with arrays instead of a pass over every node."""
+    ids, lat, lon, bits = _asset_index(G)
+    keep = (bits & np.uint64(_tag_bits(my_wants))) != 0
+    if me.get("lat") is not None and me.get("lon") is not None:
+        km = haversine_km_array(float(me["lat"]), float(me["lon"]), lat, lon)
+        keep &= np.isnan(km) | (km <= max_km * (1 + 1e-9) + 1e-9)  # checked exactly after
+    return [ids[i] for i in np.flatnonzero(keep).tolist()]
 
 
 def _sharing(G: nx.MultiDiGraph, me: Mapping[str, Any], my_wants: set[str], max_km: float,
@@ -406,14 +481,28 @@ def _sharing(G: nx.MultiDiGraph, me: Mapping[str, Any], my_wants: set[str], max_
     band = edges[np.searchsorted(edges[1:], km[at], side="right")]
     prox = np.where(np.isnan(km[at]), 0.0,
                     np.maximum(0.0, 1.0 - band / max_km) if max_km > 0 else 0.0)
-    shared = np.array([bin(int(b) & mine).count("1") for b in bits[at].tolist()], dtype=float)
+    shared = _popcount(bits[at] & np.uint64(mine)).astype(float)
     match = shared / max(1, bin(mine).count("1"))
     score = np.round(weights["match"] * match + weights["proximity"] * prox, 6)
     dist = np.where(np.isnan(km[at]), np.inf, band)
-    order = np.lexsort((np.array([ids[i] for i in at.tolist()], dtype=object).astype(str),
-                        dist, -match, -score))
+    # rank without ids first; only those before or tied with the last one kept are ranked with
+    # their ids (making thousands of id strings to break a few ties cost more than the rest)
+    last = np.lexsort((dist, -match, -score))[top - 1]
+    s, m, d = score[last], match[last], dist[last]
+    near = np.flatnonzero((score > s) | ((score == s) & ((match > m) | ((match == m)
+                                                                        & (dist <= d)))))
+    order = near[np.lexsort((np.array([ids[i] for i in at[near].tolist()], dtype=object)
+                             .astype(str), dist[near], -match[near], -score[near]))]
     # a little slack: the live record is checked again and may differ from the index
     return [ids[i] for i in at[order[:top]].tolist()]
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    """Set bits per value (numpy 2's bitwise_count; a byte table before numpy 2)."""
+    x = np.ascontiguousarray(x, dtype=np.uint64)
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x).astype(np.int64)
+    return np.unpackbits(x.view(np.uint8)).reshape(len(x), 64).sum(axis=1).astype(np.int64)
 
 
 def suggest_connections(G: nx.MultiDiGraph, person_id: str, k: int = 10,
@@ -535,7 +624,12 @@ def suggest_connections(G: nx.MultiDiGraph, person_id: str, k: int = 10,
             matched = my_wants & wants(attrs)
             if matched:
                 add(nid, attrs, matched, km)
-    for nid, attrs in nodes.items():
+    # places that offer something wanted, nearby (found with arrays), and places the network
+    # links to; each is checked on its live record
+    near = _near_assets(G, me, my_wants, max_km) if my_wants and asset_kinds else []
+    linked_places = [str(n) for n in aa if nodes[n].get("kind") in asset_kinds]
+    for nid in dict.fromkeys(itertools.chain(near, linked_places)):
+        attrs = nodes[nid]
         kind = attrs.get("kind")
         if kind not in asset_kinds or nid in c.linked or nid == person_id:
             continue
