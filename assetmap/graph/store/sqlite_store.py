@@ -183,8 +183,14 @@ ON CONFLICT (src, dst, kind) DO UPDATE SET props = excluded.props, via = exclude
 WHERE ties.props IS NOT excluded.props OR ties.s IS NOT excluded.s OR ties.d IS NOT excluded.d
 """
 
+#: The snapshot's mark for NULL in a separated text (char(1)) -> None; any other value itself.
+_NONE_FOR_MARK: dict[str, None] = {"\x01": None}
 #: Node numbers below this (26 bits) let the snapshot read a tie as one packed integer.
 _PACKED_NUMS = 1 << 26
+#: Each tie kind's number (see tie_code) -> its place among the kinds in text order, the order
+#: of the ties' key; 31 (another kind) past them all.
+_TIE_RANK = tuple([sorted(vocab.TIE_KINDS).index(k) for k in vocab.TIE_KINDS]
+                  + [31] * (32 - len(vocab.TIE_KINDS)))
 
 _SUBAREAS = """
 WITH RECURSIVE sub (id) AS (
@@ -929,18 +935,45 @@ class SQLiteStore:
 
     # --- the snapshot read by node numbers (schema 3) --------------------------------------------
 
-    #: a REAL as text that reads back as the same double (SQLite's own text keeps 15 digits)
-    _REAL = "iif({0} IS NULL, NULL, printf('%!.17g', {0}))"
+    #: a REAL as text that reads back as the same double (SQLite's own text keeps 15 digits):
+    #: a whole number as an integer (exact, and far quicker to print), another with 17 digits
+    _REAL = ("iif({0} IS NULL, NULL, iif(CAST({0} AS INTEGER) = {0}, CAST({0} AS INTEGER), "
+             "printf('%!.17g', {0})))")
+
+    #: Lat/lon read as exact integers, ``value * 2**55`` where that is a whole number: every
+    #: double of magnitude 1/8 to 256, so every place but those within 1/8 degree of the
+    #: meridian or the equator (those few are read as rows). NULL and such a value are two
+    #: markers no scaled double can equal (more than 53 significant bits).
+    _PLACE_SCALE = 55
+    _PLACE_NULL, _PLACE_ROW = (1 << 63) - 1, (1 << 63) - 2
+    #: a node's interests and needs codes as one integer (each below 2**31, else read apart)
+    _BITS_SHIFT = 31
+
+    @classmethod
+    def _place_exact(cls, col: str) -> str:
+        """SQL: true where ``col`` is a number that scales to a whole number (read as that):
+        the whole number scaled back is the value itself (a text never equals a number)."""
+        k = 1 << cls._PLACE_SCALE
+        return f"(CAST({col} * {k} AS INTEGER) / {k}.0 = {col})"
+
+    @classmethod
+    def _place_code(cls, col: str) -> str:
+        """SQL: ``col`` as its scaled integer, or the NULL / read-as-a-row marker."""
+        return (f"iif({cls._place_exact(col)}, CAST({col} * {1 << cls._PLACE_SCALE} AS INTEGER),"
+                f" iif({col} IS NULL, {cls._PLACE_NULL}, {cls._PLACE_ROW}))")
 
     def snapshot_arrays(self, area: str | None = None) -> dict[str, Any] | None:
         """Every node (in ``area`` or an area inside it; id order) and every tie between them as
         numpy arrays and lists, for :meth:`Snapshot.from_store`: integers read as integers (the
         ``code`` columns; a tie's two end numbers and code packed into one integer while the
-        numbers fit), tie ends mapped from node numbers by position (no text id hashed), lat/lon
-        as floats (no text round trip), the sparse columns read from their partial indexes
-        (ties' from the covering ``ties_extra``); one read transaction. None when
-        the store cannot answer this way (a record not numbered, a value holding the
-        separator): read another way then."""
+        numbers fit, a node's interests and needs likewise), tie ends mapped from node numbers
+        by position (no text id hashed), lat/lon as exact scaled integers in the same pass over
+        the nodes (the rare value that does not scale read as a row: never a text round trip),
+        the ties of the whole store read straight from their table (key order checked on the
+        numbers read), the sparse columns read from their partial indexes (ties' from the
+        covering ``ties_extra``); one pass over each table, one read transaction. None when the
+        store cannot answer this way (a record not numbered, a value holding the separator):
+        read another way then."""
         import numpy as np
 
         where, params = "", []
@@ -948,23 +981,34 @@ class SQLiteStore:
             where = " WHERE (area IN (SELECT id FROM sub) OR id IN (SELECT id FROM sub))"
             params = [area]
         prefix = _SUBAREAS if area is not None else ""
-        # only fixed column names and "?" placeholders are joined into these statements
-        node_sql = "".join((
-            # (the two 0 columns keep the positions read below)
-            prefix, "SELECT count(*), 0, 0, group_concat(num), ",
-            "group_concat(code), group_concat(interests), group_concat(needs), ",
+        shift = self._BITS_SHIFT
+        # only fixed column names, integer constants and "?" placeholders are joined into these
+        # statements; one pass over the nodes reads every column but the sparse ones
+        node_cols = "".join((
+            "SELECT count(*), group_concat(num), group_concat(code), ",
+            f"group_concat(iif((interests >> {shift}) | (needs >> {shift}), NULL, ",
+            f"(interests << {shift}) | needs)), ",
             "group_concat(id, char(30)), group_concat(name, char(30)), ",
-            "group_concat(coalesce(area, char(1)), char(30)), 0, 0, ",
+            "group_concat(coalesce(area, char(1)), char(30)), ",
             "group_concat(coalesce(age_band, char(1)), char(30)), ",
-            "group_concat(coalesce(goal_text, char(1)), char(30)) ",
-            "FROM (SELECT num, code, interests, needs, id, name, area, ",
-            "age_band, goal_text FROM nodes", where, " ORDER BY id)"))
-        # lat/lon as rows of floats (exact, no text round trip; NULL -> nan): cheaper than
-        # printing 17 digits per value and parsing them back
-        place_sql = "".join((prefix, "SELECT lat, lon FROM nodes", where, " ORDER BY id"))
+            "group_concat(coalesce(goal_text, char(1)), char(30)), ",
+            "group_concat(", self._place_code("lat"), "), ",
+            "group_concat(", self._place_code("lon"), ") "))
+        node_sql = "".join((
+            prefix, node_cols, "FROM (SELECT num, code, interests, needs, id, name, area, ",
+            "age_band, goal_text, lat, lon FROM nodes", where, " ORDER BY id)"))
         # The whole table read straight (no ordered subquery copying each row: far cheaper);
         # a WITHOUT ROWID table is scanned in id order, which is checked on the ids read.
-        scan_sql = node_sql[:node_sql.index("FROM (SELECT")] + "FROM nodes"
+        scan_sql = node_cols + "FROM nodes"
+        # interests and needs apart (a code past 31 bits: never written by this vocabulary)
+        bits_sql = "".join((prefix, "SELECT group_concat(interests), group_concat(needs) ",
+                            "FROM (SELECT interests, needs FROM nodes", where, " ORDER BY id)"))
+        # the places that do not scale exactly, as rows of floats (exact; NULL -> nan)
+        row_place = "".join((
+            "NOT ((lat IS NULL OR ", self._place_exact("lat"), ") AND (lon IS NULL OR ",
+            self._place_exact("lon"), "))"))
+        place_sql = "".join((prefix, "SELECT lat, lon FROM nodes WHERE ", row_place,
+                             where.replace(" WHERE", " AND"), " ORDER BY id"))
         sparse_sql = "".join((
             prefix, "SELECT ", ", ".join(
                 "group_concat(" + (self._REAL.format(c) + ")" if c == "capacity"
@@ -979,6 +1023,9 @@ class SQLiteStore:
         # a tie code fits its 10 bits (kind < 32, five column bits: see tie_code)
         packed_sql = ("SELECT count(*), group_concat((s << 36) | (d << 10) | code) FROM "
                       "(SELECT s, d, code FROM ties ORDER BY src, dst, kind)")
+        # for the whole store, the table read straight (no ordered subquery copying each row),
+        # its order checked on the numbers read (in_key_order)
+        packed_scan_sql = "SELECT count(*), group_concat((s << 36) | (d << 10) | code) FROM ties"
         # ``via`` read as its text id (mapped to a position here), not looked up per row
         extra_sql = ("SELECT group_concat(via, char(30)), group_concat(role, char(30)), "  # noqa: S608
                      "group_concat(" + self._REAL.format("days") + "), "
@@ -998,6 +1045,32 @@ class SQLiteStore:
         def reals(text: str | None) -> Any:
             return (np.fromstring(text, dtype=float, sep=",")
                     if text else np.zeros(0, float))
+
+        def in_key_order(packed: Any, pos: Any) -> bool:
+            # a tie's key (src, dst, kind) as its ends' positions (id order) and its kind's
+            # place in text order: strictly increasing along the scan iff it is in key order
+            # (another kind than the vocabulary's, or an end not read: read it ordered)
+            kind = packed & 31
+            top = len(pos) - 1
+            src = pos[np.minimum(packed >> 36, top)]
+            dst = pos[np.minimum((packed >> 10) & (_PACKED_NUMS - 1), top)]
+            if (kind == 31).any() or (src < 0).any() or (dst < 0).any():
+                return False
+            key = (src * (len(pos) + 1) + dst) * 32 + np.array(_TIE_RANK)[kind]
+            return bool((key[1:] > key[:-1]).all())
+
+        def positions(num: Any) -> Any:
+            # node number -> position (-1: none); the last slot stands for any larger number
+            pos = np.full(int(num.max()) + 2 if len(num) else 1, -1, dtype=np.int64)
+            pos[num] = np.arange(len(num))
+            return pos
+
+        def place_values(codes: Any, off: Any, rows: Any) -> Any:
+            # a scaled integer has at most 53 significant bits: float and scale back are exact
+            out = codes.astype(float) * 2.0 ** -self._PLACE_SCALE
+            out[codes == self._PLACE_NULL] = np.nan
+            out[off] = rows
+            return out
         with self._lock:
             own = not self._db.in_transaction
             if own:
@@ -1005,26 +1078,51 @@ class SQLiteStore:
             try:
                 version = int(self._db.execute(
                     "SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
-                nrow = None
+                nrow = got_ids = None
                 if area is None:
-                    nrow = self._db.execute(scan_sql, params).fetchone()
-                    got_ids = nrow[7].split("\x1e") if nrow[7] else []
+                    nrow = self._db.execute(scan_sql).fetchone()
+                    got_ids = nrow[4].split("\x1e") if nrow[4] else []
                     if any(map(operator.ge, got_ids, itertools.islice(got_ids, 1, None))):
-                        nrow = None  # not in id order after all: read it ordered
+                        nrow = got_ids = None  # not in id order after all: read it ordered
                 if nrow is None:
                     nrow = self._db.execute(node_sql, params).fetchone()
-                try:  # NULL -> nan; a value not a number (never written so): read another way
-                    place = np.fromiter(self._db.execute(place_sql, params),
-                                        dtype=np.dtype((float, 2)))
-                except (TypeError, ValueError):
-                    place = None
+                n = nrow[0]  # a NULL number or code is left out of its list: the lengths show it
+                num = ints(nrow[1])
+                packed_bits = ints(nrow[3])
+                if len(packed_bits) == n:
+                    interests = packed_bits >> shift
+                    needs = packed_bits & ((1 << shift) - 1)
+                else:
+                    brow = self._db.execute(bits_sql, params).fetchone()
+                    interests, needs = ints(brow[0]), ints(brow[1])
+                lat_code, lon_code = ints(nrow[9]), ints(nrow[10])
+                place = None
+                if len(lat_code) == len(lon_code) == n:
+                    off = np.flatnonzero((lat_code == self._PLACE_ROW)
+                                         | (lon_code == self._PLACE_ROW))
+                    place = np.zeros((0, 2))
+                    if len(off):
+                        try:  # NULL -> nan; a value not a number (never written so): None
+                            place = np.fromiter(self._db.execute(place_sql, params),
+                                                dtype=np.dtype((float, 2)))
+                        except (TypeError, ValueError):
+                            place = None
+                    if place is not None and len(place) != len(off):
+                        place = None
                 srow = self._db.execute(sparse_sql, params).fetchone()
                 top_num = self._db.execute(
                     "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_num'").fetchone()
                 trow = None
                 if top_num is not None and 0 < top_num[0] <= _PACKED_NUMS:
-                    prow = self._db.execute(packed_sql).fetchone()
-                    packed = ints(prow[1])
+                    packed = None
+                    if area is None and len(num) == n:
+                        prow = self._db.execute(packed_scan_sql).fetchone()
+                        packed = ints(prow[1])
+                        if len(packed) != prow[0] or not in_key_order(packed, positions(num)):
+                            packed = None
+                    if packed is None:
+                        prow = self._db.execute(packed_sql).fetchone()
+                        packed = ints(prow[1])
                     if len(packed) == prow[0]:
                         trow = (prow[0], packed >> 36, (packed >> 10) & (_PACKED_NUMS - 1),
                                 packed & 1023)
@@ -1035,17 +1133,16 @@ class SQLiteStore:
             finally:
                 if own:
                     self._db.execute("COMMIT")
-        n = nrow[0]  # a NULL number or code is left out of its list: the lengths show it
-
-        num, code, interests, needs = (ints(nrow[i]) for i in range(3, 7))
-        ids, names, areas = split(nrow[7], n), split(nrow[8], n), split(nrow[9], n)
-        age = split(nrow[12], n)
         if place is None:
             return None
-        lat, lon = place[:, 0].copy(), place[:, 1].copy()
-        if (ids is None or names is None or areas is None or age is None
-                or not len(num) == len(code) == len(interests) == len(needs) == len(lat)
-                == len(lon) == n):
+        lat, lon = place_values(lat_code, off, place[:, 0]), place_values(lon_code, off,
+                                                                          place[:, 1])
+        code = ints(nrow[2])
+        ids = got_ids if got_ids is not None else split(nrow[4], n)
+        names, areas = split(nrow[5], n), split(nrow[6], n)
+        age = split(nrow[7], n)
+        if (ids is None or len(ids) != n or names is None or areas is None or age is None
+                or not len(num) == len(code) == len(interests) == len(needs) == n):
             return None
         text: dict[str, list[Any]] = {}
         cap = np.full(n, np.nan)
@@ -1060,17 +1157,17 @@ class SQLiteStore:
             values = split(srow[j], len(at))
             if values is None:
                 return None
-            full = np.full(n, None, dtype=object)
-            full[at] = values
-            text[col] = full.tolist()
-        goal = split(nrow[13], n)
+            column: list[Any] = [None] * n
+            for i, v in zip(at.tolist(), values, strict=True):
+                column[i] = v
+            text[col] = column
+        goal = split(nrow[8], n)
         if goal is None:
             return None
-        text["goal_text"] = [None if g == "\x01" else g for g in goal]
-        text["age_band"] = [None if a == "\x01" else a for a in age]
+        text["goal_text"] = list(map(_NONE_FOR_MARK.get, goal, goal))
+        text["age_band"] = list(map(_NONE_FOR_MARK.get, age, age))
         # node numbers -> positions, then every tie end by position
-        pos = np.full(int(num.max()) + 2 if n else 1, -1, dtype=np.int64)
-        pos[num] = np.arange(n)
+        pos = positions(num)
         top = len(pos) - 1
         t, s, d, tcode = trow
         if not len(s) == len(d) == len(tcode) == t:
@@ -1105,7 +1202,7 @@ class SQLiteStore:
                 parts[col] = (at, values)
         return {
             "version": version, "ids": ids, "name": names,
-            "area": [None if a == "\x01" else a for a in areas],
+            "area": list(map(_NONE_FOR_MARK.get, areas, areas)),
             "kind": (code & 15) - 1, "lat": lat, "lon": lon, "capacity": cap,
             "flags": {c: ((code >> (4 + 2 * j)) & 3) - 1 for j, c in enumerate(_FLAG_COLUMNS)},
             "bits": {"roles": (code >> _ROLES_SHIFT) & ((1 << len(vocab.PERSON_ROLES)) - 1),
