@@ -185,7 +185,7 @@ def breakdown(fn: Callable[[], float]) -> list[tuple[str, float]]:
              (recording_ui, "person_panel"), (recording, "add_tie"),
              (linkpred, "person_closure"), (common, "patched_isolation"),
              (recording_ui, "places_version"), (outcomes, "person_timeline"),
-             (network, "circle_ties")]
+             (network, "circle_ties"), (network, "suggestions_map")]
     saved = [(mod, name, getattr(mod, name)) for mod, name in parts]
 
     def timed(name: str, f: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -96,17 +95,15 @@ def wait_until_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) 
 
 @contextmanager
 def served_app(store_url: str, home: Path, log: Path) -> Iterator[str]:
-    """Run ``streamlit run assetmap/ui/app.py`` on 127.0.0.1 on ``store_url``; yield its base URL
-    once healthy; stop it afterwards."""
+    """Run the app on 127.0.0.1 on ``store_url`` exactly as ``assetmap serve`` starts it
+    (:func:`assetmap.ui.launch.serve_command`: its security headers, session-cookie route and
+    settings), with no file watcher; yield its base URL once healthy; stop it afterwards."""
+    from assetmap.ui.launch import serve_command
+
     port = free_port()
     env = dict(os.environ, ASSETMAP_STORE=store_url, ASSETMAP_HOME=str(home),
                STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.headless", "true", "--server.enableStaticServing", "true",
-           "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
-           "--runner.postScriptGC", "false",  # as assetmap serve runs it (ui/launch.py)
-           "--server.fileWatcherType", "none"]
+    cmd = [*serve_command(port, "127.0.0.1"), "--server.fileWatcherType", "none"]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"

@@ -172,3 +172,24 @@ def test_suggestion_markers_show_their_rank(graph: nx.MultiDiGraph) -> None:
     assert page.count("assetmap-rank") >= 2
     for rank in (1, 2):
         assert f"\\u003e{rank}\\u003c/div\\u003e" in page  # the number drawn on the marker
+
+
+def test_the_same_suggestions_give_the_same_map_page(graph: nx.MultiDiGraph) -> None:
+    """streamlit-folium draws the map again whenever its page changes: folium's random element
+    names changed it on every run, so a save that left the suggestions as they were redrew the
+    map. Named by place, the same suggestions give the same page; other suggestions do not."""
+    from streamlit_folium import _get_map_string
+
+    rows = [{"candidate_id": "org:cafe", "name": "Café", "kind": "Organisation",
+             "reasons": "helps with carer support"},
+            {"candidate_id": BREAKOUT_ID, "name": "G", "kind": "Group", "reasons": "y"}]
+    area = box(-2.31, 53.39, -2.29, 53.41)
+
+    def page(frame: pd.DataFrame) -> str:
+        fmap = nv.suggestions_map(frame, graph, area)
+        return fmap.get_root().render() + _get_map_string(fmap)
+
+    first = page(pd.DataFrame(rows))
+    assert first == page(pd.DataFrame(rows))
+    assert "popup_" in first and "html_sg" in first  # popups' own parts are named too
+    assert first != page(pd.DataFrame(rows[::-1]))  # another order: other ranks, a new page

@@ -5,7 +5,6 @@ elsewhere at once."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,12 +148,10 @@ def _frame(at: AppTest, which: str) -> pd.DataFrame | None:
 
 def _markers(at: AppTest) -> list[int]:
     """The numbers on the suggestions map's markers, as the page sends them to the browser."""
-    maps = [e for e in at.get("component_instance")
-            if e.proto.component_name == "streamlit_folium.st_folium"]
+    maps = [e.proto.srcdoc for e in at.get("iframe") if "assetmap-rank" in e.proto.srcdoc]
     if not maps:
         return []
-    script = json.loads(maps[0].proto.json_args)["script"]
-    return [int(n) for n in re.findall(r"bindTooltip\(\s*`<div>\s*(\d+)\. ", script)]
+    return [int(n) for n in re.findall(r"bindTooltip\(\s*`<div>\s*(\d+)\. ", maps[0])]
 
 
 def test_filters_narrow_the_suggestions_and_their_numbered_markers(store_url: str) -> None:
@@ -241,3 +238,15 @@ def test_a_write_elsewhere_shows_at_once_and_a_note_redraws_nothing(store_url: s
     assert memo["circle"][1] is not circle and hub.name in memo["circle"][1]
     ties = at.table[1].value
     assert len(ties) == len(ties_before) + 1 and hub.name in set(ties.index)
+
+
+def test_only_the_open_outcomes_tab_is_drawn(store_url: str) -> None:
+    """A save that reruns the outcomes part draws one form, not three (issue 14 speed); the
+    other forms are one click away and work as before."""
+    at = _open(store_url)
+    labels = {b.proto.label for b in at.button}
+    assert "Record scale" in labels and not {"Record goal", "Record rating"} & labels
+    at.session_state["outcomes_tab"] = "Record a goal"
+    at = _ok(at.run())
+    labels = {b.proto.label for b in at.button}
+    assert "Record goal" in labels and "Record scale" not in labels

@@ -11,6 +11,7 @@ are not this person's circle).
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -369,6 +370,34 @@ def suggestions_map(suggestions: pd.DataFrame, G: nx.MultiDiGraph,
         # streamlit-folium's frame.
         fmap.location = [(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2]
         fmap.options["zoom"] = _fit_zoom(min(lons), min(lats), max(lons), max(lats), height)
+    return stable_names(fmap, "sg")
+
+
+def stable_names(fmap: folium.Map, prefix: str) -> folium.Map:
+    """``fmap`` with every element named by its place in the map (``prefix`` and a counter)
+    instead of folium's random ids, so the same suggestions give the same page: the browser
+    then keeps the map it has drawn when a save reruns the page but changes nothing on it
+    (a new name on every run made streamlit-folium draw the whole map again)."""
+    count = itertools.count()
+
+    def rename(element: Any) -> None:
+        named = element.get_name()
+        element._id = f"{prefix}{next(count):04d}"
+        parent = element._parent
+        if parent is not None and parent._children.get(named) is element:  # keyed by name
+            parent._children = type(parent._children)(
+                (element.get_name() if k == named else k, c)
+                for k, c in parent._children.items())
+        for child in list(element._children.values()):
+            rename(child)
+        for part in ("header", "html", "script"):  # a popup's own parts (not its children)
+            inner = getattr(element, part, None)
+            if inner is not None and hasattr(inner, "_children") and inner is not element:
+                for child in list(inner._children.values()):
+                    rename(child)
+
+    fmap.get_root()._id = f"{prefix}root"
+    rename(fmap)
     return fmap
 
 

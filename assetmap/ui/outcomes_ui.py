@@ -183,13 +183,14 @@ def outcomes_section(store: Any, person_id: str, user: Any, G: Any = None) -> No
                                           "recorded_by": "Recorded by"})
             st.dataframe(goals, hide_index=True,
                          width="stretch", key="outcomes_goals")
-        left, middle, right = st.tabs(["Record a scale", "Record a goal", "Rate a place"])
-        with left:
-            _measure_form(store, person_id, user)
-        with middle:
-            _goal_form(store, person_id, user)
-        with right:
-            _rating_form(store, person_id, user)
+        # only the open tab is drawn (a save that reruns this part draws one form, not three)
+        tabs = st.tabs(["Record a scale", "Record a goal", "Rate a place"], key="outcomes_tab",
+                       on_change="rerun")
+        forms = (_measure_form, _goal_form, _rating_form)
+        for tab, form in zip(tabs, forms, strict=True):
+            if tab.open is not False:  # None: this Streamlit draws every tab
+                with tab:
+                    form(store, person_id, user)
     except Exception as exc:
         common.show_error(exc)
 

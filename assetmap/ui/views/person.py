@@ -22,7 +22,6 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
-from streamlit_folium import st_folium
 
 from assetmap import vocab
 from assetmap.governance import referrals
@@ -345,13 +344,22 @@ def _suggestion_map(G: nx.MultiDiGraph, suggestions: pd.DataFrame, area: str | N
     from assetmap.graph.store.areas import area_shape
 
     # their neighbourhood's outline, from the store's own boundaries (None if not imported)
-    shape = area_shape(common.get_store(), area)
     base = common.leaflet_base()
-    fmap = network_view.suggestions_map(suggestions, G, shape, assets_base=base,
-                                        local_js=maps.LOCAL_JS, local_css=maps.LOCAL_CSS,
-                                        height=MAP_HEIGHT)
-    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              render=False, key=f"person_map_{area}")  # drawn once (render=False: not twice)
+    nodes = G._node
+    # everything the map shows: the same suggestions give the same page, made once and kept,
+    # and a browser keeps a frame whose page is unchanged (a save that leaves them as they
+    # were redraws nothing); no map interaction is read back, so a plain frame, not a
+    # component
+    shown = tuple((cid, name, reasons, nodes.get(cid, {}).get("lat"),
+                   nodes.get(cid, {}).get("lon"))
+                  for cid, name, reasons in zip(suggestions["candidate_id"], suggestions["name"],
+                                                suggestions["reasons"], strict=True))
+    shape = area_shape(common.get_store(), area)
+    outline = None if shape is None else shape.wkb
+    page = _memo("suggestions_map", (outline, base, shown), lambda: network_view.suggestions_map(
+        suggestions, G, shape, assets_base=base, local_js=maps.LOCAL_JS,
+        local_css=maps.LOCAL_CSS, height=MAP_HEIGHT).get_root().render())
+    st.iframe(page, height=MAP_HEIGHT + 12)
     words = "; ".join(f"{rank}. {name} ({band})" for rank, (name, band) in enumerate(
         zip(suggestions["name"], suggestions["distance"], strict=True), start=1))
     st.caption("Numbered by rank. Their neighbourhood is outlined, never their home; "
