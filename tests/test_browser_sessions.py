@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_app import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, wait_until_healthy
+from browser_app import CHROMIUM, CHROMIUM_ARGS, served_app
 from test_browser import wait_ready
 
 from assetmap import settings
@@ -295,29 +294,11 @@ def test_a_signed_in_page_offers_a_code_not_the_token_and_sign_out_clears(
 # --- in a real browser ---------------------------------------------------------------------------
 
 
-@contextmanager
-def launched_app(store_url: str, home: Path, log: Path) -> Iterator[str]:
+def launched_app(store_url: str, home: Path, log: Path) -> Any:
     """The app as ``assetmap serve`` runs it (``python -m assetmap.ui.launch run``, which
-    installs the session route), on 127.0.0.1; yields its base URL once healthy."""
-    port = free_port()
-    env = dict(os.environ, ASSETMAP_STORE=store_url, ASSETMAP_HOME=str(home),
-               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    cmd = [*launch.serve_command(port, "127.0.0.1"), "--server.fileWatcherType", "none"]
-    assert cmd[:3] == [sys.executable, "-m", "assetmap.ui.launch"]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,  # noqa: S603 - our argv
-                                stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(f"{base}/_stcore/health", proc)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    installs the session route), on 127.0.0.1: :func:`browser_app.served_app`."""
+    assert launch.serve_command(8501)[:3] == [sys.executable, "-m", "assetmap.ui.launch"]
+    return served_app(store_url, home, log)
 
 
 @pytest.fixture(scope="module")
