@@ -37,14 +37,19 @@ def has_consent(props: Mapping[str, Any], use: str) -> bool:
 def publish_count(n: int, conf: _settings.Settings | None = None) -> str:
     """One area count as it may be shown: 0, "<8" for 1-7, otherwise rounded to the nearest 5."""
     conf = conf or _settings.load()
+    small = _small_count(n, conf)
+    return small if small is not None else str(round_count(int(n), conf))
+
+
+def _small_count(n: int, conf: _settings.Settings) -> str | None:
+    """How a count under the threshold is shown ("0" or "<8"); None for one at or above it,
+    which each rule shows its own way. A negative count is an error."""
     n = int(n)
     if n < 0:
         raise ValueError("a count cannot be negative")
     if n == 0:
         return "0"
-    if n < conf.suppress_below:
-        return f"<{conf.suppress_below}"
-    return str(round_count(n, conf))
+    return f"<{conf.suppress_below}" if n < conf.suppress_below else None
 
 
 def round_count(n: int, conf: _settings.Settings | None = None) -> int:
@@ -398,15 +403,11 @@ def count_band(n: int, conf: _settings.Settings | None = None) -> str:
     """A count as a band that never reveals a small number: "0", "<8", "8–20", "21–50", …,
     "over 1000" (the threshold is ``suppress_below``)."""
     conf = conf or _settings.load()
+    small = _small_count(n, conf)
+    if small is not None:
+        return small
     n = int(n)
-    if n < 0:
-        raise ValueError("a count cannot be negative")
-    if n == 0:
-        return "0"
-    t = conf.suppress_below
-    if n < t:
-        return f"<{t}"
-    lower = t
+    lower = conf.suppress_below
     for upper in COUNT_BAND_EDGES:
         if upper < lower:
             continue
