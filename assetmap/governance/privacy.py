@@ -173,17 +173,7 @@ def protect_table(frame: pd.DataFrame, totals: bool = True,
     conf = conf or _settings.load()
     if conf.suppression == "round":
         return rounding_only(frame, totals, conf)
-    values = frame.fillna(0).astype(int).to_numpy().copy()
-    if (values < 0).any():
-        raise ValueError("a count cannot be negative")
-    if totals:
-        grid = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=np.int64)
-        grid[:-1, :-1] = values
-        grid[-1, :-1] = values.sum(axis=0)
-        grid[:-1, -1] = values.sum(axis=1)
-        grid[-1, -1] = values.sum()
-    else:
-        grid = values.astype(np.int64)
+    grid = _count_grid(frame, totals)
     primary = (grid >= 1) & (grid < conf.suppress_below)
     hidden = primary.copy()
     if totals:
@@ -237,22 +227,29 @@ def rounding_only(frame: pd.DataFrame, totals: bool = True,
     It hides less than :func:`protect_table`'s primary + secondary suppression; see
     docs/privacy.md for when each fits."""
     conf = conf or _settings.load()
-    values = frame.fillna(0).astype(int).to_numpy().copy()
-    if (values < 0).any():
-        raise ValueError("a count cannot be negative")
-    grid = values.astype(np.int64)
-    if totals:
-        grid = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=np.int64)
-        grid[:-1, :-1] = values
-        grid[-1, :-1] = values.sum(axis=0)
-        grid[:-1, -1] = values.sum(axis=1)
-        grid[-1, -1] = values.sum()
+    grid = _count_grid(frame, totals)
     published = np.empty(grid.shape, dtype=object)
     for (i, j), n in np.ndenumerate(grid):
         published[i, j] = publish_count(int(n), conf)
     index = list(frame.index) + ([TOTAL_LABEL] if totals else [])
     columns = list(frame.columns) + ([TOTAL_LABEL] if totals else [])
     return pd.DataFrame(published, index=index, columns=columns)
+
+
+def _count_grid(frame: pd.DataFrame, totals: bool) -> np.ndarray:
+    """The true counts of ``frame`` as integers (missing = 0), with a row and a column of
+    totals after them when ``totals``: what both protection methods start from."""
+    values = frame.fillna(0).astype(int).to_numpy().astype(np.int64)
+    if (values < 0).any():
+        raise ValueError("a count cannot be negative")
+    if not totals:
+        return values
+    grid = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=np.int64)
+    grid[:-1, :-1] = values
+    grid[-1, :-1] = values.sum(axis=0)
+    grid[:-1, -1] = values.sum(axis=1)
+    grid[-1, -1] = values.sum()
+    return grid
 
 
 def _hide_lone_cells(grid: np.ndarray, hidden: np.ndarray) -> None:
