@@ -17,8 +17,7 @@ import folium
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
-from branca.element import Element, Figure, JavascriptLink, MacroElement
-from folium.elements import JSCSSMixin
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from assetmap import vocab
@@ -56,8 +55,14 @@ LOCAL_CSS: tuple[tuple[str, str], ...] = (
     ("leaflet_css", "leaflet-1.9.3/leaflet.css"),
     ("bootstrap_css", "bootstrap-5.2.2/bootstrap.min.css"),
 )
-#: d3 v3 draws branca's colour-scale legend.
+#: d3 v3, which branca's colour-scale legend draws with (kept in the app's copies; the maps'
+#: own legend, :class:`_Legend`, needs no d3).
 LOCAL_D3: tuple[str, str] = ("d3", "d3-3.5.5/d3.min.js")
+#: Scripts only :class:`folium.Popup` needs (jQuery builds its content); maps drawn from GeoJSON
+#: layers with :class:`GeoJsonTooltip`/:class:`GeoJsonPopup` (the area, gap and closure maps)
+#: leave them out: the map's frame loads its scripts one after another, so each one left out
+#: draws the map sooner (issue 14).
+POPUP_ONLY_JS: frozenset[str] = frozenset({"jquery"})
 
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito) for asset layers.
@@ -336,32 +341,54 @@ class GeoJsonPopup(_DetailOnce, folium.GeoJsonPopup):
     """:class:`folium.GeoJsonPopup`, rendered once (see :class:`GeoJson`)."""
 
 
-class _Legend(JSCSSMixin):
-    """Branca's colour-scale legend with d3 loaded from ``d3_url``.
-
-    Deliberately not a ColorMap: streamlit-folium adds hard-coded CDN copies of d3 for every
-    ColorMap it finds, which an offline browser cannot fetch (and then draws no map at all).
-    """
+class _Legend(_RenderedOnce):
+    """The colour scale as a small HTML legend drawn by Leaflet alone (caption, a gradient of
+    the scale's colours, its tick labels): the same things branca's legend shows, without d3,
+    so the map's frame loads one script fewer before it draws (issue 14). Deliberately not a
+    ColorMap: streamlit-folium adds hard-coded CDN copies of d3 for every ColorMap it finds,
+    which an offline browser cannot fetch. Rendered once, so a ``{{`` in a caption stays text
+    (it is set as text, never as HTML)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        {{ this.colormap._template.module.script(this.colormap, kwargs) }}
+        (function() {
+            var legend = L.control({position: 'topright'});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'assetmap-scale');
+                div.style.cssText = 'background:rgba(255,255,255,0.9);padding:4px 14px;'
+                    + 'font:11px sans-serif;border-radius:4px;';
+                var bar = L.DomUtil.create('div', '', div);
+                bar.style.cssText = 'width:240px;height:10px;border:1px solid #444;'
+                    + 'background:linear-gradient(to right,' + {{ this.stops | tojson }} + ');';
+                var ticks = L.DomUtil.create('div', '', div);
+                ticks.style.cssText = 'position:relative;width:240px;height:14px;';
+                {{ this.ticks | tojson }}.forEach(function(t) {
+                    var label = L.DomUtil.create('span', '', ticks);
+                    label.style.cssText = 'position:absolute;top:1px;left:' + t[0]
+                        + '%;transform:translateX(-50%);';
+                    label.textContent = t[1];
+                });
+                var caption = L.DomUtil.create('div', '', div);
+                caption.style.cssText = 'max-width:240px;';
+                caption.textContent = {{ this.caption | tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
         {% endmacro %}
     """)
 
-    def __init__(self, colormap: cm.ColorMap, d3_url: str):
+    def __init__(self, colormap: cm.LinearColormap, steps: int = 10):
         super().__init__()
         self._name = "Legend"
-        self.colormap = colormap
-        self.default_js = [(LOCAL_D3[0], d3_url)]
-
-    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
-        """Render the colormap on the map, then point its d3 link at ``d3_url``."""
-        self.colormap._parent = self._parent
-        self.colormap.render(**kwargs)
-        figure: Any = self.get_root()  # a folium Figure (it has a header)
-        for name, url in self.default_js:
-            figure.header.add_child(JavascriptLink(url), name=name)
+        low, high = float(colormap.vmin), float(colormap.vmax)
+        span = (high - low) or 1.0
+        self.stops = ",".join(colormap.rgb_hex_str(low + span * i / steps)
+                              for i in range(steps + 1))
+        self.ticks = [[round(100 * (float(t) - low) / span, 2),
+                       str(int(t)) if float(t).is_integer() else f"{float(t):g}"]
+                      for t in (colormap.tick_labels or (low, high))]
+        self.caption = str(colormap.caption or "")
 
 
 #: What streamlit-folium (0.27) loads, whatever the map says, for each branca ColorMap in it.
@@ -375,6 +402,15 @@ def local_assets_url(base_url_path: str = "") -> str:
     server's ``server.baseUrlPath``; absolute, as the map runs in a component frame."""
     prefix = base_url_path.strip("/")
     return f"/{prefix}/app/static/vendor" if prefix else "/app/static/vendor"
+
+
+def geojson_only(fmap: folium.Map) -> folium.Map:
+    """Leave out the scripts only :class:`folium.Popup` needs (:data:`POPUP_ONLY_JS`) from a
+    map drawn with GeoJSON layers alone; returns the map. The map's own list is replaced, never
+    folium's class-level one."""
+    fmap.default_js = [(name, url) for name, url in fmap.default_js
+                       if name not in POPUP_ONLY_JS]
+    return fmap
 
 
 def asset_links(fmap: folium.Map) -> list[str]:
@@ -492,6 +528,7 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
         # Instance attributes: folium's class-level lists (shared by every map) stay as they are.
         fmap.default_js = [(name, f"{base}/{path}") for name, path in LOCAL_JS]
         fmap.default_css = [(name, f"{base}/{path}") for name, path in LOCAL_CSS]
+    geojson_only(fmap)  # GeoJSON layers only: no jQuery
     if tiles:
         folium.TileLayer(tiles, name="Street map", control=False).add_to(fmap)
     label = MEASURES[measure].label
@@ -522,10 +559,7 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
             control=True,
         )
         choropleth.add_to(fmap)
-        if base is None:
-            colormap.add_to(fmap)
-        else:
-            _Legend(colormap, f"{base}/{LOCAL_D3[1]}").add_to(fmap)
+        _Legend(colormap).add_to(fmap)  # HTML: no d3 to load, online or not
     if assets is not None and not assets.empty:
         wanted = list(layers) if layers is not None else sorted(assets["layer"].unique())
         for i, layer in enumerate(wanted):

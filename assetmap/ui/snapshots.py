@@ -64,6 +64,16 @@ def keystone_table(url: str, version: int) -> pd.DataFrame:
     return keystone_assets_snapshot(snapshot(url, version))
 
 
+@st.cache_resource(show_spinner="Ranking keystone assets…", max_entries=2)
+def published_keystone_table(url: str, version: int) -> pd.DataFrame:
+    """The keystone ranking as the Resilience page lists it (published counts; see
+    :func:`assetmap.ui.views.resilience.published_keystones`), shared read-only and warmed with
+    the page."""
+    from assetmap.ui.views.resilience import published_keystones
+
+    return published_keystones(keystone_table(url, version))
+
+
 @st.cache_resource(show_spinner="Finding who is isolated…", max_entries=2)
 def isolation_levels(url: str, version: int) -> pd.DataFrame:
     """Every person's ``person_id``, ``area`` and isolation ``level`` from the snapshot (what
@@ -204,6 +214,48 @@ def pooling_table(url: str, version: int) -> pd.DataFrame:
 
 _WARMED: set[tuple[str, int]] = set()
 _WARM_LOCK = threading.Lock()
+#: How :func:`warm_map` marks a store URL in :data:`_WARMED` (cleared with it).
+_MAP_KEY = "map:"
+#: The area levels the Map page offers, in the order it offers them (its first is the default).
+MAP_LEVELS: tuple[str, ...] = ("ward", "lsoa", "msoa", "locality")
+
+
+def warm_map(url: str, version: int) -> None:
+    """Compute, once per store version, what the Map page opens with (the store's area levels,
+    people counted by its first level, the public assets): the first page after sign-in then
+    reads them from the shared caches (aggregates and public records only; issue 14). Meant for
+    a background thread while someone signs in; a failure is left for the page."""
+    with _WARM_LOCK:
+        if (_MAP_KEY + url, version) in _WARMED:
+            return
+        _WARMED.add((_MAP_KEY + url, version))
+    try:
+        present = common.boundary_levels(url, version)
+        first = next((lv for lv in MAP_LEVELS if lv in present), None)
+        if first is not None:
+            if common.is_server_store(_store(url)):
+                people_by_area(url, version, first, False)
+            else:
+                common.people_by_area(url, version, first, False)
+        common.assets(url, version)
+    except Exception:  # noqa: S110 - the page that needs it shows the error as one sentence
+        pass
+
+
+def warm_map_in_background(url: str) -> threading.Thread | None:
+    """Start :func:`warm_map` for the store's current version in a daemon thread (for the
+    sign-in screen: the Map page is the first page after it); None when already warmed or the
+    store cannot be read (the page will say so)."""
+    try:
+        version = _store(url).version()
+    except Exception:
+        return None
+    if (_MAP_KEY + url, version) in _WARMED:
+        return None
+    thread = threading.Thread(target=warm_map, args=(url, version), name="assetmap-warm-map",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 def warm_analyst_pages(url: str, version: int) -> None:
@@ -225,10 +277,28 @@ def warm_analyst_pages(url: str, version: int) -> None:
         pooling_table(url, version)
         import altair  # noqa: F401  # the Resilience page's charts: a second to import
 
-        closure_impacts(url, version, at_risk_places(url, version))  # as it opens
-        keystone_table(url, version)
+        chosen = at_risk_places(url, version)
+        impact = closure_impacts(url, version, chosen)  # as it opens
+        published_keystone_table(url, version)
+        _warm_closure_chart(url, chosen, impact)
     except Exception:  # noqa: S110 - the page that needs it shows the error as one sentence
         pass
+
+
+def _warm_closure_chart(url: str, chosen: tuple[str, ...], impact: pd.DataFrame) -> None:
+    """Draw the chart the Resilience page opens with (who goes to every at-risk place) as the
+    PNG its download button holds: the picture is cached per chart spec (published bands only),
+    and the first drawing starts a renderer (a second or more); importing the panel's modules
+    is half a second more."""
+    from assetmap import explain
+    from assetmap.ui import analyst_ui
+    from assetmap.ui.views.resilience import ALL_AT_RISK_WHAT
+
+    places = sorted(chosen)
+    table = explain.who_depends(places_graph(url, places), places, impact)
+    # the spec as analyst_ui.closure_panel makes it, so its cached picture is this one
+    chart = explain.who_depends_chart(table, f"Who goes to {ALL_AT_RISK_WHAT}"[:90])
+    analyst_ui._png(chart.to_json())
 
 
 def warm_in_background(url: str, version: int) -> threading.Thread | None:

@@ -166,7 +166,7 @@ def gap_tables(G: Any, boundaries: dict[str, gpd.GeoDataFrame], level: str,
 
 def _gap_map(shown: gpd.GeoDataFrame, need: str, which: str = "") -> None:
     """The gap map of one need; ``which`` names the areas and their boundary year."""
-    fmap = common.blank_map(MAP_HEIGHT)
+    fmap = maps.geojson_only(common.blank_map(MAP_HEIGHT))  # no jQuery
     values = shown["_shade"].dropna()
     vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
     linear: Any = cm.linear  # branca adds its colour schemes at run time (no static attribute)

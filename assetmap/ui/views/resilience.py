@@ -24,6 +24,8 @@ from assetmap.ui import auth, common, snapshots
 
 MAP_HEIGHT = 460
 ALL_AT_RISK = "__all_at_risk__"
+#: How the page words "all at-risk" in its sentence and chart title.
+ALL_AT_RISK_WHAT = "any at-risk group or user-led organisation"
 _COUNT_COLUMNS: dict[str, str] = {
     "people_tied": "People tied to it",
     "lose_only_community_tie": "Would lose their only community tie",
@@ -92,11 +94,6 @@ def impact_of(G: Any, asset_ids: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-@st.cache_data(show_spinner="Ranking keystone assets…", max_entries=4)
-def _keystones(url: str, version: int) -> pd.DataFrame:
-    return published_keystones(snapshots.keystone_table(url, version))
-
-
 def _options(places: Mapping[str, dict]) -> dict[str, str]:
     options = {ALL_AT_RISK: "All at-risk groups and user-led organisations"}
     assets = sorted(((d.get("name") or n, n) for n, d in places.items()
@@ -112,7 +109,7 @@ def _options(places: Mapping[str, dict]) -> dict[str, str]:
 
 def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None],
                 chosen: list[str], impact: pd.DataFrame) -> None:
-    fmap = common.blank_map(MAP_HEIGHT)
+    fmap = maps.geojson_only(common.blank_map(MAP_HEIGHT))  # no jQuery
     url, version = common.store_url(), common.get_store().version()
     wards = common.boundaries(url, version, "ward")  # the store's own boundaries
     # Every figure by area names its boundary year (issue 17): "Wards (2023 boundaries)".
@@ -222,7 +219,7 @@ def render() -> None:
         people = impact["person_id"].nunique()
         only = impact.loc[impact["loses_only_community_tie"], "person_id"].nunique()
         hub = impact.loc[impact["loses_hub_path"], "person_id"].nunique()
-        what = ("any at-risk group or user-led organisation" if pick == ALL_AT_RISK
+        what = (ALL_AT_RISK_WHAT if pick == ALL_AT_RISK
                 else options[pick].split(" (")[0])
         st.markdown(
             f"**In words:** if {common.md_escape(what)} closed, "
@@ -263,7 +260,7 @@ def render() -> None:
                                      impact["person_id"][mine.to_numpy(dtype=bool)])
         st.subheader("Keystone assets")
         st.caption("Every open group and organisation, ranked by what its closure would do.")
-        ranking = _keystones(url, version)
+        ranking = snapshots.published_keystone_table(url, version)
         if ranking.empty:
             st.info("No open groups or organisations to rank.")
         else:

@@ -1,0 +1,79 @@
+"""What the first Map and Resilience pages read is worked out in the background beforehand
+(issue 14): the pages then read it from the shared caches and compute none of it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser_app import demo_store_fixtures
+from conftest import signed_in
+from streamlit.testing.v1 import AppTest
+
+from assetmap.graph.store.sqlite_store import SQLiteStore
+from assetmap.render import maps
+from assetmap.ui import common, snapshots
+
+VIEWS = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "views"
+TIMEOUT = 90
+
+
+template_store, store_url = demo_store_fixtures(600)
+
+
+def _version(url: str) -> int:
+    store = SQLiteStore.from_url(url)
+    try:
+        return store.version()
+    finally:
+        store.close()
+
+
+def test_the_map_is_warmed_once_and_its_page_counts_nothing_again(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted: list[str] = []
+    real = maps.people_by_area
+
+    def counting(source, level="ward", **kwargs):  # type: ignore[no-untyped-def]
+        counted.append(level)
+        return real(source, level, **kwargs)
+
+    monkeypatch.setattr(maps, "people_by_area", counting)
+    thread = snapshots.warm_map_in_background(store_url)
+    assert thread is not None
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert counted == ["ward"]  # the level the page opens on
+    assert snapshots.warm_map_in_background(store_url) is None  # once per version
+    at = signed_in(AppTest.from_file(str(VIEWS / "map.py"), default_timeout=TIMEOUT)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert counted == ["ward"]  # the page read the warmed counts
+    version = _version(store_url)
+    assert common.people_by_area(store_url, version, "ward", False)["people"].sum() > 0
+
+
+def test_the_resilience_page_opens_on_what_the_warm_up_drew(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vl_convert
+
+    from assetmap.graph.analysis import resilience as analysis
+    from assetmap.ui.views import resilience as page
+
+    version = _version(store_url)
+    snapshots.warm_analyst_pages(store_url, version)
+    drawn: list[str] = []
+    monkeypatch.setattr(vl_convert, "vegalite_to_png",
+                        lambda spec, **kw: drawn.append(spec) or b"png")
+    ranked: list[str] = []
+    monkeypatch.setattr(analysis, "keystone_assets_snapshot",
+                        lambda *a, **kw: ranked.append("ranked") or pytest.fail("ranked again"))
+    monkeypatch.setattr(page, "published_keystones",
+                        lambda *a, **kw: ranked.append("published") or pytest.fail("again"))
+    at = signed_in(AppTest.from_file(str(VIEWS / "resilience.py"),
+                                     default_timeout=TIMEOUT)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="resilience_pick").value == "__all_at_risk__"
+    # the chart's picture (a second to draw) and the published ranking came from the warm-up
+    assert drawn == [] and ranked == []
+    keystones = at.dataframe[-1].value
+    assert list(keystones["Rank"])[:3] == [1, 2, 3]
