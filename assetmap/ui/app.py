@@ -36,6 +36,11 @@ def main() -> None:
     a11y.apply()  # captions at AA contrast on every page (issue 14)
     user = auth.current_user()
     if user is None:
+        # While they sign in, work out what the Map (the first page after it) opens with
+        # (issue 14): aggregates and public records only, once per store version.
+        from assetmap.ui import snapshots
+
+        snapshots.warm_map_in_background(common.store_url())
         # Every page's address shows the sign-in screen too, so a link someone was sent
         # (/person?person=…) opens that page once they have signed in, not a "not found".
         aliases = [st.Page(auth.sign_in_screen, title="Sign in", url_path=Path(name).stem)
