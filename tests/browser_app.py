@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from assetmap.demo.build import build_demo
 from assetmap.graph.store.sqlite_store import SQLiteStore
@@ -64,6 +65,25 @@ def use_store_copy(template: Path, tmp_path: Path, monkeypatch) -> str:
     monkeypatch.delenv("ASSETMAP_ACCESS_DB", raising=False)
     monkeypatch.delenv("ASSETMAP_AUTH", raising=False)
     return url
+
+
+def demo_store_fixtures(people: int) -> tuple[Any, Any]:
+    """The two fixtures every AppTest page module uses: ``template_store`` (a demo store of
+    ``people`` built once per module) and ``store_url`` (a fresh copy of it per test, the app
+    pointed at it). Assign them in the module: ``template_store, store_url = ...``."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def template_store(tmp_path_factory: Any) -> Path:
+        path = tmp_path_factory.mktemp("template") / "demo.db"
+        build_test_store(path, people=people).close()
+        return path
+
+    @pytest.fixture
+    def store_url(template_store: Path, tmp_path: Path, monkeypatch: Any) -> Iterator[str]:
+        yield use_store_copy(template_store, tmp_path, monkeypatch)
+
+    return template_store, store_url
 
 
 def free_port() -> int:

@@ -6,13 +6,12 @@ elsewhere at once."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
 import pandas as pd
 import pytest
-from browser_app import TEST_PERSON, build_test_store, use_store_copy
+from browser_app import TEST_PERSON, demo_store_fixtures
 from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 
@@ -107,17 +106,7 @@ def test_filtered_places_filter_each_session_then_merge_the_venue(
 # --- the real page -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("person_template") / "demo.db"
-    build_test_store(path, people=800).close()
-    return path
-
-
-@pytest.fixture
-def store_url(template_store: Path, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    yield use_store_copy(template_store, tmp_path, monkeypatch)
+template_store, store_url = demo_store_fixtures(800)
 
 
 def _open(store_url: str) -> AppTest:

@@ -4,12 +4,16 @@ small demo store (synthetic people) in a SQLite file under tmp_path."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from browser_app import TEST_PERSON, XSS_ID, XSS_NAME, build_test_store, use_store_copy
+from browser_app import (
+    TEST_PERSON,
+    XSS_ID,
+    XSS_NAME,
+    demo_store_fixtures,
+)
 from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 
@@ -24,17 +28,7 @@ TIMEOUT = 90
 PUBLISHED = re.compile(r"^(0|<8|\d*[05])$")
 
 
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "demo.db"
-    build_test_store(path, people=1000).close()
-    return path
-
-
-@pytest.fixture
-def store_url(template_store: Path, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    yield use_store_copy(template_store, tmp_path, monkeypatch)
+template_store, store_url = demo_store_fixtures(1000)
 
 
 def _page(name: str, role: str = "admin", caseload: tuple[str, ...] = ()) -> AppTest:

@@ -4,11 +4,10 @@ recording run by Streamlit's AppTest on a small demo store in a SQLite file unde
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_app import TEST_PERSON, build_test_store, use_store_copy
+from browser_app import TEST_PERSON, demo_store_fixtures
 from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 
@@ -44,17 +43,7 @@ def test_labels_tell_people_apart(tmp_path: Path) -> None:
     store.close()
 
 
-@pytest.fixture(scope="module")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("wl") / "demo.db"
-    build_test_store(path, people=600).close()
-    return path
-
-
-@pytest.fixture
-def store_url(template_store: Path, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    yield use_store_copy(template_store, tmp_path, monkeypatch)
+template_store, store_url = demo_store_fixtures(600)
 
 
 def _caseload(url: str, n: int = 12) -> list[str]:
