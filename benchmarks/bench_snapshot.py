@@ -8,6 +8,10 @@ seconds (``time.process_time``) with peak RSS:
   it for the next reader, and warm (the saved snapshot of this version), against the read
   by text ids it replaced (``analysis_columns``) and ``store.to_networkx()`` (the plain
   path), all in the same run; opening a schema-2 store migrates it first (timed on its own);
+- store -> snapshot after a write (a referral): the saved snapshot, now one version older,
+  patched from the change log (``Snapshot.from_store``; median of 5, CPU and wall, with the
+  ratio to cold), and once with the patched one saved back (what a reader pays every
+  ``SAVE_AFTER`` versions);
 - the shared tie counts (every person's circle as counts) and the isolation levels from them;
 - one write (a referral: a person ATTENDS a group) made visible: ``Snapshot.refresh`` and
   ``patched_graph`` (what the app does) against reading the snapshot / graph again;
@@ -36,7 +40,12 @@ from bench_analyse import build  # noqa: E402
 from assetmap import vocab  # noqa: E402
 from assetmap.graph.analysis.isolation import isolation_levels  # noqa: E402
 from assetmap.graph.analysis.nextstep import suggest_all  # noqa: E402
-from assetmap.graph.analysis.snapshot import Snapshot, patched_graph  # noqa: E402
+from assetmap.graph.analysis.snapshot import (  # noqa: E402
+    SAVE_AFTER,
+    SAVED_FORMAT,
+    Snapshot,
+    patched_graph,
+)
 from assetmap.graph.analysis.suggestions import suggest_connections  # noqa: E402
 from assetmap.graph.store.sqlite_store import SQLiteStore  # noqa: E402
 from assetmap.model import Tie  # noqa: E402
@@ -59,6 +68,29 @@ def cold_median(store: SQLiteStore, runs: int = 5) -> tuple[float, float]:
     return statistics.median(cpus), statistics.median(walls)
 
 
+def after_a_write(store: SQLiteStore, runs: int = 5) -> tuple[float, float, float]:
+    """One referral written, then store -> snapshot from the saved (older) one patched from the
+    log: median CPU and wall s of ``runs`` (not saved back), and CPU s once saved back."""
+    person = next(store.find(vocab.PERSON)).id
+    group = next(store.find(vocab.GROUP)).id
+    saved = store.load_saved_snapshot(SAVED_FORMAT)
+    store.upsert_ties([Tie(person, group, "ATTENDS", {"frequency": "monthly"})])
+    assert saved is not None and store.load_saved_snapshot(SAVED_FORMAT) == saved  # kept
+    cpus, walls = [], []
+    for _ in range(runs):
+        wall = time.perf_counter()
+        got, t = cpu(lambda: Snapshot.from_store(store, save=False))
+        cpus.append(t)
+        walls.append(time.perf_counter() - wall)
+    assert got.version == store.version()
+    for i in range(SAVE_AFTER):  # enough versions past it for the next reader to save back
+        store.upsert_ties([Tie(person, group, "ATTENDS", {"frequency": "weekly", "n": i})])
+    _, t_save = cpu(lambda: Snapshot.from_store(store))
+    held = store.load_saved_snapshot(SAVED_FORMAT)
+    assert held is not None and held[0] == store.version()  # saved back
+    return statistics.median(cpus), statistics.median(walls), t_save
+
+
 def measure(people: int, path: Path, snapshot_only: bool = False) -> None:
     """Print the figures for one store (a copy: the one write is made there)."""
     store, t_open = cpu(lambda: SQLiteStore(path))  # a schema-2 store is migrated here, once
@@ -67,6 +99,8 @@ def measure(people: int, path: Path, snapshot_only: bool = False) -> None:
     t_cold, w_cold = cold_median(store)
     snap, t_save = cpu(lambda: Snapshot.from_store(store))  # cold, then saved
     _, t_warm = cpu(lambda: Snapshot.from_store(store))
+    t_patch_read, w_patch_read, t_patch_save = after_a_write(store)
+    snap = Snapshot.from_store(store)  # the current version, for what follows
     _, t_text = cpu(lambda: Snapshot.from_columns(store.analysis_columns(),
                                                   store.analysis_tie_columns(), 0))
     G, t_graph = cpu(store.to_networkx)
@@ -79,6 +113,10 @@ def measure(people: int, path: Path, snapshot_only: bool = False) -> None:
           f"(before) {t_text:.3f} s ({t_text / t_cold:.1f}x cold); store -> networkx "
           f"{t_graph:.3f} s (ratio {t_graph / t_cold:.1f}x cold, {t_graph / t_warm:.0f}x warm)"
           f"; tie counts {t_counts:.3f} s; isolation levels {t_levels:.3f} s", flush=True)
+    print(f"{'':>9}  after a write: saved + patch {t_patch_read:.3f} s CPU, "
+          f"{w_patch_read:.3f} s wall (median of 5; {t_patch_read / t_cold:.2f}x cold CPU, "
+          f"{w_patch_read / w_cold:.2f}x cold wall); saved + patch + save back "
+          f"{t_patch_save:.3f} s CPU (once every {SAVE_AFTER} versions)", flush=True)
     if snapshot_only:
         store.close()
         return

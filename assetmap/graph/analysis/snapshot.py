@@ -15,9 +15,12 @@ A write updates a snapshot through :meth:`Snapshot.apply` (see ``ui/common.py``)
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import io
+import itertools
 import json
+import operator
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +58,12 @@ ASSET_CODES = np.array(sorted(_KIND[k] for k in vocab.ASSET_KINDS))
 _COL = {c: i for i, c in enumerate(ANALYSIS_COLUMNS)}
 _TEXT_COLUMNS = ("status", "org_kind", "level", "parent", "cost", "age_band", "goal_text",
                  "budget_kind", "carer_supports")
+#: A snapshot patched from an older saved one is saved back (replacing it) once it is this many
+#: versions newer: each read after a write then patches a short stretch of the log, and the
+#: saved one never falls out of the log (it keeps ``_LOG_KEEP`` = 500 versions).
+SAVE_AFTER = 20
+#: Each tie kind's code -> its place among the kinds in text order (the ties' key order).
+_TIE_RANK = np.array([sorted(vocab.TIE_KINDS).index(k) for k in vocab.TIE_KINDS], np.int64)
 #: The saved snapshot's format: changes with the layout, so an older saved one is never read.
 SAVED_FORMAT = "snapshot-1:" + json.dumps([list(KIND_CODES), list(TIE_CODES),
                                            list(ANALYSIS_COLUMNS), list(_TEXT_COLUMNS)])
@@ -373,22 +382,30 @@ class Snapshot:
 
     @classmethod
     def from_store(cls, store: Any, area: str | None = None, *, save: bool = True) -> Snapshot:
-        """Read ``store`` (or the part in ``area``) once: a SQLite store's saved snapshot of its
-        current version where there is one (the whole store only), else its node numbers and
-        codes (:meth:`SQLiteStore.snapshot_arrays`; the whole snapshot is then saved for the
+        """Read ``store`` (or the part in ``area``) once: a SQLite store's saved snapshot (the
+        whole store only) where there is one, brought up to the current version from the change
+        log when it is older (:meth:`patched`; equal to reading afresh), else its node numbers
+        and codes (:meth:`SQLiteStore.snapshot_arrays`; the whole snapshot is then saved for the
         next reader unless ``save`` is False), else its analysis columns (no JSON decoded),
-        otherwise its streamed records."""
+        otherwise its streamed records. A patched one is saved back (replacing the older) once
+        it is :data:`SAVE_AFTER` versions past it, so the patch stays small."""
         if hasattr(store, "snapshot_arrays"):
             if area is None:
-                version = store.version()
-                data = store.load_snapshot(version, SAVED_FORMAT)
-                if data is not None:
+                held = store.load_saved_snapshot(SAVED_FORMAT)
+                if held is not None:
                     try:
-                        saved = cls.from_bytes(data)
+                        saved = cls.from_bytes(held[1])
                     except (ValueError, KeyError, TypeError, OSError):
                         saved = None  # unreadable: read the store instead
-                    if saved is not None and saved.version == version:
-                        return saved
+                    if saved is not None and saved.version == held[0]:
+                        if saved.version == store.version():
+                            return saved
+                        patched = saved.patched(store)  # an older one: brought up to date
+                        if patched is not None:
+                            if save and patched.version - saved.version >= SAVE_AFTER:
+                                store.save_snapshot(patched.version, SAVED_FORMAT,
+                                                    patched.to_bytes())
+                            return patched
             got = store.snapshot_arrays(area)
             if got is not None:
                 snap = cls.from_arrays(got, area)
@@ -429,6 +446,142 @@ class Snapshot:
         return cls.from_rows(nodes, ties, version)
 
     # --- incremental updates -------------------------------------------------------------------
+
+    def patched(self, store: Any) -> Snapshot | None:
+        """A new snapshot of ``store`` at its current version, equal field by field to reading
+        it afresh: this whole-store snapshot (as read or saved: nodes in id order, ties in key
+        order) with what the change log says changed since its version spliced in, in that
+        order (changed records read from the store's columns, as :meth:`from_rows` reads them).
+        Leaves this one as it was. None when the log cannot say (read afresh then)."""
+        ids, n = self.ids, len(self.ids)
+        if self.area_filter is not None or not hasattr(store, "snapshot_changes"):
+            return None
+
+        def find(node_id: str) -> int:
+            at = bisect.bisect_left(ids, node_id)
+            return at if at < n and ids[at] == node_id else -1
+
+        rank = _TIE_RANK
+        old_key = (self.src.astype(np.int64) * (n + 1) + self.dst) * 32 + rank[self.tie_kind]
+        if (len(old_key) > 1 and not bool((old_key[1:] > old_key[:-1]).all())) or any(
+                map(operator.ge, ids, itertools.islice(ids, 1, None))):
+            return None  # not in id and key order (built another way): cannot be spliced
+        got = store.snapshot_changes(self.version, lambda i: find(i) >= 0)
+        if got is None:
+            return None
+        # --- nodes: the deleted ones out, new ones in id order, changed ones replaced
+        fresh = Snapshot.from_rows(got["nodes"], [], got["version"])  # converted as a read
+        at = [find(i) for i in fresh.ids]
+        upd_j = [j for j, p in enumerate(at) if p >= 0]
+        ins_j = [j for j, p in enumerate(at) if p < 0]
+        gone = sorted(p for p in map(find, got["gone"]) if p >= 0)
+        ins_q = np.array([bisect.bisect_left(ids, fresh.ids[j]) for j in ins_j], np.int64)
+        keep = np.ones(n, dtype=bool)
+        keep[gone] = False
+        kept = np.flatnonzero(keep)
+        kept_to = np.arange(len(kept)) + np.searchsorted(ins_q, kept, side="right")
+        ins_to = np.arange(len(ins_q)) + np.searchsorted(kept, ins_q, side="left")
+        m = len(kept) + len(ins_q)
+        remap = np.full(n + 1, -1, dtype=np.int64)  # old position -> new; the last: -1 -> -1
+        remap[kept] = kept_to
+        upd_to = remap[np.array([at[j] for j in upd_j], np.int64)]
+        ins_ix, upd_ix = np.array(ins_j, np.int64), np.array(upd_j, np.int64)
+
+        def column(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+            out = np.empty(m, dtype=old.dtype)
+            out[kept_to] = old[kept]
+            out[ins_to] = new[ins_ix]
+            out[upd_to] = new[upd_ix]
+            return out
+
+        def listed(old: list[Any], new: list[Any]) -> list[Any]:
+            out: list[Any] = []
+            start = 0
+            events = sorted([(p, 1, None) for p in gone]
+                            + [(int(q), 0, new[j]) for q, j in zip(ins_q, ins_j, strict=True)],
+                            key=lambda e: (e[0], e[1]))
+            for p, dropped, value in events:  # slices of the old list between the changes
+                if p > start:
+                    out.extend(old[start:p])
+                    start = p
+                if dropped:
+                    start = p + 1
+                else:
+                    out.append(value)
+            out.extend(old[start:])
+            for to, j in zip(upd_to.tolist(), upd_j, strict=True):
+                out[to] = new[j]
+            return out
+
+        new_ids = listed(ids, fresh.ids)
+
+        def find_new(node_id: str | None) -> int:
+            if node_id is None:
+                return -1
+            at = bisect.bisect_left(new_ids, node_id)
+            return at if at < m and new_ids[at] == node_id else -1
+
+        # --- ties: those of deleted nodes and every changed key out, the changed ones in
+        t_keep = (remap[self.src] >= 0) & (remap[self.dst] >= 0)
+        for src, dst, kind in (*got["gone_ties"], *((r[0], r[1], r[2]) for r in got["ties"])):
+            s_at, d_at, k = find(src), find(dst), _TIE.get(kind)
+            if s_at < 0 or d_at < 0 or k is None:
+                continue
+            key = (s_at * (n + 1) + d_at) * 32 + int(rank[k])
+            i = int(np.searchsorted(old_key, key))
+            if i < len(old_key) and old_key[i] == key:
+                t_keep[i] = False
+        src, dst = remap[self.src[t_keep]], remap[self.dst[t_keep]]
+        kinds = self.tie_kind[t_keep]
+        via = remap[self.via[t_keep]]  # -1 stays -1, a deleted node's position becomes -1
+        rows = [r for r in got["ties"] if find_new(r[0]) >= 0 and find_new(r[1]) >= 0
+                and r[2] in _TIE]
+        names = list(self.role_names)
+        code = {r: i for i, r in enumerate(names)}
+        for r in rows:
+            if r[4] is not None and r[4] not in code:
+                code[r[4]] = len(names)
+                names.append(r[4])
+        a_src = np.array([find_new(r[0]) for r in rows], np.int64)
+        a_dst = np.array([find_new(r[1]) for r in rows], np.int64)
+        a_kind = np.array([_TIE[r[2]] for r in rows], np.int64)
+        new_key = (a_src * (m + 1) + a_dst) * 32 + rank[a_kind]
+        order = np.argsort(new_key, kind="stable")
+        kept_key = (src * (m + 1) + dst) * 32 + rank[kinds]
+        put = np.searchsorted(kept_key, new_key[order])
+        rows = [rows[i] for i in order.tolist()]
+
+        def tied(old: np.ndarray, new: list[Any], dtype: Any) -> np.ndarray:
+            return np.insert(old, put, np.array(new, dtype=dtype).reshape(-1)).astype(dtype)
+
+        role = tied(self.tie_role[t_keep], [code[r[4]] if r[4] is not None else -1
+                                            for r in rows], np.int32)
+        used = np.bincount(role + 1, minlength=len(names) + 1)[1:] > 0
+        role_names = sorted(nm for nm, u in zip(names, used.tolist(), strict=True) if u)
+        recode = np.full(len(names) + 1, -1, dtype=np.int32)
+        for i, nm in enumerate(names):
+            if used[i]:
+                recode[i] = role_names.index(nm)
+        weight = [1.0 if r[7] is None else float(r[7]) for r in rows]
+        return Snapshot(
+            version=got["version"], ids=new_ids,
+            kind=column(self.kind, fresh.kind), name=listed(self.name, fresh.name),
+            area=listed(self.area, fresh.area), lat=column(self.lat, fresh.lat),
+            lon=column(self.lon, fresh.lon),
+            text={c: listed(v, fresh.text[c]) for c, v in self.text.items()},
+            flags={c: column(v, fresh.flags[c]) for c, v in self.flags.items()},
+            bits={c: column(v, fresh.bits[c]) for c, v in self.bits.items()},
+            capacity=column(self.capacity, fresh.capacity),
+            src=tied(src, a_src[order].tolist(), np.int32),
+            dst=tied(dst, a_dst[order].tolist(), np.int32),
+            tie_kind=tied(kinds, a_kind[order].tolist(), np.int8),
+            via=tied(via, [find_new(r[3]) for r in rows], np.int32),
+            tie_role=recode[role], tie_days=tied(self.tie_days[t_keep],
+                                                 [_nan(r[5]) for r in rows], float),
+            role_names=role_names,
+            tie_until=tied(self.ended_on[t_keep], _ordinals(r[6] for r in rows).tolist(),
+                           np.int32),
+            tie_weight=tied(self.weights[t_keep], weight, float))
 
     def apply(self, nodes: Iterable[Node] = (), ties: Iterable[Tie] = (),
               deleted_ties: Iterable[tuple[str, str, str]] = (),

@@ -19,7 +19,7 @@ import operator
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import compress
 from operator import is_not as _is_not
@@ -297,6 +297,9 @@ class SQLiteStore:
         self._depth = 0
         self._dirty = False
         self._touched: list[tuple[str, str | None, str | None, str | None]] = []
+        #: the open write removes a record for good (a node, a person's records): the saved
+        #: snapshot, which may hold it, goes in the same commit
+        self._erasing = False
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
@@ -500,6 +503,7 @@ class SQLiteStore:
             if depth == 0:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._dirty = False
+                self._erasing = False
                 self._touched = []
             else:
                 self._db.execute(f"SAVEPOINT {savepoint}")
@@ -511,6 +515,7 @@ class SQLiteStore:
                 if depth == 0:
                     self._db.execute("ROLLBACK")
                     self._dirty = False
+                    self._erasing = False
                     self._touched = []
                 else:
                     self._db.execute(f"ROLLBACK TO {savepoint}")
@@ -523,24 +528,29 @@ class SQLiteStore:
                         self._db.execute(
                             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
                             "WHERE key = 'version'")
-                        self._log_changes()
-                        # a saved snapshot is of an older version now, and may hold what
-                        # this write erased: it goes in the same commit
-                        self._db.execute("DELETE FROM snapshot_cache")
+                        logged = self._log_changes()
+                        # The saved snapshot is of an older version now: it stays while the
+                        # log can bring it up to date (Snapshot.from_store patches it), but
+                        # goes in the same commit when this write removed a record for good
+                        # (it may hold what was erased) or the log cannot say what changed.
+                        if self._erasing or not logged:
+                            self._db.execute("DELETE FROM snapshot_cache")
                     self._touched = []
                     self._db.execute("COMMIT")
                     self._dirty = False
+                    self._erasing = False
                 else:
                     self._db.execute(f"RELEASE {savepoint}")
 
-    def _log_changes(self) -> None:
-        """Record which nodes and ties the committing version touched (for :meth:`changes_since`),
-        and forget versions older than the log keeps."""
+    def _log_changes(self) -> bool:
+        """Record which nodes and ties the committing version touched (for :meth:`changes_since`;
+        a version that touched neither, one "none" row, so every logged version has a row), and
+        forget versions older than the log keeps. Returns False when it logged "reload"."""
         version = int(self._db.execute(
             "SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
         touched = set(self._touched)
         rows = ([(version, "reload", None, None, None)] if len(touched) > _LOG_LIMIT
-                else [(version, *t) for t in touched])
+                else [(version, *t) for t in touched] or [(version, "none", None, None, None)])
         self._db.executemany(
             "INSERT INTO changes (version, what, src, dst, kind) VALUES (?, ?, ?, ?, ?)", rows)
         oldest = version - _LOG_KEEP
@@ -549,6 +559,7 @@ class SQLiteStore:
             self._db.execute(
                 "UPDATE meta SET value = ? WHERE key = 'changes_from' "
                 "AND CAST(value AS INTEGER) < ?", (str(oldest), oldest))
+        return len(touched) <= _LOG_LIMIT
 
     def changes_since(self, version: int) -> dict[str, set] | None:
         """What changed after ``version``: ``nodes`` (ids) and ``ties`` ((src, dst, kind) keys)
@@ -568,7 +579,7 @@ class SQLiteStore:
                 return None
             if what == "node":
                 out["nodes"].add(src)
-            else:
+            elif what == "tie":
                 out["ties"].add((src, dst, kind))
         return out
 
@@ -679,13 +690,22 @@ class SQLiteStore:
         return written
 
     def delete(self, node_id: str) -> None:
-        """Remove a node and every tie touching it (foreign keys cascade)."""
+        """Remove a node and every tie touching it (foreign keys cascade; the change log names
+        each of those ties too, so a reader patching from it drops them even when the node
+        comes back later)."""
         with self.transaction():
+            ties = self._db.execute(
+                "SELECT src, dst, kind FROM ties WHERE src = ? "
+                "UNION SELECT src, dst, kind FROM ties WHERE dst = ?",
+                (node_id, node_id)).fetchall()
             cur = self._db.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
             if cur.rowcount == 0:
                 raise NotFoundError(f"No record with id {node_id!r}.")
             self._dirty = True
+            self._erasing = True
             self._touched.append(("node", node_id, None, None))
+            if len(self._touched) <= _LOG_LIMIT:
+                self._touched += [("tie", s, d, k) for s, d, k in ties]
 
     def delete_tie(self, src: str, dst: str, kind: str) -> None:
         """Remove one tie if it exists (symmetric ties in either direction)."""
@@ -1215,6 +1235,10 @@ class SQLiteStore:
         }
 
     # --- the saved snapshot (one version, inside the store file) -------------------------------
+    # At most one is kept (save_snapshot replaces it). An ordinary write leaves it, now of an
+    # older version, for Snapshot.from_store to patch from the change log (snapshot_changes);
+    # a write that removes a record for good (delete, delete_records), one the log cannot
+    # describe, and scrub drop it in the same commit.
 
     def load_snapshot(self, version: int, fmt: str) -> bytes | None:
         """The snapshot saved for ``version`` in format ``fmt``, or None (none saved, another
@@ -1226,10 +1250,78 @@ class SQLiteStore:
                 (version, fmt)).fetchone()
         return bytes(row[0]) if row else None
 
+    def load_saved_snapshot(self, fmt: str) -> tuple[int, bytes] | None:
+        """The newest snapshot saved in format ``fmt`` at or below the store's current version,
+        as (its version, its bytes), or None: an older one is to be brought up to date with
+        :meth:`snapshot_changes`."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT version, data FROM snapshot_cache WHERE format = ? AND version <= "
+                "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version') "
+                "ORDER BY version DESC LIMIT 1", (fmt,)).fetchone()
+        return (int(row[0]), bytes(row[1])) if row else None
+
+    def snapshot_changes(self, since: int, known: Callable[[str], bool],
+                         limit: int = 5_000) -> dict[str, Any] | None:
+        """What changed after version ``since``, as the rows a snapshot is built from, all read
+        in one read transaction: ``version`` (now), ``nodes`` (rows as :meth:`analysis_nodes`,
+        id order), ``gone`` (node ids deleted), ``ties`` (rows as :meth:`analysis_ties`, key
+        order) and ``gone_ties`` ((src, dst, kind) keys deleted). A node new to the reader
+        (``known`` says no) brings every tie whose ``via`` names it. None when the log cannot
+        say: a version it does not cover, one logged "reload", one written around the store (no
+        row of its own), or more than ``limit`` records changed (reading afresh is then as
+        quick)."""
+        with self._lock:
+            own = not self._db.in_transaction
+            if own:
+                self._db.execute("BEGIN")  # one read snapshot: version, log and rows
+            try:
+                version = self.version()
+                changed = self.changes_since(since)
+                if changed is None or len(changed["nodes"]) + len(changed["ties"]) > limit:
+                    return None
+                logged = self._db.execute(
+                    "SELECT count(DISTINCT version) FROM changes WHERE version > ?",
+                    (since,)).fetchone()[0]
+                if logged != version - since:
+                    return None
+                nodes: list[tuple[Any, ...]] = []
+                for chunk in _chunks(sorted(changed["nodes"]), _MAX_PARAMS):
+                    marks = ",".join("?" * len(chunk))
+                    nodes += self._db.execute(
+                        f"SELECT id, kind, name, area, lat, lon, {_FIELD_NAMES} FROM nodes "  # noqa: S608
+                        f"WHERE id IN ({marks})", chunk).fetchall()
+                found = {r[0] for r in nodes}
+                keys = set(changed["ties"])
+                new = [r[0] for r in nodes if not known(r[0])]
+                for chunk in _chunks(new, _MAX_PARAMS):
+                    marks = ",".join("?" * len(chunk))
+                    keys.update(self._db.execute(  # the ties' partial index covers via
+                        f"SELECT src, dst, kind FROM ties WHERE code >= 32 "  # noqa: S608
+                        f"AND via IN ({marks})", chunk).fetchall())
+                ties: list[tuple[Any, ...]] = []
+                for chunk in _chunks(sorted(keys), self.batch_size):
+                    ties += self._db.execute(
+                        "SELECT t.src, t.dst, t.kind, t.via, t.role, t.days, t.until, t.weight "
+                        "FROM json_each(?) AS j JOIN ties AS t "
+                        "ON t.src = json_extract(j.value, '$[0]') "
+                        "AND t.dst = json_extract(j.value, '$[1]') "
+                        "AND t.kind = json_extract(j.value, '$[2]')",
+                        (json.dumps(chunk),)).fetchall()
+            finally:
+                if own:
+                    self._db.execute("COMMIT")
+        present = {(r[0], r[1], r[2]) for r in ties}
+        return {"version": version, "nodes": sorted(nodes),
+                "gone": sorted(changed["nodes"] - found),
+                "ties": sorted(ties, key=lambda r: (r[0], r[1], r[2])),
+                "gone_ties": sorted(keys - present)}
+
     def save_snapshot(self, version: int, fmt: str, data: bytes) -> bool:
-        """Keep ``data`` as the snapshot of ``version`` (replacing any other), only while the
-        store is still at that version; never waits for another writer and never changes the
-        version. The next write (and :meth:`scrub`) drops it. Returns whether it was kept."""
+        """Keep ``data`` as the snapshot of ``version`` (replacing any other: one at most),
+        only while the store is still at that version; never waits for another writer and never
+        changes the version. A write that removes a record for good (and :meth:`scrub`) drops
+        it; any other write leaves it to be patched. Returns whether it was kept."""
         with self._lock:
             if self._db.in_transaction or str(self.path) == ":memory:":
                 return False
@@ -1381,6 +1473,7 @@ class SQLiteStore:
                                    (person_id,))
             if cur.rowcount:
                 self._dirty = True
+                self._erasing = True
         return cur.rowcount
 
     # --- postcode lookup (issue 11) --------------------------------------------------------------
