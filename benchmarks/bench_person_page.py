@@ -181,7 +181,8 @@ def breakdown(fn: Callable[[], float]) -> list[tuple[str, float]]:
     spent: dict[str, float] = {}
     parts = [(common, "selectable_people"), (common, "graph"), (common, "isolation_table"),
              (suggestions, "suggest_connections"), (network, "circle_html"),
-             (streamlit_folium, "st_folium"), (outcomes_ui, "outcomes_section"),
+             (streamlit_folium, "st_folium"), (outcomes_ui, "outcomes_summary"),
+             (outcomes_ui, "outcomes_forms"),
              (recording_ui, "person_panel"), (recording, "add_tie"),
              (linkpred, "person_closure"), (common, "patched_isolation"),
              (recording_ui, "places_version"), (outcomes, "person_timeline"),

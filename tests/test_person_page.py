@@ -239,3 +239,42 @@ def test_only_the_open_outcomes_tab_is_drawn(store_url: str) -> None:
     at = _ok(at.run())
     labels = {b.proto.label for b in at.button}
     assert "Record goal" in labels and "Record scale" not in labels
+
+
+def test_a_tie_saved_redraws_the_timeline_but_not_the_outcomes_forms(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tie saved on the page reruns its timeline (the level moves) and leaves the scale form
+    as it was (issue 14: the browser draws less); with the rating form open (it lists the
+    places they use, which a tie changes) that form is drawn again too."""
+    from assetmap.ui import outcomes_ui
+
+    drawn: list[str] = []
+    for name in ("outcomes_summary", "_measure_form", "_rating_form"):
+        real = getattr(outcomes_ui, name)
+        monkeypatch.setattr(outcomes_ui, name, lambda *a, _n=name, _f=real, **k: (
+            drawn.append(_n), _f(*a, **k))[1])
+    at = _open(store_url)
+    assert {"outcomes_summary", "_measure_form"} <= set(drawn)
+    store = SQLiteStore.from_url(store_url)
+    tied = {other.id for _tie, other in store.neighbours(TEST_PERSON)}
+    hubs = [o for o in store.find(vocab.ORGANISATION, org_kind="wellbeing_hub")
+            if o.lat is not None and o.id not in tied][:2]
+    store.close()
+
+    def save_tie(hub: Any) -> list[str]:
+        nonlocal at
+        at.session_state["record_tab"] = "Add a tie"
+        at = _ok(at.run())
+        at.text_input(key="tie_place_find").input(hub.name)
+        at = _ok(at.run())
+        at.selectbox(key="tie_place_pick").set_value(hub.id)
+        at.selectbox(key="tie_kind").set_value("SUPPORTED_BY")
+        drawn.clear()
+        at = _ok(at.button(key="FormSubmitter:add_tie_form-Add tie").click().run())
+        return list(drawn)
+
+    assert save_tie(hubs[0]) == ["outcomes_summary"]  # the timeline, not the scale form
+    assert any("tie recorded" in s.value for s in at.success)
+    at.session_state["outcomes_tab"] = outcomes_ui.RATE_TAB
+    at = _ok(at.run())
+    assert save_tie(hubs[1]) == ["outcomes_summary", "_rating_form"]

@@ -2,8 +2,8 @@
 one chart, referrals and joinings marked), their measures and Care Act goals, a form to record a
 scale or a goal, and a form for them to rate a place they use.
 
-One call from the Person page: :func:`outcomes_section`. Thin over :mod:`assetmap.measures`,
-:mod:`assetmap.ratings` and :mod:`assetmap.graph.analysis.outcomes`.
+Two parts of the Person page: :func:`outcomes_summary` and :func:`outcomes_forms`. Thin over
+:mod:`assetmap.measures`, :mod:`assetmap.ratings` and :mod:`assetmap.graph.analysis.outcomes`.
 """
 
 from __future__ import annotations
@@ -156,8 +156,21 @@ def _rating_form(store: Any, person_id: str, user: Any, *, form: str = "outcomes
             st.rerun()
 
 
+#: The outcomes forms' tabs (only the open one is drawn) and where the open one is kept.
+OUTCOME_TABS: tuple[str, ...] = ("Record a scale", "Record a goal", "Rate a place")
+OUTCOMES_TAB_KEY = "outcomes_tab"
+#: The tab whose form lists the places a person uses (it changes with their ties).
+RATE_TAB = OUTCOME_TABS[2]
+
+
 def outcomes_section(store: Any, person_id: str, user: Any, G: Any = None) -> None:
     """Draw the person's outcomes: timeline chart, measures and goals, and the forms."""
+    outcomes_summary(store, person_id, G)
+    outcomes_forms(store, person_id, user)
+
+
+def outcomes_summary(store: Any, person_id: str, G: Any = None) -> None:
+    """The person's timeline chart, measures and goals (what a new tie can change)."""
     st.subheader("Outcomes over time")
     # Always the same slot, filled or not, so the message never moves the chart below it
     notice = st.empty()
@@ -183,9 +196,16 @@ def outcomes_section(store: Any, person_id: str, user: Any, G: Any = None) -> No
                                           "recorded_by": "Recorded by"})
             st.dataframe(goals, hide_index=True,
                          width="stretch", key="outcomes_goals")
-        # only the open tab is drawn (a save that reruns this part draws one form, not three)
-        tabs = st.tabs(["Record a scale", "Record a goal", "Rate a place"], key="outcomes_tab",
-                       on_change="rerun")
+    except Exception as exc:
+        common.show_error(exc)
+
+
+def outcomes_forms(store: Any, person_id: str, user: Any) -> None:
+    """The forms to record a scale, a goal or a rating: only the open tab is drawn, and they
+    are drawn again only when what they offer changed (a new tie changes the places a person
+    may rate, not the scales), so a save elsewhere on the page leaves them as they are."""
+    try:
+        tabs = st.tabs(list(OUTCOME_TABS), key=OUTCOMES_TAB_KEY, on_change="rerun")
         forms = (_measure_form, _goal_form, _rating_form)
         for tab, form in zip(tabs, forms, strict=True):
             if tab.open is not False:  # None: this Streamlit draws every tab

@@ -33,6 +33,9 @@ MATCHES = 50
 PART_SUMMARY, PART_SUGGESTIONS, PART_RECORD, PART_REFERRALS, PART_OUTCOMES = (
     "person_summary", "person_suggestions", "person_record", "person_referrals",
     "person_outcomes")
+#: The outcomes forms: rerun with the outcomes only while the rating form (which lists the
+#: places a person uses, so changes with their ties) is open (see :func:`saved`).
+PART_OUTCOME_FORMS = "person_outcome_forms"
 #: What a new or ended tie changes: their circle and level, suggestions, the timeline.
 TIE_PARTS: tuple[str, ...] = (PART_SUMMARY, PART_SUGGESTIONS, PART_RECORD, PART_OUTCOMES)
 #: What a referral changes: suggestions (a place referred to is not suggested again), the
@@ -50,6 +53,10 @@ def saved(message: str, parts: tuple[str, ...] | None) -> None:
     page; with no parts (another page), the page's own rerun shows the message."""
     st.session_state[FLASH] = message
     if parts:
+        from assetmap.ui.outcomes_ui import OUTCOMES_TAB_KEY, RATE_TAB
+
+        if PART_OUTCOMES in parts and st.session_state.get(OUTCOMES_TAB_KEY) == RATE_TAB:
+            parts = (*parts, PART_OUTCOME_FORMS)
         st.rerun(list(parts))
 
 

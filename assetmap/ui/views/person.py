@@ -31,7 +31,7 @@ from assetmap.graph.store import GraphStore
 from assetmap.render import maps
 from assetmap.render import network as network_view
 from assetmap.ui import auth, common, recording_ui
-from assetmap.ui.outcomes_ui import outcomes_section
+from assetmap.ui.outcomes_ui import outcomes_forms, outcomes_summary
 
 CIRCLE_HEIGHT = 520
 MAP_HEIGHT = 340
@@ -519,10 +519,17 @@ def _recording(user: User, person_id: str) -> None:
 
 
 @st.fragment(key=recording_ui.PART_OUTCOMES)
-def _outcomes(person_id: str, user: User | None) -> None:
-    """Measures, timeline and ratings (issue 18), as a fragment (a save reruns the page)."""
+def _outcomes(person_id: str) -> None:
+    """Their timeline, measures and goals (issue 18), as a fragment: a new tie redraws it."""
     store, _version, G, _epoch = _now(person_id)
-    outcomes_section(store, person_id, user, G)
+    outcomes_summary(store, person_id, G)
+
+
+@st.fragment(key=recording_ui.PART_OUTCOME_FORMS)
+def _outcome_forms(person_id: str, user: User | None) -> None:
+    """The forms to record a scale, a goal or a rating: a fragment of its own, so a save
+    elsewhere on the page does not draw them again (their own saves rerun the page)."""
+    outcomes_forms(common.get_store(), person_id, user)
 
 
 def _now(person_id: str) -> tuple[GraphStore, int, nx.MultiDiGraph, int]:
@@ -607,7 +614,8 @@ def render() -> None:
         _suggestions_section(person_id)
         _recording(user, person_id)
         _referrals(person_id)
-        _outcomes(person_id, user)
+        _outcomes(person_id)
+        _outcome_forms(person_id, user)
     except Exception as exc:
         common.show_error(exc)
     common.footer()
