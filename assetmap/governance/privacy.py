@@ -13,7 +13,7 @@ import math
 import random
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -587,15 +587,55 @@ def protect_linked(base: Any, cells: Any, *, fixed: Any = (),
     """
     conf = conf or _settings.load()
     base = np.asarray(base, dtype=np.int64)
-    n_cells, n_base = len(cells), len(base)
-    a = np.zeros((n_cells, n_base), dtype=np.int8)
-    for k, members in enumerate(cells):
-        a[k, list(members)] = 1
-    f = np.zeros((len(fixed), n_base), dtype=np.int8)
-    fixed_ranges = []
-    for k, (members, text) in enumerate(fixed):
-        f[k, list(members)] = 1
-        fixed_ranges.append(published_interval(text, conf))
+    system = _linked_system(len(base), cells, [members for members, _ in fixed])
+    fixed_ranges = [published_interval(text, conf) for _, text in fixed]
+    return _protect_system(system, base, fixed_ranges, conf)
+
+
+class _LinkedSystem(NamedTuple):
+    """What :func:`protect_linked` works out from which groups each cell adds up (not from the
+    counts): made once and shared by every table with the same cells (one per need, issue 13)."""
+
+    a: np.ndarray  # cells × groups, 0/1
+    f: np.ndarray  # fixed counts × groups, 0/1
+    overlap: np.ndarray  # groups two cells share
+    contains: np.ndarray  # contains[m, j]: cell j lies inside cell m
+    fixed_contains: np.ndarray  # fixed_contains[m, j]: cell j lies inside fixed count m
+    stacked: Any  # the cells' and fixed counts' rows, sparse float (every round's constraints)
+
+
+def _membership(n_base: int, members: Any) -> np.ndarray:
+    """A 0/1 matrix with one row per list of group indices (one vectorised write)."""
+    out = np.zeros((len(members), n_base), dtype=np.int8)
+    lists = [np.asarray(list(m), dtype=np.int64) for m in members]
+    if lists:
+        rows = np.repeat(np.arange(len(lists)), [len(m) for m in lists])
+        out[rows, np.concatenate(lists)] = 1
+    return out
+
+
+def _linked_system(n_base: int, cells: Any, fixed_members: Any) -> _LinkedSystem:
+    """The counts-free part of a linked protection (see :class:`_LinkedSystem`)."""
+    from scipy.sparse import csr_matrix, vstack
+
+    a = _membership(n_base, cells)
+    f = _membership(n_base, fixed_members)
+    size = a.sum(axis=1).astype(np.int64)
+    # sparse products (exact integers; a dense int matmul has no BLAS and took ~0.5 s a table)
+    sa = csr_matrix(a, dtype=np.int32)
+    overlap = (sa @ sa.T).toarray()
+    contains = overlap == size[None, :]
+    fixed_contains = (csr_matrix(f, dtype=np.int32) @ sa.T).toarray() == size[None, :]
+    stacked = vstack([sa, csr_matrix(f, dtype=np.int32)]).tocsr().astype(float) if len(f) \
+        else sa.astype(float)
+    return _LinkedSystem(a, f, overlap, contains, fixed_contains, stacked)
+
+
+def _protect_system(system: _LinkedSystem, base: np.ndarray,
+                    fixed_ranges: list[tuple[int, int]], conf: _settings.Settings) -> list[str]:
+    """:func:`protect_linked` on a system already worked out (the rules are described there)."""
+    a, f, overlap, contains, fixed_contains, stacked = system
+    n_cells = a.shape[0]
     truth = a.astype(np.int64) @ base
     t = conf.suppress_below
     primary = (truth >= 1) & (truth < t)
@@ -603,22 +643,10 @@ def protect_linked(base: Any, cells: Any, *, fixed: Any = (),
     star = np.zeros(n_cells, dtype=bool)
     if n_cells == 0:
         return []
-    size = a.sum(axis=1).astype(np.int64)
-    # sparse products (exact integers; a dense int matmul has no BLAS and took ~0.5 s a table)
-    from scipy.sparse import csr_matrix
-
-    sa = csr_matrix(a, dtype=np.int32)
-    overlap = (sa @ sa.T).toarray()
-    contains = overlap == size[None, :]  # contains[m, j]: cell j lies inside cell m
-    fixed_contains = (csr_matrix(f, dtype=np.int32) @ sa.T).toarray() == size[None, :]
     rounds = 0 if getattr(conf, "suppression", "suppress") == "round" else 4 * n_cells + 10
     # Hiding more only loosens the attacker's constraints, so a cell once shown to take two
     # values stays free in every later round: it is never checked again.
     freed: set[int] = set()
-    from scipy.sparse import vstack
-
-    stacked = vstack([sa, csr_matrix(f, dtype=np.int32)]).tocsr().astype(float) if len(f) \
-        else sa.astype(float)  # every round's constraints, sparse, made once
     for _round in range(rounds):  # "round" mode: primary suppression and rounding only
         pinned = _pinned_linked(a, f, base, truth, hidden, primary & ~star, fixed_ranges, conf,
                                 freed, stacked)
@@ -661,15 +689,13 @@ def protect_linked(base: Any, cells: Any, *, fixed: Any = (),
             if not near.any():
                 break
             hidden[min(np.flatnonzero(near), key=lambda i: (truth[i], i))] = True
-    out = []
-    for k in range(n_cells):
-        if hidden[k] and primary[k] and not star[k]:
-            out.append(f"<{t}")
-        elif hidden[k]:
-            out.append(SECONDARY_MARK)
-        else:
-            out.append("0" if truth[k] == 0 else str(round_count(int(truth[k]), conf)))
-    return out
+    # each distinct count's text once (a table repeats a few hundred values)
+    texts = {int(v): "0" if v == 0 else str(round_count(int(v), conf))
+             for v in np.unique(truth[~hidden]).tolist()}
+    small_text, truths = f"<{t}", truth.tolist()
+    return [small_text if hidden[k] and primary[k] and not star[k]
+            else SECONDARY_MARK if hidden[k] else texts[truths[k]]
+            for k in range(n_cells)]
 
 
 def _pinned_linked(a: np.ndarray, f: np.ndarray, base: np.ndarray, truth: np.ndarray,
@@ -681,22 +707,21 @@ def _pinned_linked(a: np.ndarray, f: np.ndarray, base: np.ndarray, truth: np.nda
     ``freed`` holds cells already shown to take two values (skipped, and grown here): every
     whole solution found frees each cell whose value in it differs from the truth."""
     t = conf.suppress_below
-    lo, hi = [], []
-    shown: dict[int, tuple[int, int]] = {}  # the interval behind each shown count, once
-    for k in range(len(truth)):
-        if hidden[k]:
-            rng = (1, t - 1) if small[k] else (1, HIDDEN_CEILING)
-        elif truth[k] == 0:
-            rng = (0, 0)
-        else:
-            v = int(truth[k])
-            if v not in shown:
-                shown[v] = published_interval(str(round_count(v, conf)), conf)
-            rng = shown[v]
-        lo.append(rng[0])
-        hi.append(rng[1])
-    lo += [r[0] for r in fixed_ranges]
-    hi += [r[1] for r in fixed_ranges]
+    # the interval behind each published text, by arrays (each distinct shown count once)
+    lo_cells = np.zeros(len(truth), dtype=np.int64)
+    hi_cells = np.zeros(len(truth), dtype=np.int64)
+    show = ~hidden & (truth != 0)
+    shown = np.unique(truth[show])
+    if len(shown):
+        behind = np.array([published_interval(str(round_count(int(v), conf)), conf)
+                           for v in shown.tolist()], dtype=np.int64)
+        at = np.searchsorted(shown, truth[show])
+        lo_cells[show] = behind[at, 0]
+        hi_cells[show] = behind[at, 1]
+    lo_cells[hidden] = 1
+    hi_cells[hidden] = np.where(small[hidden], t - 1, HIDDEN_CEILING)
+    lo = lo_cells.tolist() + [r[0] for r in fixed_ranges]
+    hi = hi_cells.tolist() + [r[1] for r in fixed_ranges]
     from scipy.sparse import csr_matrix
 
     # the cells' and fixed counts' rows, sparse (``stacked``: made once by protect_linked)
@@ -773,6 +798,8 @@ def _freed_by_small_moves(matrix: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
     m = csr_matrix(matrix)  # already sparse from _pinned_linked: no copy
     value = m @ base.astype(float)
+    if len(base) ** 2 * (m.shape[0] // 8 + 1) <= _BIT_MOVES:
+        return _freed_by_small_moves_bits(m.toarray() != 0, value, lo, hi, base, a, undecided)
     up_room, down_room = hi - value, value - lo
     if (up_room < 0).any() or (down_room < 0).any():
         return set()  # the truth outside its own ranges: leave it all to the solver
@@ -810,6 +837,68 @@ def _freed_by_small_moves(matrix: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     return {k for k, f in zip(undecided, freed.tolist(), strict=True) if f}
 
 
+#: Up to this many bytes of bit sets (groups² × constraint rows / 8), :func:`_freed_by_small_moves`
+#: works on bit sets: the same whole-number checks with no sparse or BLAS products, which on a
+#: few hundred areas were most of a provision-gap table's cost (issue 13); bigger systems stay
+#: sparse.
+_BIT_MOVES = 48_000_000
+
+
+def _bit_rows(flags: np.ndarray) -> np.ndarray:
+    """Each row of a boolean matrix as a bit set in 64-bit words (rows × words, at least one)."""
+    packed = np.packbits(flags, axis=1)
+    words = packed.shape[1] // 8 + 1
+    out = np.zeros((flags.shape[0], words * 8), dtype=np.uint8)
+    out[:, :packed.shape[1]] = packed
+    return out.view(np.uint64)
+
+
+def _freed_by_small_moves_bits(m: np.ndarray, value: np.ndarray, lo: np.ndarray,
+                               hi: np.ndarray, base: np.ndarray, a: np.ndarray,
+                               undecided: list[int]) -> set[int]:
+    """:func:`_freed_by_small_moves` on bit sets: each column's tight rows packed into bytes, so
+    "every row tight for +1 on i holds j" is "i's tight rows are a subset of j's", and a cell
+    moves when some allowed (i, j) has one of them inside it and the other outside. The same
+    answers as the sparse products (each compared a count of shared rows with a row count)."""
+    up_room, down_room = hi - value, value - lo
+    if (up_room < 0).any() or (down_room < 0).any():
+        return set()
+    ups = _bit_rows(np.ascontiguousarray(m[up_room < 1].T))  # groups × words: the rows a +1
+    downs = _bit_rows(np.ascontiguousarray(m[down_room < 1].T))  # (a -1) on it would break
+    up_ok, down_ok = base < HIDDEN_CEILING, base > 0
+    can_up = ~ups.any(axis=1) & up_ok
+    can_down = ~downs.any(axis=1) & down_ok
+    cells = a[undecided] != 0
+    freed = (cells & (can_up | can_down)[None, :]).any(axis=1)
+    if not freed.all():
+        rest = np.flatnonzero(~freed)
+        inside = cells[rest]
+        u = np.flatnonzero(inside.any(axis=0))
+        every = np.arange(len(base))
+
+        def allowed(raised: np.ndarray, lowered: np.ndarray) -> np.ndarray:
+            """(i, j): +1 on group i and -1 on group j breaks no row."""
+            broken = np.zeros((len(raised), len(lowered)), dtype=bool)
+            for w in range(ups.shape[1]):  # i's up-tight rows all hold j
+                col = ups[:, w]
+                broken |= (col[raised][:, None] & ~col[lowered][None, :]) != 0
+            for w in range(downs.shape[1]):  # j's down-tight rows all hold i
+                col = downs[:, w]
+                broken |= (col[lowered][None, :] & ~col[raised][:, None]) != 0
+            ok = ~broken & up_ok[raised][:, None] & down_ok[lowered][None, :]
+            ok[raised[:, None] == lowered[None, :]] = False
+            return ok
+
+        # per group g in u: the groups that may move against it (g raised or g lowered)
+        partners = _bit_rows(allowed(u, every) | allowed(every, u).T)
+        outside = _bit_rows(~inside)
+        inside_u = inside[:, u]
+        for r in range(len(rest)):
+            reach = np.bitwise_or.reduce(partners[inside_u[r]], axis=0)
+            freed[rest[r]] = bool((reach & outside[r]).any())
+    return {k for k, f in zip(undecided, freed.tolist(), strict=True) if f}
+
+
 def protect_area_counts(counts: pd.DataFrame, parent_of: Mapping[str, str | None],
                         level_of: Mapping[str, str | None], *, total: str | None = None,
                         extra: Mapping[str, list[str]] | None = None,
@@ -825,11 +914,27 @@ def protect_area_counts(counts: pd.DataFrame, parent_of: Mapping[str, str | None
     published at all: a category left out is only a building block (never shown, so it does
     not constrain the attacker). Returns {(area code, column): published text}."""
     conf = conf or _settings.load()
-    categories = [str(c) for c in counts.columns]
-    smallest = [str(a) for a in counts.index]
+    keys, system, fixed_texts = _area_system(
+        tuple(str(a) for a in counts.index), tuple(str(c) for c in counts.columns), parent_of,
+        level_of, total, extra, fixed, publish)
+    base = counts.to_numpy(dtype=np.int64).ravel()
+    texts = _protect_system(system, base, [published_interval(t, conf) for t in fixed_texts],
+                            conf)
+    published = dict(zip(keys, texts, strict=True))
+    published.update(fixed or {})
+    return published
+
+
+def _area_system(smallest: tuple[str, ...], categories: tuple[str, ...],
+                 parent_of: Mapping[str, str | None], level_of: Mapping[str, str | None],
+                 total: str | None, extra: Mapping[str, list[str]] | None,
+                 fixed: Mapping[tuple[str, str], str] | None, publish: Any
+                 ) -> tuple[list[tuple[str, str]], _LinkedSystem, list[str]]:
+    """The cells :func:`protect_area_counts` publishes ((area, column) keys), their linked
+    system and the texts of the fixed counts in it: everything but the counts, so tables with
+    the same areas and columns (one per need) share one (issue 13)."""
     position = {(a, c): i for i, (a, c) in enumerate(
         (a, c) for a in smallest for c in categories)}
-    base = counts.to_numpy(dtype=np.int64).ravel()
     under: dict[str, list[str]] = {}
     for a in smallest:
         seen: set[str] = set()
@@ -840,31 +945,29 @@ def protect_area_counts(counts: pd.DataFrame, parent_of: Mapping[str, str | None
             current = parent_of.get(current)
     columns: dict[str, list[str]] = {c: [c] for c in categories}
     if total:
-        columns[total] = categories
+        columns[total] = list(categories)
     for name, parts in (extra or {}).items():
         columns[name] = [str(p) for p in parts]
     if publish is not None:
         columns = {name: parts for name, parts in columns.items() if name in set(publish)}
     keys, cells = [], []
+    known = set(smallest)
     for area in sorted(under):
-        if level_of.get(area) is None and area not in set(smallest):
+        if level_of.get(area) is None and area not in known:
             continue
         for name, parts in columns.items():
             keys.append((area, name))
             cells.append([position[(s, c)] for s in under[area] for c in parts])
-    fixed_cells = []
+    fixed_cells, fixed_texts = [], []
     for (area, name), text in (fixed or {}).items():
         if area in under and name in columns:
-            fixed_cells.append(([position[(s, c)] for s in under[area] for c in columns[name]],
-                                text))
+            fixed_cells.append([position[(s, c)] for s in under[area] for c in columns[name]])
+            fixed_texts.append(text)
     if fixed:
         keep = [i for i, key in enumerate(keys) if key not in fixed]
         keys = [keys[i] for i in keep]
         cells = [cells[i] for i in keep]
-    texts = protect_linked(base, cells, fixed=fixed_cells, conf=conf)
-    published = dict(zip(keys, texts, strict=True))
-    published.update(fixed or {})
-    return published
+    return keys, _linked_system(len(position), cells, fixed_cells), fixed_texts
 
 
 #: Prefix of the raw per-area columns that hold one isolation level each (see
@@ -981,28 +1084,46 @@ def publish_provision_counts(gaps: pd.DataFrame, areas: pd.DataFrame,
     conf = conf or _settings.load()
     if gaps is None or len(gaps) == 0:
         return {}
-    frame = pd.DataFrame({
-        "area_code": gaps["area_code"].astype(str).to_numpy(),
-        "need": gaps["need"].astype(str).to_numpy(),
-        "far": gaps[GAP_WITHOUT_PROVIDER].fillna(0).astype(int).to_numpy(),
-        "near": (gaps[GAP_WITH_NEED].fillna(0).astype(int)
-                 - gaps[GAP_WITHOUT_PROVIDER].fillna(0).astype(int)).to_numpy()})
-    if (frame["near"] < 0).any() or (frame["far"] < 0).any():
+    far = gaps[GAP_WITHOUT_PROVIDER].fillna(0).astype(int).to_numpy(dtype=np.int64)
+    near = gaps[GAP_WITH_NEED].fillna(0).astype(int).to_numpy(dtype=np.int64) - far
+    if (near < 0).any() or (far < 0).any():
         raise ValueError("people without a provider cannot outnumber people with the need")
+    # Counting by integer codes, not pandas groups (issue 13): need × area × (far, near).
+    needs, need_ids = np.unique(gaps["need"].astype(str).to_numpy(dtype=str), return_inverse=True)
+    codes, area_ids = np.unique(gaps["area_code"].astype(str).to_numpy(dtype=str),
+                                return_inverse=True)
+    cell = need_ids.ravel() * len(codes) + area_ids.ravel()
+    size = len(needs) * len(codes)
+    present = np.bincount(cell, minlength=size).reshape(len(needs), len(codes)) > 0
+    sums = np.stack([np.bincount(cell, weights=far, minlength=size),
+                     np.bincount(cell, weights=near, minlength=size)], axis=-1
+                    ).reshape(len(needs), len(codes), 2).astype(np.int64)
     parent, level = area_tree(areas)
+    area_key = (tuple(map(str, areas["area_code"])), tuple(map(str, areas["parent"])))
+    columns = (GAP_WITHOUT_PROVIDER, "near")
+    systems: dict[bytes, tuple[list[tuple[str, str]], _LinkedSystem]] = {}
     published: dict[tuple[str, str, str], str] = {}
-    for need, rows in frame.groupby("need", sort=True):
-        counts = rows.groupby("area_code")[["far", "near"]].sum().sort_index()
-        counts = counts.rename(columns={"far": GAP_WITHOUT_PROVIDER})
-
-        def build(counts: pd.DataFrame = counts) -> dict:
-            return protect_area_counts(counts, parent, level, total=GAP_WITH_NEED,
-                                       publish=(GAP_WITH_NEED, GAP_WITHOUT_PROVIDER),
-                                       conf=conf)
-
-        texts = _cached("gaps:" + str(need), counts, areas, conf, build)
+    for k, need in enumerate(needs.tolist()):
+        rows = np.flatnonzero(present[k])
+        counts = sums[k, rows]
+        key = ("gaps:" + need, tuple(codes[rows].tolist()), columns, counts.tobytes(),
+               *area_key, conf.suppress_below, conf.round_to)
+        texts = _AREA_CACHE.get(key)
+        if texts is None:
+            shape = rows.tobytes()  # every need with the same areas shares one system
+            if shape not in systems:
+                keys, system, _ = _area_system(
+                    tuple(codes[rows].tolist()), columns, parent, level, GAP_WITH_NEED, None,
+                    None, (GAP_WITH_NEED, GAP_WITHOUT_PROVIDER))
+                systems[shape] = (keys, system)
+            keys, system = systems[shape]
+            texts = dict(zip(keys, _protect_system(system, counts.ravel(), [], conf),
+                             strict=True))
+            if len(_AREA_CACHE) > 64:
+                _AREA_CACHE.clear()
+            _AREA_CACHE[key] = texts
         for (area, column), text in texts.items():
-            published[(area, str(need), column)] = text
+            published[(area, need, column)] = text
     return published
 
 

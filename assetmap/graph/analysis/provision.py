@@ -18,6 +18,8 @@ counts ("<8 people ...").
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,47 +54,95 @@ def _area_of(G: nx.MultiDiGraph, area: Any, codes: set[str]) -> str | None:
     return None
 
 
+def _memo(seen: dict[Any, Any], value: Any, work: Any) -> Any:
+    """``work(value)``, kept in ``seen`` by the value (a list by its items); a value that cannot
+    be a key is worked out each time."""
+    key = tuple(value) if isinstance(value, list) else value
+    try:
+        return seen[key]
+    except KeyError:
+        seen[key] = out = work(value)
+        return out
+    except TypeError:  # unhashable
+        return work(value)
+
+
+def _sorted_needs(values: Any) -> list[str]:
+    """The canonical needs in a person's ``needs`` prop, sorted."""
+    return sorted(canonical_words(values, vocab.NEEDS, vocab.needs_in))
+
+
 def _chord_to_km(c: np.ndarray) -> np.ndarray:
     return 2.0 * EARTH_RADIUS_M / 1000.0 * np.arcsin(np.minimum(1.0, c / 2.0))
 
 
 @_c.whole_graph
 def provision_gaps(G: nx.MultiDiGraph, areas: gpd.GeoDataFrame,
-                   max_km: float | None = None, weights: Weights = None) -> gpd.GeoDataFrame:
+                   max_km: float | None = None, weights: Weights = None, *,
+                   reasons: bool = True) -> gpd.GeoDataFrame:
     """One row per area × need (every canonical need), ready to map; see the module docstring.
 
     ``areas`` needs ``area_code``, ``area_name`` and polygon ``geometry``; ``max_km`` defaults to
     the ``max_travel_km`` setting; ``weights`` maps asset id -> how much it counts as a provider
-    (missing: 1.0).
+    (missing: 1.0); ``reasons=False`` leaves the words out (None), for a caller that words them
+    from published counts itself (the Gaps page).
     """
+    return _graph_gaps(G, {"": areas}, max_km, weights, reasons)[""]
+
+
+@_c.whole_graph
+def provision_gaps_by_level(G: nx.MultiDiGraph, areas: Mapping[str, gpd.GeoDataFrame],
+                            max_km: float | None = None, weights: Weights = None, *,
+                            reasons: bool = True) -> dict[str, gpd.GeoDataFrame]:
+    """:func:`provision_gaps` for several sets of areas (level -> areas) from one pass over
+    the graph: the Gaps page needs its level and the finest (issue 13)."""
+    return _graph_gaps(G, areas, max_km, weights, reasons)
+
+
+def _graph_gaps(G: nx.MultiDiGraph, areas_by_level: Mapping[str, gpd.GeoDataFrame],
+                max_km: float | None, weights: Weights, reasons: bool
+                ) -> dict[str, gpd.GeoDataFrame]:
+    """The gap table of each set of areas, reading people and providers from the graph once."""
     _c.check_graph(G)
-    areas, crs, codes, max_km = _prepared(areas, max_km)
+    prepared = {level: _prepared(areas, max_km) for level, areas in areas_by_level.items()}
     needs = list(vocab.NEEDS)
 
-    # People with needs, placed in an area.
-    person_rows: list[tuple[str | None, float | None, float | None, list[str]]] = []
+    # People with needs (their ``area`` as recorded), and open providers with a location.
+    person_rows: list[tuple[Any, float | None, float | None, list[str]]] = []
     providers: dict[str, list[tuple[float, float, float]]] = {n: [] for n in needs}
     weights = weights or {}
+    # Most people share a handful of need lists and areas: each is worked out once (issue 13).
+    needs_of: dict[Any, list[str]] = {}
+    person = vocab.PERSON
     for node, attrs in G._node.items():
         kind = attrs.get("kind")
-        if kind == vocab.PERSON:
-            pn = canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in)
+        if kind == person:
+            raw = attrs.get("needs")
+            if not raw:  # no needs (most people): nothing to count
+                continue
+            pn = _memo(needs_of, raw, _sorted_needs)
             if pn:
-                person_rows.append((_area_of(G, attrs.get("area"), codes), attrs.get("lat"),
-                                    attrs.get("lon"), sorted(pn)))
+                person_rows.append((attrs.get("area"), attrs.get("lat"), attrs.get("lon"), pn))
         elif kind in vocab.ASSET_KINDS and _c.is_open(attrs) and attrs.get("lat") is not None \
                 and attrs.get("lon") is not None:
             for need in canonical_words(attrs.get("needs"), vocab.NEEDS, vocab.needs_in):
                 providers[need].append((attrs["lat"], attrs["lon"],
                                         float(weights.get(node, 1.0))))
     need_at = {n: i for i, n in enumerate(needs)}
-    pair_person = [i for i, row in enumerate(person_rows) for _ in row[3]]
-    pair_need = [need_at[n] for row in person_rows for n in row[3]]
-    return _gaps([r[0] for r in person_rows],
-                 np.array([np.nan if r[1] is None else r[1] for r in person_rows], dtype=float),
-                 np.array([np.nan if r[2] is None else r[2] for r in person_rows], dtype=float),
-                 np.array(pair_person, dtype=np.int64), np.array(pair_need, dtype=np.int64),
-                 providers, areas, crs, needs, max_km)
+    pair_person = np.array([i for i, row in enumerate(person_rows) for _ in row[3]],
+                           dtype=np.int64)
+    pair_need = np.array([need_at[n] for row in person_rows for n in row[3]], dtype=np.int64)
+    lat = np.array([np.nan if r[1] is None else r[1] for r in person_rows], dtype=float)
+    lon = np.array([np.nan if r[2] is None else r[2] for r in person_rows], dtype=float)
+    out = {}
+    for level, (areas, crs, codes, km) in prepared.items():
+        # each person placed in an area of this level (the nearest enclosing one)
+        area_at: dict[Any, str | None] = {}
+        place = functools.partial(_area_of, G, codes=codes)
+        placed = [_memo(area_at, r[0], place) for r in person_rows]
+        out[level] = _gaps(placed, lat, lon, pair_person, pair_need, providers, areas, crs,
+                           needs, km, reasons=reasons)
+    return out
 
 
 def provision_gaps_snapshot(snap: Any, areas: gpd.GeoDataFrame,
@@ -175,6 +225,39 @@ def _metric_crs(areas: gpd.GeoDataFrame) -> Any:
     return areas.estimate_utm_crs()
 
 
+#: Areas buffered by the travel distance, by boundaries and distance (see :func:`_reach`).
+_REACH: dict[tuple[Any, ...], gpd.GeoDataFrame] = {}
+_REACH_LOCK = threading.Lock()
+
+
+def _reach(areas: gpd.GeoDataFrame, metric: Any, max_km: float) -> gpd.GeoDataFrame:
+    """Each area (``area_code``, ``geometry``) buffered by ``max_km`` in the metric CRS: where a
+    provider is in reach of it. Buffering the polygons was most of a gap table's cost and they
+    only change when boundaries are imported, so the result is kept per (boundaries' bytes,
+    CRS, distance) and shared read-only by every store version (issue 13)."""
+    import hashlib
+
+    import shapely
+
+    digest = hashlib.blake2b(digest_size=20)
+    for part in shapely.to_wkb(areas.geometry.array).tolist():
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    digest.update("\x1f".join(areas["area_code"].astype(str)).encode("utf-8", "surrogatepass"))
+    key = (digest.hexdigest(), str(areas.crs), str(metric), float(max_km))
+    with _REACH_LOCK:
+        cached = _REACH.get(key)
+    if cached is not None:
+        return cached
+    reach = areas[["area_code", "geometry"]].to_crs(metric)
+    reach["geometry"] = reach.buffer(max_km * 1000.0)
+    with _REACH_LOCK:
+        if len(_REACH) >= 8:
+            _REACH.clear()
+        _REACH[key] = reach
+    return reach
+
+
 def _gaps(person_area: list[str | None], lat: np.ndarray, lon: np.ndarray,
           pair_person: np.ndarray, pair_need: np.ndarray,
           providers: dict[str, list[tuple[float, float, float]]],
@@ -212,8 +295,7 @@ def _gaps(person_area: list[str | None], lat: np.ndarray, lon: np.ndarray,
 
     # Providers within reach of each area: points inside the area buffered by max_km (metres).
     metric = _metric_crs(areas)
-    reach = areas[["area_code", "geometry"]].to_crs(metric)
-    reach["geometry"] = reach.buffer(max_km * 1000.0)
+    reach = _reach(areas, metric, max_km)
     prov_rows = [(need, lon_, lat_, w) for need in needs for lat_, lon_, w in providers[need]]
     if prov_rows:
         pts = gpd.GeoDataFrame(

@@ -16,8 +16,11 @@ from streamlit_folium import st_folium
 from assetmap import settings as _settings
 from assetmap import vocab
 from assetmap.governance import privacy
-from assetmap.graph.analysis import provision_gaps
-from assetmap.graph.analysis.provision import provision_gaps_snapshot, reason_text
+from assetmap.graph.analysis.provision import (
+    provision_gaps_by_level,
+    provision_gaps_snapshot,
+    reason_text,
+)
 from assetmap.graph.analysis.snapshot import Snapshot
 from assetmap.graph.store.areas import UNKNOWN_VINTAGE, level_label
 from assetmap.render import maps
@@ -146,14 +149,16 @@ def gap_tables(G: Any, boundaries: dict[str, gpd.GeoDataFrame], level: str,
     store has, finest first), as ``assetmap analyse`` publishes them (issue 15). ``G`` is the
     whole graph or a columnar snapshot (a server store, issue 16: the same table)."""
     finest = next(iter(boundaries))
-
-    def gaps(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        if isinstance(G, Snapshot):  # the page rebuilds the words from published counts
-            return provision_gaps_snapshot(G, areas, weights=weights, reasons=False)
-        return provision_gaps(G, areas, weights=weights)
-
-    raw = gaps(boundaries[level])
-    base = raw if finest == level else gaps(boundaries[finest])
+    # the page rebuilds the words from published counts: no raw words
+    if isinstance(G, Snapshot):
+        raw = provision_gaps_snapshot(G, boundaries[level], weights=weights, reasons=False)
+        base = raw if finest == level else provision_gaps_snapshot(
+            G, boundaries[finest], weights=weights, reasons=False)
+    else:  # both levels from one pass over the graph (issue 13)
+        both = provision_gaps_by_level(
+            G, {lv: boundaries[lv] for lv in dict.fromkeys((level, finest))},
+            weights=weights, reasons=False)
+        raw, base = both[level], both[finest]
     return published_gaps(raw, conf, provision_gap_texts(G, base, conf))
 
 
