@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,21 @@ def test_the_resilience_page_opens_on_what_the_warm_up_drew(
     assert drawn == [] and ranked == []
     keystones = at.dataframe[-1].value
     assert list(keystones["Rank"])[:3] == [1, 2, 3]
+
+
+def test_warming_the_map_imports_what_its_page_draws_with(store_url: str) -> None:
+    # A fresh interpreter (this one has imported them already): after the sign-in screen's
+    # warm-up the Map page's first run imports only streamlit-folium's own module (issue 14),
+    # which must be imported in a script run to register its component (the browser tests
+    # draw the map with it).
+    script = ("import sys\n"
+              "from assetmap.ui import snapshots\n"
+              "assert 'folium.plugins' not in sys.modules\n"
+              "url = sys.argv[1]\n"
+              "snapshots.warm_map(url, snapshots._store(url).version())\n"
+              "assert 'folium.plugins' in sys.modules\n"
+              "assert 'streamlit_folium' not in sys.modules\n")
+    done = subprocess.run([sys.executable, "-c", script, store_url], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+

@@ -220,11 +220,30 @@ _MAP_KEY = "map:"
 MAP_LEVELS: tuple[str, ...] = ("ward", "lsoa", "msoa", "locality")
 
 
+def import_map_page_modules() -> None:
+    """Import the libraries the Map page's streamlit-folium loads and nothing before it does
+    (folium's plugins: a tenth of a CPU-second or more, part of the first page's wait after
+    sign-in; issue 14). Importing is once per process, whoever does it. Not streamlit-folium
+    itself: it registers its component only when imported in a script run
+    (:func:`import_map_component`)."""
+    import branca  # noqa: F401
+    import folium.plugins  # noqa: F401
+    import streamlit.components.v1  # noqa: F401
+
+
+def import_map_component() -> None:
+    """Import streamlit-folium (the Map's component) from a script run, once per process: the
+    component is registered with the server only when it is declared inside a run, so this is
+    called at the end of the sign-in screen's run, after the screen is drawn (issue 14)."""
+    import streamlit_folium  # noqa: F401
+
+
 def warm_map(url: str, version: int) -> None:
     """Compute, once per store version, what the Map page opens with (the store's area levels,
-    people counted by its first level, the public assets): the first page after sign-in then
-    reads them from the shared caches (aggregates and public records only; issue 14). Meant for
-    a background thread while someone signs in; a failure is left for the page."""
+    people counted by its first level, the public assets) and import the modules it draws with:
+    the first page after sign-in then reads them from the shared caches (aggregates and public
+    records only; issue 14). Meant for a background thread while someone signs in; a failure is
+    left for the page."""
     with _WARM_LOCK:
         if (_MAP_KEY + url, version) in _WARMED:
             return
@@ -238,6 +257,7 @@ def warm_map(url: str, version: int) -> None:
             else:
                 common.people_by_area(url, version, first, False)
         common.assets(url, version)
+        import_map_page_modules()
     except Exception:  # noqa: S110 - the page that needs it shows the error as one sentence
         pass
 
