@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -251,14 +253,26 @@ def weighted_areas(draw):
     return nodes, out
 
 
-@SETTINGS
-@given(weighted_areas(), st.data())
-def test_the_snapshot_by_numbers_equals_every_other_read(area, data):
+@contextmanager
+def stored(area: tuple[list[Node], list[Tie]]) -> Iterator[SQLiteStore]:
+    """A fresh SQLite store in a temporary folder holding ``area``'s records (for hypothesis
+    tests, which cannot take pytest's ``tmp_path``); closed afterwards."""
     nodes, ties = area
     with tempfile.TemporaryDirectory() as d:
         store = SQLiteStore(Path(d) / "s.db")
-        store.upsert_nodes(nodes)
-        store.upsert_ties(ties)
+        try:
+            store.upsert_nodes(nodes)
+            store.upsert_ties(ties)
+            yield store
+        finally:
+            store.close()
+
+
+@SETTINGS
+@given(weighted_areas(), st.data())
+def test_the_snapshot_by_numbers_equals_every_other_read(area, data):
+    nodes, _ties = area
+    with stored(area) as store:
         assert_in_step(store)
         got = store.snapshot_arrays()
         assert got is not None
@@ -276,7 +290,6 @@ def test_the_snapshot_by_numbers_equals_every_other_read(area, data):
             part = store.snapshot_arrays(area_id)
             assert part is not None
             same_snapshot(Snapshot.from_arrays(part, area_id), by_rows(store, area_id))
-        store.close()
 
 
 def test_the_saved_snapshot_is_only_read_at_its_own_version(tmp_path):

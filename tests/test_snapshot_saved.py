@@ -5,14 +5,11 @@ same commit, so an erased person never lingers in the file; at most one is ever 
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_snapshot import SETTINGS
-from test_snapshot_numbers import same_snapshot, weighted_areas
+from test_snapshot_numbers import same_snapshot, stored, weighted_areas
 
 from assetmap import vocab
 from assetmap.graph.analysis import snapshot as snapshot_module
@@ -117,11 +114,8 @@ def one_write(store: SQLiteStore, data: st.DataObject, deleted: dict[str, Node])
 @SETTINGS
 @given(weighted_areas(), st.data())
 def test_a_saved_snapshot_patched_from_the_log_equals_a_fresh_read(area, data):
-    nodes, ties = area
-    with tempfile.TemporaryDirectory() as d:
-        store = SQLiteStore(Path(d) / "s.db")
-        store.upsert_nodes(nodes)
-        store.upsert_ties(ties)
+    nodes, _ties = area
+    with stored(area) as store:
         deleted: dict[str, Node] = {}
         people = [n.id for n in nodes if n.kind == vocab.PERSON]
         later = data.draw(st.booleans())
@@ -156,7 +150,6 @@ def test_a_saved_snapshot_patched_from_the_log_equals_a_fresh_read(area, data):
             same_snapshot(Snapshot.from_store(store), want)
             del store.snapshot_arrays
             assert saved_count(store) == 1
-        store.close()
 
 
 def _no_fresh_read(*_args: object) -> None:
