@@ -363,3 +363,23 @@ def test_described_charts_name_themselves_and_hide_their_marks() -> None:
     # three marks, and each line's points
     assert text.count('"aria": false') == 5 and '"point": {"aria": false}' in text
     assert "aria" not in json.dumps(line.to_dict())  # the caller's chart is unchanged
+
+
+def test_an_administrators_first_person_page_reads_no_ones_label(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before any search or choice, an administrator's Person page is the search box and an
+    empty picker: no one's label is read (labels carry levels, which need the whole network,
+    which may still be being built just after sign-in; issue 14). Searching reads them."""
+    from assetmap.ui import common
+
+    real = common.selectable_people
+    calls: list[int] = []
+    monkeypatch.setattr(common, "selectable_people",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = _page("person")
+    _ok(at)
+    assert calls == [] and at.selectbox(key="person_pick").options == []
+    assert any("1,000 people" in c.value for c in at.caption)
+    at.text_input(key="person_find").input("bowdon").run()
+    _ok(at)
+    assert calls and at.selectbox(key="person_pick").options

@@ -112,9 +112,7 @@ def _value(v: object) -> str:
 def _search(people: pd.DataFrame) -> list[str]:
     """For long lists (an administrator's): a search box first, then the matches to choose
     from, so the page never sends tens of thousands of names to the browser."""
-    query = st.text_input("Find a person", key="person_find",
-                          placeholder="Part of a name or a place, e.g. Leon or Bowdon")
-    words = query.strip().casefold()
+    words = _search_box().strip().casefold()
     if words:
         matches = people.loc[people["label"].str.casefold().str.contains(words, regex=False),
                              "person_id"].tolist()
@@ -133,7 +131,45 @@ def _search(people: pd.DataFrame) -> list[str]:
     return ids
 
 
+def _search_box() -> str:
+    """The administrator's search box (what they typed)."""
+    return str(st.text_input("Find a person", key="person_find",
+                             placeholder="Part of a name or a place, e.g. Leon or Bowdon"))
+
+
+def _person_picker(ids: list[str], format_func: Callable[[str], str]) -> str | None:
+    """The select box of the people found (the same widget on every path)."""
+    return st.selectbox(
+        "Person", ids, index=None, format_func=format_func, key="person_pick",
+        placeholder="Type a name or a place to find someone…",
+        help="Everyone you may see: name · ward · age band · short id · isolation level.")
+
+
+def _search_first(store: GraphStore, user: User | None) -> bool:
+    """An administrator's first view of the page, before any search or choice: the search box
+    and an empty picker, drawn without anyone's label (labels carry levels, which need the
+    whole network: right after sign-in it may still be being built). True when that is all
+    the page shows."""
+    from assetmap.governance import access
+
+    if user is None or user.role != access.ADMIN or st.query_params.get("person"):
+        return False
+    if st.session_state.get("person_pick") or str(st.session_state.get("person_find")
+                                                  or "").strip():
+        return False
+    people = store.count(vocab.PERSON)
+    if people <= LIST_LIMIT:
+        return False
+    _search_box()
+    st.caption(f"{people:,} people: type part of a name or a place to find someone.")
+    st.session_state["_person_options"] = hash(())
+    _person_picker([], str)
+    return True
+
+
 def _choose_person(store: GraphStore, user: User | None) -> str | None:
+    if _search_first(store, user):
+        return None
     people = common.selectable_people(store, user=user)
     labels = dict(zip(people["person_id"], people["label"], strict=True))
     wanted = st.query_params.get("person")
@@ -164,10 +200,7 @@ def _choose_person(store: GraphStore, user: User | None) -> str | None:
     if st.session_state.get("_person_options") not in (None, shown) and wanted in ids:
         st.session_state["person_pick"] = wanted
     st.session_state["_person_options"] = shown
-    person_id = st.selectbox(
-        "Person", ids, index=None, format_func=labels.__getitem__, key="person_pick",
-        placeholder="Type a name or a place to find someone…",
-        help="Everyone you may see: name · ward · age band · short id · isolation level.")
+    person_id = _person_picker(ids, labels.__getitem__)
     if person_id is None:
         st.query_params.pop("person", None)
     else:
