@@ -163,12 +163,6 @@ OUTCOMES_TAB_KEY = "outcomes_tab"
 RATE_TAB = OUTCOME_TABS[2]
 
 
-def outcomes_section(store: Any, person_id: str, user: Any, G: Any = None) -> None:
-    """Draw the person's outcomes: timeline chart, measures and goals, and the forms."""
-    outcomes_summary(store, person_id, G)
-    outcomes_forms(store, person_id, user)
-
-
 def outcomes_summary(store: Any, person_id: str, G: Any = None) -> None:
     """The person's timeline chart, measures and goals (what a new tie can change)."""
     st.subheader("Outcomes over time")

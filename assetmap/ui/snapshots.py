@@ -242,10 +242,8 @@ def warm_map(url: str, version: int) -> None:
     the first page after sign-in then reads them from the shared caches (aggregates and public
     records only; issue 14). Meant for a background thread while someone signs in; a failure is
     left for the page."""
-    with _WARM_LOCK:
-        if (_MAP_KEY + url, version) in _WARMED:
-            return
-        _WARMED.add((_MAP_KEY + url, version))
+    if not _first_time((_MAP_KEY + url, version)):
+        return
     try:
         present = common.boundary_levels(url, version)
         first = next((lv for lv in MAP_LEVELS if lv in present), None)
@@ -268,12 +266,8 @@ def warm_map_in_background(url: str) -> threading.Thread | None:
         version = _store(url).version()
     except Exception:
         return None
-    if (_MAP_KEY + url, version) in _WARMED:
-        return None
-    thread = threading.Thread(target=warm_map, args=(url, version), name="assetmap-warm-map",
-                              daemon=True)
-    thread.start()
-    return thread
+    return _in_background((_MAP_KEY + url, version), warm_map, (url, version),
+                          "assetmap-warm-map")
 
 
 def warm_analyst_pages(url: str, version: int) -> None:
@@ -281,10 +275,8 @@ def warm_analyst_pages(url: str, version: int) -> None:
     whole-area tables at wards, the keystone ranking, the closure impact of every at-risk
     place), so the first analyst to open them does not wait. Meant for a background thread
     after sign-in; a failure is left for the page to report."""
-    with _WARM_LOCK:
-        if (url, version) in _WARMED:
-            return
-        _WARMED.add((url, version))
+    if not _first_time((url, version)):
+        return
     try:
         forget_older(url, version)
         levels = common.boundary_levels(url, version)
@@ -321,9 +313,25 @@ def _warm_closure_chart(url: str, chosen: tuple[str, ...], impact: pd.DataFrame)
 
 def warm_in_background(url: str, version: int) -> threading.Thread | None:
     """Start :func:`warm_analyst_pages` in a daemon thread unless this version is warmed."""
-    if (url, version) in _WARMED:
+    return _in_background((url, version), warm_analyst_pages, (url, version),
+                          "assetmap-warm-analyst")
+
+
+def _first_time(key: tuple[str, int]) -> bool:
+    """Mark a warm-up (its store URL, or map key, and version) done; False when it already was,
+    so each runs once per store version whoever starts it."""
+    with _WARM_LOCK:
+        if key in _WARMED:
+            return False
+        _WARMED.add(key)
+        return True
+
+
+def _in_background(key: tuple[str, int], warm: Any, args: tuple[Any, ...],
+                   name: str) -> threading.Thread | None:
+    """Start ``warm(*args)`` in a daemon thread unless the warm-up ``key`` is done already."""
+    if key in _WARMED:
         return None
-    thread = threading.Thread(target=warm_analyst_pages, args=(url, version),
-                              name="assetmap-warm-analyst", daemon=True)
+    thread = threading.Thread(target=warm, args=args, name=name, daemon=True)
     thread.start()
     return thread

@@ -46,6 +46,7 @@ from assetmap.graph.analysis.snapshot import (
     _tie_codes,
     member,
 )
+from assetmap.graph.analysis.suggestions import popcount
 from assetmap.model import ACCESS_BITS, INTEREST_BITS, NEED_BITS
 
 COLUMNS: list[str] = ["person_id", "candidate_id", "name", "kind", "score", "match",
@@ -59,14 +60,6 @@ _WORDS = ([f"interest:{w}" for w in INTEREST_BITS]
 
 def _codes(interests: int, needs: int) -> int:
     return int(interests) | (int(needs) << _NEED_SHIFT)
-
-
-def _popcount(x: np.ndarray) -> np.ndarray:
-    """Set bits per value (numpy 2's bitwise_count; a byte table before numpy 2)."""
-    x = np.ascontiguousarray(x, dtype=np.uint64)
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(x).astype(np.int64)
-    return np.unpackbits(x.view(np.uint8)).reshape(len(x), 64).sum(axis=1).astype(np.int64)
 
 
 def _wants(snap: Snapshot, people: np.ndarray) -> np.ndarray:
@@ -422,8 +415,8 @@ def suggest_all(snap: Snapshot, top: int = 1, max_km: float | None = None,
         known = ~np.isnan(km)
         keep = ~known | (km <= max_km)
         pj, aj, common, soc, p, a, km = (x[keep] for x in (pj, aj, common, soc, p, a, km))
-        n_want = _popcount(wants[pj])
-        match = np.divide(_popcount(common), n_want, out=np.zeros(len(pj)), where=n_want > 0)
+        n_want = popcount(wants[pj])
+        match = np.divide(popcount(common), n_want, out=np.zeros(len(pj)), where=n_want > 0)
         prox = np.where(np.isnan(km), 0.0,
                         np.maximum(0.0, 1.0 - km / max_km) if max_km > 0 else 0.0)
         soc = np.round(soc, 6)

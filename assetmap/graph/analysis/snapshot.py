@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from assetmap import vocab
 from assetmap.graph.analysis import circles as _c
-from assetmap.graph.store.sqlite_store import tie_weight
+from assetmap.graph.store.sqlite_store import TIE_RANK, tie_weight
 from assetmap.model import (
     ACCESS_BITS,
     ANALYSIS_COLUMNS,
@@ -63,7 +63,7 @@ _TEXT_COLUMNS = ("status", "org_kind", "level", "parent", "cost", "age_band", "g
 #: saved one never falls out of the log (it keeps ``_LOG_KEEP`` = 500 versions).
 SAVE_AFTER = 20
 #: Each tie kind's code -> its place among the kinds in text order (the ties' key order).
-_TIE_RANK = np.array([sorted(vocab.TIE_KINDS).index(k) for k in vocab.TIE_KINDS], np.int64)
+_TIE_RANK = np.array(TIE_RANK, np.int64)
 #: The saved snapshot's format: changes with the layout, so an older saved one is never read.
 SAVED_FORMAT = "snapshot-1:" + json.dumps([list(KIND_CODES), list(TIE_CODES),
                                            list(ANALYSIS_COLUMNS), list(_TEXT_COLUMNS)])

@@ -481,7 +481,7 @@ def _sharing(G: nx.MultiDiGraph, me: Mapping[str, Any], my_wants: set[str], max_
     band = edges[np.searchsorted(edges[1:], km[at], side="right")]
     prox = np.where(np.isnan(km[at]), 0.0,
                     np.maximum(0.0, 1.0 - band / max_km) if max_km > 0 else 0.0)
-    shared = _popcount(bits[at] & np.uint64(mine)).astype(float)
+    shared = popcount(bits[at] & np.uint64(mine)).astype(float)
     match = shared / max(1, bin(mine).count("1"))
     score = np.round(weights["match"] * match + weights["proximity"] * prox, 6)
     dist = np.where(np.isnan(km[at]), np.inf, band)
@@ -497,7 +497,7 @@ def _sharing(G: nx.MultiDiGraph, me: Mapping[str, Any], my_wants: set[str], max_
     return [ids[i] for i in at[order[:top]].tolist()]
 
 
-def _popcount(x: np.ndarray) -> np.ndarray:
+def popcount(x: np.ndarray) -> np.ndarray:
     """Set bits per value (numpy 2's bitwise_count; a byte table before numpy 2)."""
     x = np.ascontiguousarray(x, dtype=np.uint64)
     if hasattr(np, "bitwise_count"):

@@ -189,7 +189,7 @@ _NONE_FOR_MARK: dict[str, None] = {"\x01": None}
 _PACKED_NUMS = 1 << 26
 #: Each tie kind's number (see tie_code) -> its place among the kinds in text order, the order
 #: of the ties' key; 31 (another kind) past them all.
-_TIE_RANK = tuple([sorted(vocab.TIE_KINDS).index(k) for k in vocab.TIE_KINDS]
+TIE_RANK = tuple([sorted(vocab.TIE_KINDS).index(k) for k in vocab.TIE_KINDS]
                   + [31] * (32 - len(vocab.TIE_KINDS)))
 
 _SUBAREAS = """
@@ -1076,7 +1076,7 @@ class SQLiteStore:
             dst = pos[np.minimum((packed >> 10) & (_PACKED_NUMS - 1), top)]
             if (kind == 31).any() or (src < 0).any() or (dst < 0).any():
                 return False
-            key = (src * (len(pos) + 1) + dst) * 32 + np.array(_TIE_RANK)[kind]
+            key = (src * (len(pos) + 1) + dst) * 32 + np.array(TIE_RANK)[kind]
             return bool((key[1:] > key[:-1]).all())
 
         def positions(num: Any) -> Any:

@@ -123,7 +123,7 @@ def _search(people: pd.DataFrame) -> list[str]:
             st.caption("No one matches; try part of the name or the ward.")
     else:
         matches = []
-        st.caption(f"{len(people):,} people: type part of a name or a place to find someone.")
+        _search_hint(len(people))
     ids = matches[:LIST_LIMIT]
     current = st.session_state.get("person_pick")
     if current is not None and current not in ids and current in set(people["person_id"]):
@@ -135,6 +135,11 @@ def _search_box() -> str:
     """The administrator's search box (what they typed)."""
     return str(st.text_input("Find a person", key="person_find",
                              placeholder="Part of a name or a place, e.g. Leon or Bowdon"))
+
+
+def _search_hint(people: int) -> None:
+    """What to do before searching, with how many people there are to find."""
+    st.caption(f"{people:,} people: type part of a name or a place to find someone.")
 
 
 def _person_picker(ids: list[str], format_func: Callable[[str], str]) -> str | None:
@@ -161,7 +166,7 @@ def _search_first(store: GraphStore, user: User | None) -> bool:
     if people <= LIST_LIMIT:
         return False
     _search_box()
-    st.caption(f"{people:,} people: type part of a name or a place to find someone.")
+    _search_hint(people)
     st.session_state["_person_options"] = hash(())
     _person_picker([], str)
     return True
