@@ -43,18 +43,87 @@ def test_score_beats_every_baseline_on_davis_hidden_memberships(harness):
     assert mine[0] > 0.9
 
 
-def test_with_no_closure_the_score_is_exactly_random(harness):
+def test_with_no_closure_the_score_ranks_florentine_families_by_degree_mixing(harness):
     """Padgett's Florentine marriages close no more triangles than chance: the closure test
-    fails on every graph with one marriage hidden, every family scores alike, and the score
-    is the random baseline exactly (never worse)."""
+    fails on every graph with one marriage hidden, and the score ranks families by which degree
+    classes married which on that graph (big families married small ones). With nothing fitted
+    on Florentine's ties it finds the hidden marriages better than random, most popular,
+    Adamic–Adar and resource allocation on hit@5, hit@10 and MRR."""
     net = harness.one_mode("Florentine", nx.florentine_families_graph())
+    assert harness.closed_share(net) == 0.0
     ours = _mean(harness, net, harness.m_score())
-    chance = _mean(harness, net, harness.m_random)
-    assert ours == pytest.approx(chance, abs=1e-12)
+    for name in ("random", "most popular", "Adamic–Adar", "resource allocation"):
+        theirs = _mean(harness, net, harness.METHODS[name])
+        assert all(o > t for o, t in zip(ours, theirs, strict=True)), (name, ours, theirs)
     # ungated, co-membership (friends of friends' friends) alone is worse than chance there
+    chance = _mean(harness, net, harness.m_random)
     comember = _mean(harness, net, lambda n, sp, p, c: linkpred.scores(
         harness._nb(sp), p, c, {"comember": 1.0, "lam": 0.5}))
     assert comember[0] < chance[0] and comember[2] < chance[2]  # hit@5, MRR
+
+
+def _star_of_stars() -> dict:
+    """Three hubs, twelve small people each tied to two hubs, no other tie: disassortative
+    (hubs never tie to hubs, small people never to small people) and no triangle at all."""
+    return linkpred.adjacency([(f"s{i:02d}", f"h{h}") for i in range(12)
+                               for h in (i % 3, (i + 1) % 3)])
+
+
+def test_degree_mixing_offers_a_hub_to_the_small_and_the_small_to_a_hub():
+    adj = _star_of_stars()
+    closure, mixing = linkpred.person_sample(adj.__getitem__, sorted(adj))
+    assert not closure  # no tie closes a triangle, though many untied pairs share a hub
+    s00 = linkpred.scores(adj.__getitem__, "s00", [x for x in adj if x not in adj["s00"]
+                                                   and x != "s00"], {}, closure=False,
+                          mixing=mixing)
+    assert s00["h2"] == 1.0 and all(v == 0.0 for x, v in s00.items() if x != "h2")
+    hub = linkpred.scores(adj.__getitem__, "h0", [x for x in adj if x not in adj["h0"]
+                                                  and x != "h0"], {}, closure=False,
+                          mixing=mixing)
+    small = [x for x in hub if x.startswith("s")]
+    assert small and all(hub[x] == 1.0 for x in small)
+    assert hub["h1"] == hub["h2"] == 0.0
+    # with one of s00's ties hidden, the hub it lost is ranked with the other hub it does not
+    # know, above every small person (a little below h2, which has one tie more)
+    adj["s00"].discard("h0")
+    adj["h0"].discard("s00")
+    _c, seen = linkpred.person_sample(adj.__getitem__, sorted(adj))
+    again = linkpred.scores(adj.__getitem__, "s00", [x for x in adj if x not in adj["s00"]
+                                                     and x != "s00"], {}, closure=False,
+                            mixing=seen)
+    assert again["h2"] == 1.0 and again["h0"] == pytest.approx(7 / 8)
+    assert all(v == 0.0 for x, v in again.items() if x.startswith("s"))
+
+
+def test_degree_mixing_is_popularity_where_classes_mix_as_chance_would():
+    """A neutral graph: tie ends between two classes in proportion to the classes' degree
+    totals, so the block model's affinity is flat and the ranking is by degree alone."""
+    total = {1: 10, 2: 30, 3: 60, 4: 40}
+    mixing = linkpred.Mixing({(a, b): total[a] * total[b] for a in total for b in total}, total)
+    degree = {"a": 1, "b": 2, "c": 3, "d": 5, "e": 7}
+    for kp in (0, 1, 3, 6):
+        got = mixing.scores(kp, list(degree), degree.__getitem__)
+        assert sorted(degree, key=got.__getitem__) == sorted(degree, key=degree.__getitem__)
+        assert got["e"] == 1.0 and got["a"] == pytest.approx(1 / 7)
+    assert [linkpred.degree_class(k) for k in (0, 1, 2, 3, 4, 7, 8)] == [0, 1, 2, 2, 3, 3, 4]
+    # the best-tied person's next tie would take them to a class nobody is in: read as theirs
+    assert mixing.once_tied(7) == 4 and mixing.once_tied(15) == 4 and mixing.once_tied(2) == 2
+
+
+def test_with_closure_the_mixing_changes_nothing():
+    """Where the graph shows closure (karate club) the weighted factors rank people exactly as
+    before: the mixing is read alongside the closure test but not used."""
+    G = nx.karate_club_graph()
+    adj = linkpred.adjacency(G.edges())
+    closure, mixing = linkpred.person_sample(adj.__getitem__, sorted(G, key=repr))
+    assert closure and closure == linkpred.closure_evident(adj.__getitem__, sorted(G, key=repr))
+    w = linkpred.WEIGHTS["person"]
+    for p in (0, 11, 33):
+        cands = [x for x in G if x != p and x not in adj[p]]
+        f = linkpred.factors(adj.__getitem__, p, w["lam"])
+        old = linkpred.combine(f, cands, lambda n: len(adj[n]), w)
+        assert linkpred.scores(adj.__getitem__, p, cands, w, closure=True, mixing=mixing) == old
+        assert linkpred.scores(adj.__getitem__, p, cands, w) == old
 
 
 def test_closure_test_on_real_networks():
@@ -176,25 +245,36 @@ def test_a_groups_neighbours_are_its_current_members(tmp_path):
     assert "group:g" not in nb("person:b")
 
 
-def test_a_store_without_closure_gives_people_no_social_score(tmp_path):
-    """Thirty synthetic people in a chain of friendships close no triangle: a friend's friend
-    shares one friend with Person 10, but the store shows sharing a friend predicts nothing, so
-    people score 0 on the social factor. A neighbourhood cut from the store (what the Person
-    page reads) carries the whole store's verdict, so it answers the same."""
+def test_a_store_without_closure_ranks_people_by_degree_mixing(tmp_path):
+    """A store whose friendships never close a triangle (three well-connected people, twelve
+    each the friend of two of them): a friend's friend shares friends with Person s00, but the
+    store shows sharing a friend predicts nothing, so people are ranked by which degree classes
+    the store's ties join: the hub s00 does not know yet (three steps away) before the small
+    people who share a friend with s00, and for a hub, small people before the other hubs. A
+    neighbourhood cut from the store (what the Person page reads) carries the whole store's
+    verdict and mixing, and answers the same; a part carrying no mixing ranks people alike
+    there."""
     from test_analysis_graphs import build, person, tie
 
     from assetmap.graph.store.neighbourhood import neighbourhood_of
 
-    G = build(tmp_path / "chain.db", [person(f"p{i:02d}") for i in range(30)],
-              [tie(f"person:p{i:02d}", f"person:p{i + 1:02d}", "FRIEND") for i in range(29)])
+    people = [person(f"h{h}") for h in range(3)] + [person(f"s{i:02d}") for i in range(12)]
+    G = build(tmp_path / "stars.db", people,
+              [tie(f"person:s{i:02d}", f"person:h{h}", "FRIEND") for i in range(12)
+               for h in (i % 3, (i + 1) % 3)])
     assert not linkpred.person_closure(G)
-    scores, common, _via = linkpred.social(G, "person:p10")
-    assert common["person:p12"] == 1 and scores["person:p12"] == 0.0
-    small = neighbourhood_of(G, "person:p10", 3.0)
-    assert small.number_of_nodes() < G.number_of_nodes()
+    scores, common, _via = linkpred.social(G, "person:s00")
+    assert common["person:s01"] == 1 and "person:h2" not in common  # three steps away
+    assert scores["person:h2"] == 1.0 and scores["person:s01"] == 0.0
+    hub, _common, _via = linkpred.social(G, "person:h0")
+    assert hub["person:s01"] == 1.0 and hub["person:h1"] == 0.0
+    small = neighbourhood_of(G, "person:s00", 3.0)
     assert small.graph[linkpred.CLOSURE_KEY] is False
-    assert linkpred.social(small, "person:p10")[0] == scores
-    # with triangles (each friend's friend also a friend) the same people score
+    assert small.graph[linkpred.MIXING_KEY] == linkpred.person_mixing(G)
+    assert linkpred.social(small, "person:s00")[0] == scores
+    del small.graph[linkpred.MIXING_KEY]  # a part that carries no mixing: people rank alike
+    assert set(linkpred.social(small, "person:s00")[0].values()) == {0.0}
+    # with triangles (each friend's friend also a friend) the weighted factors score people
     closed = build(tmp_path / "closed.db", [person(f"p{i:02d}") for i in range(30)],
                    [tie(f"person:p{i:02d}", f"person:p{(i + d) % 30:02d}", "FRIEND")
                     for i in range(30) for d in (1, 2)])
@@ -232,8 +312,12 @@ def test_someone_with_no_ties_is_offered_where_people_with_one_tie_went():
     adj2 = linkpred.adjacency([("a", "g1"), ("b", "g2"), ("c", "g2"), ("c", "g3")])
     tied = linkpred.newcomer_prior(adj2.__getitem__, ["g1", "g2"])
     assert tied["g2"] > tied["g1"] > 0 and tied["g2"] == 1.0
-    # no closure on the graph: people still all score alike, newcomer or not
-    assert set(linkpred.scores(adj.__getitem__, "me", ["new0", "old0"], linkpred.WEIGHTS[
+    # no closure on the graph: a newcomer still gets the prior (there is nothing to close);
+    # someone with ties and no mixing known ranks people alike
+    assert linkpred.scores(adj.__getitem__, "me", ["new0", "old0", "choir"], linkpred.WEIGHTS[
+        "person"], closure=False) == linkpred.newcomer_prior(adj.__getitem__,
+                                                              ["new0", "old0", "choir"])
+    assert set(linkpred.scores(adj.__getitem__, "solo", ["new0", "old0"], linkpred.WEIGHTS[
         "person"], closure=False).values()) == {0.0}
 
 

@@ -14,11 +14,14 @@ factors are (each divided by its largest value among ``p``'s candidates, so 0..1
 - **popularity** — ``log(1 + k(x)) / log(1 + max k)``, which mostly breaks ties.
 
 ``score = w_ra2·ra2 + w_comember·comember + w_popularity·popularity`` with separate weights for
-group and person candidates. For person candidates the score counts only where the graph shows
-triadic closure (:func:`closure_evident`, a binomial test on the graph itself); elsewhere every
-person scores 0, so it is never worse than random there. For someone with no ties at all there
-is nothing to close or share, and :func:`newcomer_prior` ranks by where people with one tie
-went (a first group is not a typical group), popularity breaking ties; the app's social factor
+group and person candidates. For person candidates these factors count only where the graph
+shows triadic closure (:func:`closure_evident`, a binomial test on the graph itself); elsewhere
+people are ranked by **degree mixing** (:class:`Mixing`): which classes of degree the observed
+ties join (a degree-corrected stochastic block model whose blocks are degree classes), so on a
+disassortative graph a hub is offered small families and a small family a hub, and on a neutral
+one it is popularity. For someone with no ties at all there is nothing to close or share, and
+:func:`newcomer_prior` ranks by where people with one tie went (a first group is not a typical
+group), popularity breaking ties, whatever the closure test says; the app's social factor
 scores only candidates two or three steps away, so it never reaches this case. The weights (and
 λ) are **not chosen by hand**: they are the ones ``benchmarks/eval_suggestions.py`` picks by a
 grid search over every tie of real networks hidden in turn (Davis, Revere, karate club, Les
@@ -168,18 +171,73 @@ def newcomer_prior(neighbours: Neighbours, candidates: Iterable[Hashable],
 
 def scores(neighbours: Neighbours, p: Hashable, candidates: Iterable[Hashable],
            weights: Mapping[str, float], degree: Callable[[Hashable], int] | None = None,
-           closure: bool = True) -> dict[Hashable, float]:
+           closure: bool = True, mixing: Mixing | None = None) -> dict[Hashable, float]:
     """Score (0..1) of each candidate for ``p`` with one set of weights (see module doc).
-    ``closure=False`` (:func:`closure_evident` found no closure in this graph): every
-    candidate scores 0, so the ranking is left to the other factors (alone: random; never
-    worse in expectation). Otherwise ``p`` with no ties: :func:`newcomer_prior`."""
-    if not closure:
-        return dict.fromkeys(candidates, 0.0)
+    ``p`` with no ties: :func:`newcomer_prior` (closure or not: a newcomer closes nothing).
+    ``closure=False`` (:func:`closure_evident` found no closure in this graph): the weighted
+    factors do not count; people are ranked by ``mixing`` (:meth:`Mixing.scores`, estimated
+    on the same graph), or all alike (random) when no mixing is given."""
+    cands = list(candidates)
     k = degree or _degree_of(neighbours)
     if not any(True for _ in neighbours(p)):
-        return newcomer_prior(neighbours, candidates, k)
+        return newcomer_prior(neighbours, cands, k)
+    if not closure:
+        return mixing.scores(k(p), cands, k) if mixing is not None else dict.fromkeys(cands, 0.0)
     f = factors(neighbours, p, float(weights.get("lam", 0.5)), k)
-    return combine(f, candidates, k, weights)
+    return combine(f, cands, k, weights)
+
+
+def degree_class(k: int) -> int:
+    """The class of a degree in :class:`Mixing`: 0 for none, else ⌊log2 k⌋ + 1 (1; 2–3; 4–7;
+    …). Logarithmic bins, the usual way to pool a skewed degree distribution, so each class
+    holds enough ties to estimate on 15 people as on 100,000 (one class per degree would leave
+    most of them one person wide)."""
+    return int(k).bit_length()
+
+
+@dataclass(frozen=True, slots=True)
+class Mixing:
+    """Which degree classes people's ties join on the observed graph, for ranking people where
+    ties do not close triangles: ``ends[(a, b)]`` counts tie ends from a person of class ``a``
+    to one of class ``b`` (both ways), ``total[b]`` the degrees summed over people of class
+    ``b`` (:func:`degree_class`; both read from the closure test's sample, so on a large graph
+    they are proportional to the whole graph's, which a ranking does not mind).
+
+    The model is the degree-corrected stochastic block model (Karrer & Newman 2011) with degree
+    classes for blocks: expected ties between ``p`` and ``x`` ∝ ``θ_x · ω(a, b)``, with
+    ``θ_x = k(x) / total[b]`` and ``ω(a, b) ∝ ends[(a, b)]``. A missing tie's ends will have one
+    tie more than they show, and the ties the model was read from count themselves in their
+    ends' degrees, so ``a`` and ``b`` are the classes of ``k(p) + 1`` and ``k(x) + 1``
+    (:meth:`once_tied`). Where classes mix as chance would (a neutral graph) ``ω`` is flat and
+    this is popularity; where big families marry small ones (Padgett's Florentine marriages,
+    assortativity −0.37) it offers a hub the small and the small a hub. No parameter: the
+    classes are fixed bins, and everything else is counted on the graph at hand, never on
+    hidden ties. Chosen among the rules ``benchmarks/eval_no_closure_rules.py`` lists, by mean
+    MRR on karate club and Les Misérables with the rule forced (never on Florentine's ties)."""
+
+    ends: Mapping[tuple[int, int], int]
+    total: Mapping[int, int]
+
+    def once_tied(self, k: int) -> int:
+        """The class of a person of degree ``k`` once tied: that of ``k + 1``, or of ``k`` where
+        nobody is in that class yet (the best-tied person of a graph, whose next tie would take
+        them where the graph shows nobody)."""
+        c = degree_class(k + 1)
+        return c if self.total.get(c) else degree_class(k)
+
+    def raw(self, kp: int, kx: int) -> float:
+        """Expected ties (up to a factor fixed by ``p``) between a person of degree ``kp`` and
+        one of degree ``kx``, once tied."""
+        a, b = self.once_tied(kp), self.once_tied(kx)
+        size = self.total.get(b, 0)
+        return kx * self.ends.get((a, b), 0) / size if size else 0.0
+
+    def scores(self, kp: int, candidates: Iterable[Hashable], degree: Callable[[Hashable], int]
+               ) -> dict[Hashable, float]:
+        """Each candidate's :meth:`raw` for a person of degree ``kp``, scaled to 0..1 over the
+        candidates (all 0 where the classes seen say nothing: every candidate alike)."""
+        cands = list(candidates)
+        return _norm({x: self.raw(kp, degree(x)) for x in cands}, cands)
 
 
 #: The closure test's level (one-sided binomial test, :func:`closure_evident`): a conventional
@@ -199,12 +257,25 @@ def closure_evident(neighbours: Neighbours, nodes: Sequence[Hashable],
     joined through a third node? One-sided binomial test at ``alpha``: of the ``m`` ties, ``t``
     have ends that share a neighbour; under "no closure" ``t ~ Binomial(m, p0)``, ``p0`` the
     share of untied pairs that share one. Where it fails (Padgett's Florentine marriages:
-    8 of 20 ties against 41 % of untied pairs) the person score falls back to every candidate
-    equal, so it is never worse than random in expectation. Where the graph is too small for
-    the test to say anything (no ties between them; or so few that even all of them closed
-    would not be significant) the prior stands: people's ties close triangles, as friendship
-    networks' do. Beyond ``sample`` (people whose ties are looked at, ties, untied pairs) a
-    seeded sample: the same graph gives the same answer."""
+    8 of 20 ties against 41 % of untied pairs) the person score ranks by :class:`Mixing`
+    instead. Where the graph is too small for the test to say anything (no ties between them;
+    or so few that even all of them closed would not be significant) the prior stands: people's
+    ties close triangles, as friendship networks' do. Beyond ``sample`` (people whose ties are
+    looked at, ties, untied pairs) a seeded sample: the same graph gives the same answer."""
+    return person_sample(neighbours, nodes, alpha, sample)[0]
+
+
+def degree_mixing(neighbours: Neighbours, nodes: Sequence[Hashable],
+                  sample: tuple[int, int, int] = CLOSURE_SAMPLE) -> Mixing:
+    """:class:`Mixing` of the ties between ``nodes``, read from the closure test's sample."""
+    return person_sample(neighbours, nodes, CLOSURE_ALPHA, sample)[1]
+
+
+def person_sample(neighbours: Neighbours, nodes: Sequence[Hashable],
+                  alpha: float = CLOSURE_ALPHA,
+                  sample: tuple[int, int, int] = CLOSURE_SAMPLE) -> tuple[bool, Mixing]:
+    """(:func:`closure_evident`, :func:`degree_mixing`) from one seeded sample of ``nodes``,
+    their ties and untied pairs: the neighbours read for the test give the mixing for free."""
     import random
 
     nodes = list(nodes)
@@ -221,10 +292,20 @@ def closure_evident(neighbours: Neighbours, nodes: Sequence[Hashable],
         return got
     ties = sorted({(u, v) if repr(u) < repr(v) else (v, u) for u in ends for v in of(u)
                    if v in inside and v != u}, key=repr)
-    if not ties:
-        return True  # nothing to test: the prior stands
     if len(ties) > sample[1]:
         ties = rng.sample(ties, sample[1])
+    total: dict[int, int] = {}
+    for u in ends:
+        c = degree_class(len(of(u)))
+        total[c] = total.get(c, 0) + len(of(u))
+    mixed: dict[tuple[int, int], int] = {}
+    for u, v in ties:
+        a, b = degree_class(len(of(u))), degree_class(len(of(v)))
+        mixed[a, b] = mixed.get((a, b), 0) + 1
+        mixed[b, a] = mixed.get((b, a), 0) + 1
+    mixing = Mixing(mixed, total)
+    if not ties:
+        return True, mixing  # nothing to test: the prior stands
     if n * (n - 1) // 2 <= sample[2]:
         pairs = [(nodes[i], nodes[j]) for i in range(n) for j in range(i + 1, n)]
     else:
@@ -232,15 +313,15 @@ def closure_evident(neighbours: Neighbours, nodes: Sequence[Hashable],
                  (rng.sample(range(n), 2) for _ in range(sample[2]))]
     untied = [(u, w) for u, w in pairs if w not in of(u)]
     if not untied:
-        return True
+        return True, mixing
     p0 = sum(1 for u, w in untied if (of(u) & of(w)) - {u, w}) / len(untied)
     m = len(ties)
     t = sum(1 for u, v in ties if (of(u) & of(v)) - {u, v})
     if p0 <= 0.0:
-        return t > 0
+        return t > 0, mixing
     if p0 ** m >= alpha:  # too few ties: even all of them closed would not show it
-        return True
-    return _binomial_tail(t, m, p0) < alpha
+        return True, mixing
+    return _binomial_tail(t, m, p0) < alpha, mixing
 
 
 def _binomial_tail(t: int, m: int, p: float) -> float:
@@ -334,11 +415,30 @@ def graph_neighbours(G: Any) -> Neighbours:
     return neighbours
 
 
-_CLOSURE: weakref.WeakKeyDictionary[Any, tuple[int, bool]] = weakref.WeakKeyDictionary()
+_CLOSURE: weakref.WeakKeyDictionary[Any, tuple[int, bool, Mixing]] = (
+    weakref.WeakKeyDictionary())
 
 #: The key under which a part of a graph (a person's neighbourhood, read from a server store)
 #: carries the whole graph's closure verdict, so its suggestions equal the whole graph's.
 CLOSURE_KEY = "person_closure"
+#: The key under which such a part carries the whole graph's :class:`Mixing` (from
+#: :func:`person_mixing`); a part that says a closure verdict but no mixing ranks people alike
+#: where closure fails, as it cannot see the whole graph's degree classes.
+MIXING_KEY = "person_mixing"
+
+
+def _person_verdict(G: Any, neighbours: Neighbours | None) -> tuple[bool, Mixing]:
+    """The closure verdict and the mixing of a whole graph's people, worked out once per graph
+    object (while its node count holds) from one sample (:func:`person_sample`)."""
+    from assetmap import vocab
+
+    got = _CLOSURE.get(G)
+    if got is not None and got[0] == len(G._node):
+        return got[1], got[2]
+    people = [n for n, a in G._node.items() if a.get("kind") == vocab.PERSON]
+    found, mixing = person_sample(neighbours or graph_neighbours(G), people)
+    _CLOSURE[G] = (len(G._node), found, mixing)
+    return found, mixing
 
 
 def person_closure(G: Any, neighbours: Neighbours | None = None) -> bool:
@@ -346,26 +446,29 @@ def person_closure(G: Any, neighbours: Neighbours | None = None) -> bool:
     person–group graph the factors use (kept per graph object while its node count holds). A
     graph that is only part of a store says the whole store's verdict in ``G.graph``
     (:data:`CLOSURE_KEY`; a person's neighbourhood does)."""
-    from assetmap import vocab
-
     told = G.graph.get(CLOSURE_KEY)
     if told is not None:
         return bool(told)
-    got = _CLOSURE.get(G)
-    if got is not None and got[0] == len(G._node):
-        return got[1]
-    people = [n for n, a in G._node.items() if a.get("kind") == vocab.PERSON]
-    found = closure_evident(neighbours or graph_neighbours(G), people)
-    _CLOSURE[G] = (len(G._node), found)
-    return found
+    return _person_verdict(G, neighbours)[0]
+
+
+def person_mixing(G: Any, neighbours: Neighbours | None = None) -> Mixing | None:
+    """:func:`degree_mixing` for the people of a ``store.to_networkx()`` graph, worked out with
+    (and kept like) :func:`person_closure`'s verdict at no extra reads. A part of a store
+    (:data:`CLOSURE_KEY` set) has only what it carries under :data:`MIXING_KEY` (None: people
+    rank alike where closure fails)."""
+    if G.graph.get(CLOSURE_KEY) is not None:
+        told = G.graph.get(MIXING_KEY)
+        return told if isinstance(told, Mixing) else None
+    return _person_verdict(G, neighbours)[1]
 
 
 def carry_closure(before: Any, after: Any) -> None:
     """Let ``after``, a copy of ``before`` patched with a few writes (the app's live graph,
     :func:`assetmap.graph.analysis.snapshot.patched_graph`), keep ``before``'s closure verdict
-    while it has as many nodes: the test looks at a fixed sample of a whole area, which one
-    save does not move, and working it out again took a third of a save's time at 100,000
-    people. A write that adds or removes a record has it worked out afresh."""
+    and degree mixing while it has as many nodes: the test looks at a fixed sample of a whole
+    area, which one save does not move, and working it out again took a third of a save's time
+    at 100,000 people. A write that adds or removes a record has it worked out afresh."""
     got = _CLOSURE.get(before)
     if got is not None:
         _CLOSURE[after] = got
@@ -376,7 +479,9 @@ def social(G: Any, person_id: Hashable
     """The social factor of suggestions for one person on a ``store.to_networkx()`` graph:
     (candidate -> score 0..1 with :data:`WEIGHTS` for its kind, candidate -> common neighbours,
     candidate -> the group or person that most links them by co-membership). Only candidates two
-    or three steps away are scored (anyone else has no social link)."""
+    or three steps away are scored (anyone else has no social link). People are scored by the
+    weighted factors where the graph shows closure, else by :class:`Mixing` (both worked out
+    once per graph)."""
     from assetmap import vocab
 
     nb = graph_neighbours(G)
@@ -393,9 +498,15 @@ def social(G: Any, person_id: Hashable
             lambda a: a.get("kind") in vocab.ASSET_KINDS)
         cands = [x for x in set(f.ra2) | set(f.comember)
                  if x != person_id and x not in mine and want(G._node.get(x, {}))]
-        # people: only where ties close triangles here (else no person gains by the network)
+        # people: the weighted factors only where ties close triangles here; elsewhere the
+        # degree classes the graph's ties join (or all alike where those are not known)
         closed = kind != "person" or not cands or person_closure(G, nb)
-        out.update(combine(f, cands, k, w) if closed else dict.fromkeys(cands, 0.0))
+        if closed:
+            out.update(combine(f, cands, k, w))
+        else:
+            mixing = person_mixing(G, nb)
+            out.update(mixing.scores(k(person_id), cands, k) if mixing is not None
+                       else dict.fromkeys(cands, 0.0))
         for x in cands:
             if f.common.get(x):
                 common[x] = f.common[x]

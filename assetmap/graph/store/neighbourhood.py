@@ -145,10 +145,14 @@ def build_neighbourhood(source: NeighbourhoodSource, person_id: str, km: float,
             G.add_edge(src, dst, key=kind, **a)
     # the suggestions' closure test is about the whole store: carry its verdict (a server
     # store that cannot say keeps the test's prior, closure)
-    from assetmap.graph.analysis.linkpred import CLOSURE_KEY
+    # (and, where closure fails, the degree mixing people are ranked by)
+    from assetmap.graph.analysis.linkpred import CLOSURE_KEY, MIXING_KEY
 
     verdict = getattr(source, "person_closure", None)
     G.graph[CLOSURE_KEY] = verdict() if verdict is not None else True
+    mixing = getattr(source, "person_mixing", None)
+    if mixing is not None:
+        G.graph[MIXING_KEY] = mixing()
     return G
 
 
@@ -170,6 +174,13 @@ class GraphSource:
         from assetmap.graph.analysis.linkpred import person_closure
 
         return person_closure(self.G)
+
+    def person_mixing(self) -> Any:
+        """The whole graph's degree mixing (:func:`linkpred.person_mixing`), which people are
+        ranked by where the closure test fails."""
+        from assetmap.graph.analysis.linkpred import person_mixing
+
+        return person_mixing(self.G)
 
     def nodes(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         nodes = self.G._node
