@@ -155,3 +155,20 @@ def test_the_resilience_page_on_sqlite_reads_the_snapshot_with_the_graphs_figure
         assert small.number_of_nodes() < G.number_of_nodes()
         pd.testing.assert_frame_equal(explain.who_depends(small, chosen, impact),
                                       explain.who_depends(G, chosen, impact))
+
+
+def test_the_pickers_labels_and_levels_from_the_snapshot_equal_the_graphs(demo):
+    """The Person page's picker is read from the snapshot on a server store (issue 16) and on
+    SQLite while the graph is still being built after sign-in (issue 14): everyone's label and
+    isolation level equal the whole graph's, so the user sees the same either way."""
+    from assetmap.graph.analysis.isolation import isolated_people, isolation_levels
+    from assetmap.worklist import graph_person_labels, snapshot_person_labels
+
+    _store, G, snap = demo
+    everyone = [n for n, a in G.nodes(data=True) if a.get("kind") == vocab.PERSON]
+    labels = snapshot_person_labels(snap)
+    assert labels == graph_person_labels(G, everyone)
+    assert len(labels) == 300 and len(set(labels.values())) == 300  # everyone, told apart
+    got = isolation_levels(snap).set_index("person_id")["level"].astype(str)
+    want = isolated_people(G).set_index("person_id")["level"].astype(str)
+    assert got.to_dict() == want.to_dict()

@@ -84,6 +84,7 @@ def forget_stale(url: str, version: int) -> bool:
     graph.clear()
     isolation_table.clear()
     keystone_table.clear()
+    _SNAPSHOT_OPTIONS.pop(url, None)  # the snapshot's picker list (it holds people's labels)
     return True
 
 
@@ -100,8 +101,8 @@ def forget_everything() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
     with _ISOLATION_LOCK:
-        for held in (_SEEN_VERSIONS, _ISOLATION, _OPTIONS, _FRAMES, _LABELS, snapshots._SEEN,
-                     _snapshot._LIVE, recording_ui._PLACES_AT):
+        for held in (_SEEN_VERSIONS, _ISOLATION, _OPTIONS, _FRAMES, _SNAPSHOT_OPTIONS, _LABELS,
+                     snapshots._SEEN, _snapshot._LIVE, recording_ui._PLACES_AT):
             held.clear()
         _WARMED.clear()
         snapshots._WARMED.clear()
@@ -133,15 +134,44 @@ def is_server_store(store: GraphStore) -> bool:
 
 
 def _warm(url: str, version: int) -> None:
+    """Build what the Person page needs for this version: on SQLite the whole graph (read over
+    a connection of its own, :func:`_read_graph_aside`), the isolation table and the graph-based
+    picker; on a server store the picker from the snapshot."""
     try:
         if is_server_store(_open(url)):
             _people_options(url, version)  # the picker, from the pages' columnar snapshot
             return
+        _read_graph_aside(url)
         isolation_table(url, version)  # builds graph(url, version) on the way
+        # the picker too, so a search moves to the graph's labels as soon as this is done
+        _people_options(url, version)
         # keystones are not warmed: ranking every place holds the GIL for seconds and would
         # block the Person page; the Resilience page computes them when it is opened
     except Exception:  # noqa: S110 - a page that needs it will show the error as one sentence
         pass
+
+
+def _read_graph_aside(url: str) -> None:
+    """Read the whole graph (:func:`assetmap.graph.analysis.snapshot.live_graph`, which
+    :func:`graph` then serves) over a second connection to the same SQLite file, closed after.
+
+    Reading the whole store holds its connection's lock for seconds at 20k people; on the
+    pages' shared connection every page (even one asking only the store's version, or the
+    search reading the saved snapshot) would wait that long right after sign-in. Skipped when
+    the graph is held already (then it is patched, quickly) or the store is not a file."""
+    from assetmap.graph.analysis.snapshot import _LIVE, live_graph
+    from assetmap.graph.store import open_store
+
+    shared = _open(url)
+    path = getattr(shared, "path", None)
+    if path is None or str(path) == ":memory:" or getattr(shared, "url", None) in _LIVE:
+        return
+    aside = open_store(url)
+    try:
+        if getattr(aside, "url", None) == shared.url:  # the key graph() looks it up by
+            live_graph(aside)
+    finally:
+        aside.close()
 
 
 def store_with_people() -> tuple[GraphStore, int] | None:
@@ -421,10 +451,66 @@ def _people_options(url: str, version: int) -> pd.DataFrame:
         held = _FRAMES.get(url)
         if held is not None and held[0] == state[0]:
             return held[1]
-        frame = pd.DataFrame({"person_id": [pid for _, pid in state[2]],
-                              "label": [text for text, _ in state[2]]})
+        frame = _options_frame(state[2])
         _FRAMES[url] = (state[0], frame)
+        _SNAPSHOT_OPTIONS.pop(url, None)  # the graph's picker has taken over
         return frame
+
+
+def _options_frame(order: list[tuple[str, str]]) -> pd.DataFrame:
+    """The picker's (label, id) pairs as the frame pages read: ``person_id`` and ``label``."""
+    return pd.DataFrame({"person_id": [pid for _, pid in order],
+                         "label": [text for text, _ in order]})
+
+
+def _labelled(now: int, table: pd.DataFrame,
+              labels: dict[str, str]) -> tuple[int, dict[str, str], list[tuple[str, str]]]:
+    """Every person's picker label (their ``labels`` and level in ``table``) and the (label,
+    id) pairs sorted: one rule for the graph's picker and the snapshot's, so they agree."""
+    # plain lists: iterating pandas' (Arrow) string columns value by value is slow
+    levels = dict(zip(table["person_id"].tolist(), table["level"].astype(str).tolist(),
+                      strict=True))
+    shown = {pid: f"{label} · {levels[pid]}" if pid in levels else label
+             for pid, label in labels.items()}
+    return now, shown, sorted((text, pid) for pid, text in shown.items())
+
+
+def _graph_picker_ready(url: str, version: int) -> bool:
+    """Whether the graph-based picker answers at ``version`` without reading or measuring the
+    whole network: it is made for this version, or there is a picker or isolation table to
+    patch from and no one is building (the warm-up holds the lock while it reads and measures
+    everyone). Never waits for that lock. Always on a server store (its picker is the
+    snapshot's)."""
+    if is_server_store(_open(url)):
+        return True
+    held = _OPTIONS.get(url)
+    if held is not None and held[0] == version:
+        return True
+    if not _ISOLATION_LOCK.acquire(blocking=False):
+        return False
+    try:
+        return url in _OPTIONS or url in _ISOLATION
+    finally:
+        _ISOLATION_LOCK.release()
+
+
+def _snapshot_options(url: str, version: int) -> pd.DataFrame:
+    """:func:`_people_options` read from the pages' columnar snapshot (saved in the store: a
+    fraction of a second at 20k people) instead of the whole graph, as a server store's picker
+    is: what a search answers from while the graph-based picker is still being built, right
+    after sign-in. The same labels (tests/test_small_reads_equal.py). Takes no lock of this
+    module's, so it never waits for the warm-up; kept for the latest version only."""
+    from assetmap.ui import snapshots
+    from assetmap.worklist import snapshot_person_labels
+
+    held = _SNAPSHOT_OPTIONS.get(url)
+    if held is not None and held[0] == version:
+        return held[1]
+    table = snapshots.isolation_levels(url, version)
+    labels = snapshot_person_labels(snapshots.snapshot(url, version))
+    frame = _options_frame(_labelled(version, table, labels)[2])
+    _SNAPSHOT_OPTIONS[url] = (version, frame)
+    return frame
 
 
 def _picker(url: str) -> tuple[int, dict[str, str], list[tuple[str, str]]]:
@@ -480,12 +566,7 @@ def _picker(url: str) -> tuple[int, dict[str, str], list[tuple[str, str]]]:
                         shown[pid] = text
                 state = (now, shown, order)
         if state is None:
-            # plain lists: iterating pandas' (Arrow) string columns value by value is slow
-            levels = dict(zip(table["person_id"].tolist(), table["level"].astype(str).tolist(),
-                              strict=True))
-            shown = {pid: f"{label} · {levels[pid]}" if pid in levels else label
-                     for pid, label in labels.items()}
-            state = (now, shown, sorted((text, pid) for pid, text in shown.items()))
+            state = _labelled(now, table, labels)
         _OPTIONS[url] = state
         return state
 
@@ -494,6 +575,9 @@ def _picker(url: str) -> tuple[int, dict[str, str], list[tuple[str, str]]]:
 #: (label, id) pairs in order (patched after writes); and the frame made of them per version.
 _OPTIONS: dict[str, tuple[int, dict[str, str], list[tuple[str, str]]]] = {}
 _FRAMES: dict[str, tuple[int, pd.DataFrame]] = {}
+#: The picker's frame read from the snapshot per store URL and its version, while the graph's
+#: is not ready (:func:`_snapshot_options`); dropped when the graph's is made.
+_SNAPSHOT_OPTIONS: dict[str, tuple[int, pd.DataFrame]] = {}
 
 
 #: The last people's labels (without level) per store URL, and the version they are of.
@@ -542,7 +626,9 @@ def selectable_people(store: GraphStore, user: User | None = None) -> pd.DataFra
     :func:`assetmap.governance.access.can_view_person` allows (a coordinator's caseload, an admin
     anyone,
     a hub analyst no one; no user, no one). The shared cache holds the whole list; the filter
-    runs per user."""
+    runs per user. Until the graph's picker is ready (right after sign-in, while the warm-up
+    builds it) everyone but a coordinator gets the list read from the columnar snapshot
+    (:func:`_snapshot_options`: the same labels, no wait)."""
     from assetmap.governance import access
 
     url = store_url()
@@ -553,7 +639,11 @@ def selectable_people(store: GraphStore, user: User | None = None) -> pd.DataFra
                       if p in shown and access.can_view_person(user, p))
         return pd.DataFrame({"person_id": [p for _, p in rows],
                              "label": [text for text, _ in rows]})
-    people = _people_options(url, store.version())
+    version = store.version()
+    # right after sign-in the graph's picker may still be being built (the warm-up): answer
+    # from the snapshot meanwhile, with the same labels, rather than wait for it
+    people = (_people_options(url, version) if _graph_picker_ready(url, version)
+              else _snapshot_options(url, version))
     allowed = access.viewable_people(user, people["person_id"])
     return people if allowed.all() else people[allowed].reset_index(drop=True)
 

@@ -152,9 +152,10 @@ def _person_picker(ids: list[str], format_func: Callable[[str], str]) -> str | N
 
 def _search_first(store: GraphStore, user: User | None) -> bool:
     """An administrator's first view of the page, before any search or choice: the search box
-    and an empty picker, drawn without anyone's label (labels carry levels, which need the
-    whole network: right after sign-in it may still be being built). True when that is all
-    the page shows."""
+    and an empty picker, drawn without anyone's label (labels carry levels: from the whole
+    network, or, while that is still being built right after sign-in, from the columnar
+    snapshot, :func:`assetmap.ui.common.selectable_people`). True when that is all the page
+    shows."""
     from assetmap.governance import access
 
     if user is None or user.role != access.ADMIN or st.query_params.get("person"):
