@@ -228,6 +228,19 @@ def _render(fmap: folium.Map) -> str:
     return fmap.get_root().render()
 
 
+def _features(layer: folium.GeoJson) -> list[dict]:
+    """A map layer's features: an asset layer's (:class:`maps.AssetPoints`, sent as compact
+    rows) or an area layer's GeoJSON."""
+    if isinstance(layer, maps.AssetPoints):
+        assert not layer.data["features"]  # folium writes none: the rows carry them
+        return layer.features["features"]
+    return layer.data["features"]
+
+
+def _asset_layers(fmap: folium.Map) -> list[maps.AssetPoints]:
+    return [c for c in fmap._children.values() if isinstance(c, maps.AssetPoints)]
+
+
 def test_area_map_html_is_private_escaped_and_attributed(small_store) -> None:
     store, _ = small_store
     areas = maps.people_by_area(store, "ward")
@@ -240,15 +253,27 @@ def test_area_map_html_is_private_escaped_and_attributed(small_store) -> None:
     assert "Zebedee" not in page
     for coordinate in ("53.4123457", "-2.3198761", "53.41234", "-2.31987"):
         assert coordinate not in page
-    assert XSS_NAME not in page
-    # Leaflet puts tooltip and popup values into innerHTML: every value must already be escaped.
-    values = [v for layer in fmap._children.values() if isinstance(layer, folium.GeoJson)
-              for f in layer.data["features"] for v in f["properties"].values()
-              if isinstance(v, str)]
-    assert html.escape(XSS_NAME) in values  # the point's tooltip shows the name as text
-    assert any(html.escape(XSS_NAME) in v for v in values if v.startswith("<div"))  # popup
-    for value in values:
-        assert "<img" not in value and "onerror=alert(1)>" not in value
+    assert XSS_NAME not in page  # in the page's JSON its "<" is written \u003c
+    # The areas' tooltips go into innerHTML (folium's GeoJsonTooltip): their values are escaped.
+    layers = [layer for layer in fmap._children.values() if isinstance(layer, folium.GeoJson)]
+    area_values = [v for layer in layers if not isinstance(layer, maps.AssetPoints)
+                   for f in layer.data["features"]
+                   for v in f["properties"].values() if isinstance(v, str)]
+    assert area_values and all("<img" not in v for v in area_values)
+    # The assets carry their details as plain text, the name as written; the browser puts them
+    # in the tooltip and popup as text nodes only (tests/test_browser_map.py shows it).
+    points = {f["properties"]["name"]: f["properties"] for layer in _asset_layers(fmap)
+              for f in _features(layer)}
+    assert points[XSS_NAME]["what"] == "walking"
+    assert points[XSS_NAME]["web"] == "javascript:alert(1)"  # shown as text, never a link
+    assert not any("<div" in str(v) for p in points.values() for v in p.values())
+    for layer in _asset_layers(fmap):  # no folium tooltip or popup: they set innerHTML
+        assert not any(isinstance(c, folium.GeoJsonTooltip | folium.GeoJsonPopup)
+                       for c in layer._children.values())
+    script = maps._AssetDetails._template.module.script(maps._AssetDetails(), {})
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script
+    assert "textContent" in script and "/^https?:\\/\\//i.test(p.web)" in script
     assert 'href="javascript:' not in page and "href=\\\"javascript" not in page
     credit = json.loads(re.search(r'addAttribution\(("(?:[^"\\]|\\.)*")\)', page).group(1))
     assert html.escape("Example boundaries <b> (OGL v3).") in credit and "Trafford" not in credit
@@ -262,12 +287,12 @@ def test_area_map_has_one_layer_per_asset_kind(small_store) -> None:
     assets = maps.asset_frame(store)
     assert sorted(assets["layer"].unique()) == ["GP practices", "Groups and clubs", "Libraries"]
     fmap = maps.area_map(areas, "people", assets, tiles="OpenStreetMap")
-    point_layers = [c for c in fmap._children.values()
-                    if isinstance(c, folium.GeoJson) and c.data["features"]
-                    and c.data["features"][0]["geometry"]["type"] == "Point"]
+    point_layers = _asset_layers(fmap)
     assert len(point_layers) == 3
-    sizes = sorted(len(layer.data["features"]) for layer in point_layers)
+    sizes = sorted(len(_features(layer)) for layer in point_layers)
     assert sizes == [1, 1, 2]
+    assert all(f["geometry"]["type"] == "Point" for layer in point_layers
+               for f in _features(layer))
     assert sum(isinstance(c, folium.LayerControl) for c in fmap._children.values()) == 1
     page = _render(fmap)
     assert "openstreetmap.org/copyright" in page
@@ -301,6 +326,78 @@ def test_asset_popup_has_what_a_link_worker_needs() -> None:
         assert text in popup
     assert 'href="https://example.org/?a=1&amp;b=&lt;2&gt;"' in popup
     assert "<2>" not in popup
+
+
+def test_asset_details_are_the_popup_s_lines_as_plain_text() -> None:
+    row = {"name": "<b>Walk</b> & {{ 7*7 }}", "layer": "Groups and clubs",
+           "activities": ["walking"], "needs": ["mental_health"], "status": "at_risk",
+           "user_led": True, "description": "x " * 200, "website": "https://example.org/",
+           "telephone": "0161 000 0000", "source": "Council <list>", "cost": None,
+           "access": float("nan")}
+    details = maps.asset_details(row)
+    assert details["name"] == "<b>Walk</b> & {{ 7*7 }}"  # as written: the browser writes text
+    assert details["status"] == "at risk" and details["led"] == 1
+    assert details["helps"] == "mental health" and details["src"] == "Council <list>"
+    assert details["about"].endswith("…") and len(details["about"]) <= 241
+    assert "cost" not in details and "access" not in details  # empty lines are left out
+    # The HTML popup writes the same lines, escaped, in the same order.
+    popup = maps.asset_popup(row)
+    assert popup.startswith(f"<div style='min-width:200px;max-width:300px'><b>"
+                            f"{html.escape(details['name'])}</b><br><i>Groups and clubs</i>")
+    order = [html.escape(details[k]) for k in ("status", "about", "what", "helps", "web",
+                                                "tel", "src")]
+    assert [popup.index(text) for text in order] == sorted(popup.index(text) for text in order)
+
+
+def test_a_layer_sends_the_details_its_assets_share_once(small_store) -> None:
+    store, _ = small_store
+    assets = pd.DataFrame([
+        {"name": f"Surgery {i}", "kind": "Organisation", "lat": 53.4 + i / 100, "lon": -2.3,
+         "layer": "GP practices", "cost": "free", "source": "NHS list", "telephone": f"0{i}"}
+        for i in range(3)])
+    fmap = maps.area_map(maps.people_by_area(store, "ward"), "people", assets)
+    (layer,) = _asset_layers(fmap)
+    (binding,) = [c for c in layer._children.values() if isinstance(c, maps._AssetLayerDetails)]
+    assert binding.shared == {"cost": "free", "src": "NHS list"}
+    assert [f["properties"] for f in _features(layer)] == [
+        {"name": f"Surgery {i}", "tel": f"0{i}"} for i in range(3)]
+    page = _render(fmap)
+    assert '"NHS list"' in page and page.count("NHS list") == 1
+    # The rows the page gets: [lon, lat, details], compact JSON.
+    assert '[-2.3,53.4,{"name":"Surgery 0","tel":"00"}]' in page
+
+
+def test_a_hostile_asset_name_reaches_the_page_as_data_only(small_store) -> None:
+    """The name goes into the page's script as a JSON string (``<`` and ``>`` escaped, so it
+    cannot end the script) and is never run as a template, in folium's page and in the
+    script streamlit-folium hands its component (it writes each element's template itself)."""
+    from streamlit_folium import generate_leaflet_string
+
+    store, _ = small_store
+    areas = maps.people_by_area(store, "ward")
+    hostile = "<img src=x onerror=alert(1)>{{7*7}}</script>"
+    assets = pd.DataFrame([{"name": hostile, "kind": "Group", "lat": 53.42, "lon": -2.33,
+                            "layer": "Groups and clubs", "description": hostile}])
+    written = maps.script_json(hostile)
+    assert written == '"\\u003cimg src=x onerror=alert(1)\\u003e{{7*7}}\\u003c/script\\u003e"'
+    page = _render(maps.area_map(areas, "people", assets))
+    component_script = generate_leaflet_string(maps.area_map(areas, "people", assets))
+    for script in (page, component_script):
+        assert script.count(written[1:-1]) == 2  # the name and the "About" line, as data
+        assert "onerror=alert(1)>" not in script and "{{7*7}}" in script
+        assert ">49" not in script and "49\\u003c" not in script
+    assert "</script>" not in component_script
+
+
+def test_map_coordinates_are_rounded_to_about_a_metre(small_store) -> None:
+    store, _ = small_store
+    fmap = maps.area_map(maps.people_by_area(store, "ward"), "people", maps.asset_frame(store))
+    layers = [c for c in fmap._children.values() if isinstance(c, folium.GeoJson)]
+    coordinates = [f["geometry"]["coordinates"] for layer in layers for f in _features(layer)]
+    assert len(coordinates) == 2 + 4  # two wards, four assets
+    numbers = re.findall(r"-?\d+\.\d+", json.dumps(coordinates))
+    assert numbers and max(len(n.split(".")[1]) for n in numbers) <= maps.COORDINATE_DECIMALS
+    assert max(len(n.split(".")[1]) for n in numbers) == maps.COORDINATE_DECIMALS  # not fewer
 
 
 def test_unknown_measure_is_refused(small_store) -> None:

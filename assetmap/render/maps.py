@@ -6,6 +6,7 @@ and organisations) as toggled layers. People are never drawn as points. No Strea
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -156,51 +157,75 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def asset_popup(row: Mapping[str, Any]) -> str:
-    """A popup for one asset: name, what, when, where, cost, access, contact. Every value from
-    the data is HTML-escaped, so a name such as ``<img onerror=…>`` shows as text."""
-    esc = html.escape
-    parts = [f"<b>{esc(_text(row.get('name')) or 'Unnamed')}</b>"]
-    parts.append(f"<i>{esc(_text(row.get('layer')))}</i>")
+#: The labelled lines of an asset's details, in the order its popup shows them after the name,
+#: layer, status and "User-led": (short property name, label). Then the website, then
+#: :data:`ASSET_CONTACT_LINES`, then the source.
+ASSET_DETAIL_LINES: tuple[tuple[str, str], ...] = (
+    ("about", "About"), ("what", "What"), ("helps", "Helps with"), ("when", "When"),
+    ("where", "Where"), ("cost", "Cost"), ("access", "Access"), ("refer", "How to refer"),
+)
+#: The contact lines after the website: (short property name, label).
+ASSET_CONTACT_LINES: tuple[tuple[str, str], ...] = (("tel", "Tel"), ("email", "Email"))
+
+
+def asset_details(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What an asset's popup shows, as short plain-text properties (no HTML): ``name``
+    ("Unnamed" if none), ``status`` (unless active), ``led`` (1 if user-led), the
+    :data:`ASSET_DETAIL_LINES` keys, ``web``, the :data:`ASSET_CONTACT_LINES` keys and ``src``;
+    empty ones left out. The map sends these and the browser writes them as text
+    (:class:`_AssetDetails`); :func:`asset_popup` writes the same as escaped HTML."""
+    details: dict[str, Any] = {"name": _text(row.get("name")) or "Unnamed"}
     status = _text(row.get("status"))
     if status and status != "active":
-        parts.append(f"<span style='color:#b00020'>Status: {esc(status.replace('_', ' '))}"
-                     "</span>")
+        details["status"] = status.replace("_", " ")
     if row.get("user_led") is True:
-        parts.append("User-led")
+        details["led"] = 1
     about = _text(row.get("description")).strip()
     if len(about) > _DESCRIPTION_CHARS:
         about = about[:_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
-    lines = (
-        ("About", about),
-        ("What", _words(row.get("activities"))),
-        ("Helps with", _words(row.get("needs"))),
-        ("When", _text(row.get("opening_times")) or _text(row.get("schedule"))),
-        ("Where", ", ".join(t for t in (_text(row.get("address")),
-                                        _text(row.get("postcode"))) if t)),
-        ("Cost", _words(row.get("cost"))),
-        ("Access", _words(row.get("access"))),
-        ("How to refer", _text(row.get("referral"))),
-    )
-    for label, value in lines:
-        if value:
-            parts.append(f"<b>{label}:</b> {esc(value)}")
-    website = _text(row.get("website")).strip()
+    lines = {
+        "about": about,
+        "what": _words(row.get("activities")),
+        "helps": _words(row.get("needs")),
+        "when": _text(row.get("opening_times")) or _text(row.get("schedule")),
+        "where": ", ".join(t for t in (_text(row.get("address")), _text(row.get("postcode")))
+                           if t),
+        "cost": _words(row.get("cost")),
+        "access": _words(row.get("access")),
+        "refer": _text(row.get("referral")),
+        "web": _text(row.get("website")).strip(),
+        "tel": _text(row.get("telephone")).strip(),
+        "email": _text(row.get("email")).strip(),
+        "src": _text(row.get("source")).strip(),
+    }
+    details.update((key, value) for key, value in lines.items() if value)
+    return details
+
+
+def asset_popup(row: Mapping[str, Any]) -> str:
+    """A popup for one asset as HTML: name, what, when, where, cost, access, contact (the same
+    lines as the map's popups, :func:`asset_details`). Every value from the data is
+    HTML-escaped, so a name such as ``<img onerror=…>`` shows as text."""
+    esc = html.escape
+    details = asset_details(row)
+    parts = [f"<b>{esc(details['name'])}</b>", f"<i>{esc(_text(row.get('layer')))}</i>"]
+    if "status" in details:
+        parts.append(f"<span style='color:#b00020'>Status: {esc(details['status'])}</span>")
+    if details.get("led"):
+        parts.append("User-led")
+    parts += [f"<b>{label}:</b> {esc(details[key])}"
+              for key, label in ASSET_DETAIL_LINES if key in details]
+    website = details.get("web")
     if website:
         if website.lower().startswith(("http://", "https://")):
             parts.append(f"<a href=\"{esc(website, quote=True)}\" target=\"_blank\" "
                          f"rel=\"noopener noreferrer\">{esc(website)}</a>")
         else:
             parts.append(esc(website))
-    phone = _text(row.get("telephone")).strip()
-    if phone:
-        parts.append(f"<b>Tel:</b> {esc(phone)}")
-    email = _text(row.get("email")).strip()
-    if email:
-        parts.append(f"<b>Email:</b> {esc(email)}")
-    source = _text(row.get("source")).strip()
-    if source:
-        parts.append(f"<small style='color:#666'>Source: {esc(source)}</small>")
+    parts += [f"<b>{label}:</b> {esc(details[key])}"
+              for key, label in ASSET_CONTACT_LINES if key in details]
+    if "src" in details:
+        parts.append(f"<small style='color:#666'>Source: {esc(details['src'])}</small>")
     return "<div style='min-width:200px;max-width:300px'>" + "<br>".join(parts) + "</div>"
 
 
@@ -291,6 +316,143 @@ class GeoJson(folium.GeoJson, _RenderedOnce):
     """:class:`folium.GeoJson` whose data is written into the page once, never re-read as a
     Jinja template (what made every map with many features slow to send). The pages' layers
     use it; the HTML is folium's own."""
+
+
+class _AssetDetails(_RenderedOnce):
+    """The browser side of the asset layers' tooltips and popups, added to the map once: a
+    function that binds them to one layer. Each asset carries its details as plain text
+    (:func:`asset_details`); the tooltip and popup are built from them with DOM nodes and
+    ``textContent`` only, never ``innerHTML`` of data, so a name such as ``<img onerror=…>``
+    or ``{{ 7*7 }}`` shows as written. The popup shows what :func:`asset_popup` writes, and is
+    built only when opened: the map sends a few short fields per asset instead of its popup's
+    HTML, escaped twice over (issue 14)."""
+
+    _template = Template(r"""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var LINES = {{ this.lines | tojson }}, CONTACT = {{ this.contact | tojson }};
+            function add(parent, tag, text) {
+                var node = L.DomUtil.create(tag, '', parent);
+                if (text !== undefined) { node.textContent = text; }
+                return node;
+            }
+            function popup(feature, group, shared) {
+                var p = Object.assign({}, shared, feature.properties);
+                var div = L.DomUtil.create('div'), parts = 0;
+                div.style.cssText = 'min-width:200px;max-width:300px';
+                function part() { if (parts++) { add(div, 'br'); } return div; }
+                function words(text) { part().appendChild(document.createTextNode(text)); }
+                function labelled(line) {
+                    var value = p[line[0]];
+                    if (!value) { return; }
+                    add(part(), 'b', line[1] + ':');
+                    div.appendChild(document.createTextNode(' ' + value));
+                }
+                add(part(), 'b', p.name);
+                add(part(), 'i', group);
+                if (p.status) {
+                    add(part(), 'span', 'Status: ' + p.status).style.color = '#b00020';
+                }
+                if (p.led) { words('User-led'); }
+                LINES.forEach(labelled);
+                if (p.web) {
+                    if (/^https?:\/\//i.test(p.web)) {
+                        var link = add(part(), 'a', p.web);
+                        link.href = p.web;
+                        link.target = '_blank';
+                        link.rel = 'noopener noreferrer';
+                    } else { words(p.web); }
+                }
+                CONTACT.forEach(labelled);
+                if (p.src) { add(part(), 'small', 'Source: ' + p.src).style.color = '#666'; }
+                return div;
+            }
+            return function (layer, group, shared) {
+                layer.bindTooltip(function (marker) {
+                    return document.createTextNode(marker.feature.properties.name);
+                }, {sticky: true, className: 'foliumtooltip'});
+                layer.bindPopup(function (marker) {
+                    return popup(marker.feature, group, shared);
+                }, {className: 'foliumpopup'});
+            };
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "AssetDetails"
+        self.lines = [list(line) for line in ASSET_DETAIL_LINES]
+        self.contact = [list(line) for line in ASSET_CONTACT_LINES]
+
+
+class _AssetLayerDetails(_RenderedOnce):
+    """Binds :class:`_AssetDetails`' tooltip and popup to its parent asset layer, whose popups
+    name the layer (``label``, plain text) and show ``shared``, the details every asset of the
+    layer has alike (see :func:`_shared_details`), with each asset's own."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.details.get_name() }}({{ this._parent.get_name() }}, {{ this.label | tojson }},
+            {{ this.shared | tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, details: _AssetDetails, label: str,
+                 shared: Mapping[str, Any] | None = None):
+        super().__init__()
+        self._name = "AssetLayerDetails"
+        self.details = details
+        self.label = label
+        self.shared = dict(shared or {})
+
+
+def script_json(value: Any) -> str:
+    """``value`` as compact JSON safe inside a page's ``<script>`` (``<``, ``>``, ``&`` and
+    ``'`` written as ``\\u`` escapes, as Jinja's ``tojson`` writes them), for data a map sends."""
+    return (json.dumps(value, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027"))
+
+
+class _AssetRows(_RenderedOnce):
+    """Adds its parent asset layer's features (:class:`AssetPoints`) as compact rows
+    ``[lon, lat, details]``, turned back into GeoJSON Point features in the browser."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}_add({"type": "FeatureCollection",
+            "features": {{ this.rows }}.map(function (r) {
+                return {"type": "Feature", "properties": r[2],
+                        "geometry": {"type": "Point", "coordinates": [r[0], r[1]]}};
+            })});
+        {% endmacro %}
+    """)
+
+    def __init__(self, rows: str):
+        super().__init__()
+        self._name = "AssetRows"
+        self.rows = rows
+
+
+class AssetPoints(GeoJson):
+    """A layer of assets: a :class:`GeoJson` layer of Point features (``features``, a
+    FeatureCollection) that the page gets as compact rows (:class:`_AssetRows`) rather than
+    folium's spaced-out GeoJSON, about a quarter of each feature's bytes (issue 14). folium's
+    own ``data`` stays empty (streamlit-folium writes every element's template itself, so the
+    rows cannot be swapped in at render time); the map drawn is the same."""
+
+    def __init__(self, features: dict, **kwargs: Any):
+        super().__init__({"type": "FeatureCollection", "features": []}, **kwargs)
+        self.features = features
+        rows = [[*f["geometry"]["coordinates"], f["properties"]] for f in features["features"]]
+        self.add_child(_AssetRows(script_json(rows)), name=self.get_name() + "_rows")
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        """The bounds of the layer's points, [[lat_min, lon_min], [lat_max, lon_max]]."""
+        from folium.utilities import get_bounds
+
+        return get_bounds(self.features, lonlat=True)
 
 
 #: folium's style for a GeoJSON tooltip or popup table (GeoJsonDetail.render compiles it anew
@@ -477,7 +639,7 @@ def _area_features(areas: gpd.GeoDataFrame, measure: str, share: bool) -> dict:
         tooltip += f"<br><small>{which}</small>"
         features.append({
             "type": "Feature",
-            "geometry": geometry.__geo_interface__,
+            "geometry": rounded_geometry(geometry.__geo_interface__),
             "properties": {
                 "area_code": html.escape(str(row.area_code)),
                 "tooltip": tooltip,
@@ -487,18 +649,55 @@ def _area_features(areas: gpd.GeoDataFrame, measure: str, share: bool) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+#: Decimal places of the coordinates the maps send: 5 is about a metre, plenty for a ward's
+#: outline or a venue's door (6, as stored, is a tenth of a metre and a longer page).
+COORDINATE_DECIMALS = 5
+
+
+def _rounded(coordinates: Any, places: int = COORDINATE_DECIMALS) -> Any:
+    """GeoJSON coordinates (nested sequences of numbers) rounded to ``places`` decimals."""
+    if isinstance(coordinates, int | float):
+        return round(float(coordinates), places)
+    return [_rounded(c, places) for c in coordinates]
+
+
+def rounded_geometry(geometry: Mapping[str, Any]) -> dict[str, Any]:
+    """A GeoJSON geometry (``__geo_interface__``) with its coordinates rounded to
+    :data:`COORDINATE_DECIMALS`, for any map layer of areas: a shorter page, the same outline."""
+    if geometry.get("type") == "GeometryCollection":
+        return {"type": "GeometryCollection",
+                "geometries": [rounded_geometry(g) for g in geometry["geometries"]]}
+    return {"type": geometry["type"], "coordinates": _rounded(geometry["coordinates"])}
+
+
 def _asset_features(assets: pd.DataFrame) -> dict:
+    """One Point feature per asset, its properties the popup's plain text
+    (:func:`asset_details`): no HTML, nothing escaped twice."""
     features = []
     for row in assets.to_dict("records"):
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [float(row["lon"]), float(row["lat"])]},
-            "properties": {
-                "name": html.escape(_text(row.get("name")) or "Unnamed"),
-                "popup": asset_popup(row),
-            },
+            "geometry": {"type": "Point",
+                         "coordinates": _rounded([float(row["lon"]), float(row["lat"])])},
+            "properties": asset_details(row),
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def _shared_details(features: dict) -> dict[str, Any]:
+    """Take out of a layer's asset features the details that all of them have alike (the
+    source of an imported layer, "free" for every GP practice...) and return them: the layer
+    sends each once (:class:`_AssetLayerDetails`). The name stays on every feature (the
+    tooltip reads it); a layer of one asset keeps its own."""
+    props = [f["properties"] for f in features["features"]]
+    if len(props) < 2:
+        return {}
+    shared = {key: value for key, value in props[0].items()
+              if key != "name" and all(p.get(key, None) == value for p in props[1:])}
+    for p in props:
+        for key in shared:
+            del p[key]
+    return shared
 
 
 def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
@@ -562,6 +761,8 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
         _Legend(colormap).add_to(fmap)  # HTML: no d3 to load, online or not
     if assets is not None and not assets.empty:
         wanted = list(layers) if layers is not None else sorted(assets["layer"].unique())
+        details = _AssetDetails()  # the tooltips' and popups' builder, once for every layer
+        details.add_to(fmap)
         for i, layer in enumerate(wanted):
             subset = assets[assets["layer"] == layer]
             if subset.empty:
@@ -569,13 +770,17 @@ def area_map(areas: gpd.GeoDataFrame, measure: str = "people",
             colour = _LAYER_COLOURS[i % len(_LAYER_COLOURS)]
             name = (f"<span style='color:{colour}'>&#9679;</span> {html.escape(layer)} "
                     f"({len(subset)})")
-            GeoJson(
-                _asset_features(subset), name=name,
-                marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9),
-                style_function=lambda _f, c=colour: {"color": "#222222", "fillColor": c},
-                tooltip=GeoJsonTooltip(fields=["name"], labels=False),
-                popup=GeoJsonPopup(fields=["popup"], labels=False),
-            ).add_to(fmap)
+            # The style is the marker's own (one per layer): no style function, so no
+            # per-feature style table and no identifier added to every feature.
+            features = _asset_features(subset)
+            shared = _shared_details(features)
+            points = AssetPoints(
+                features, name=name,
+                marker=folium.CircleMarker(radius=5, weight=1, fill=True, fill_opacity=0.9,
+                                           color="#222222", fill_color=colour),
+            )
+            _AssetLayerDetails(details, str(layer), shared).add_to(points)
+            points.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     # A tile layer brings its own credit (OpenStreetMap's); the data's credit is added here.
     sources = html.escape(attribution)
