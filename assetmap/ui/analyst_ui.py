@@ -6,8 +6,6 @@ Thin over :mod:`assetmap.explain`; everything shown is published (aggregates onl
 
 from __future__ import annotations
 
-import networkx as nx
-import pandas as pd
 import streamlit as st
 
 from assetmap import explain
@@ -15,7 +13,6 @@ from assetmap.ui import common, snapshots
 
 
 @st.cache_data(show_spinner="Drawing the chart…", max_entries=16)
-@st.cache_data(show_spinner=False, max_entries=16)
 def _png(spec: str) -> bytes:
     """The chart as a PNG, drawn once per chart (its spec holds only published bands): a
     download button holding the bytes works on the first press, and a rerun draws nothing."""
@@ -24,27 +21,35 @@ def _png(spec: str) -> bytes:
     return vlc.vegalite_to_png(spec, scale=2.0)
 
 
+@st.cache_data(show_spinner="Drawing the chart…", max_entries=16)
+def _svg(spec: str) -> str:
+    """The chart as an SVG picture (about 11 KB), drawn once per chart by the renderer that
+    draws its PNG: the page shows this, the same picture as the download, instead of a Vega
+    chart, whose scripts took a fifth of a second or more to load and run in each new
+    browser session (issue 14)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(spec)
+
+
 def _slug(text: str) -> str:
     keep = "".join(c if c.isalnum() else "-" for c in text.casefold())
     return "-".join(filter(None, keep.split("-")))[:48] or "place"
 
 
-def closure_panel(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame,
-                  what: str) -> None:
-    """Which kinds of people depend on the chosen place(s), with a chart to download. ``G``
-    needs only the chosen places, what is tied to them and those ties (the Resilience page
-    passes :func:`assetmap.ui.snapshots.places_graph`)."""
-    table = explain.who_depends(G, chosen, impact)
+def closure_panel(url: str, version: int, chosen: tuple[str, ...], what: str) -> None:
+    """Which kinds of people depend on the chosen place(s), with a chart to download: the
+    table and chart made once per store version and choice
+    (:func:`assetmap.ui.snapshots.who_depends`), the chart shown as the picture it
+    downloads as."""
+    table, spec = snapshots.who_depends(url, version, chosen, what)
     st.markdown("**Who depends on it** (counts in bands; never small numbers)")
     st.table(table[["people", "band", "worse_off_band"]].rename(columns={
         "people": "People who go", "band": "How many",
         "worse_off_band": "Of them, worse off if it closed"}).set_index("People who go"))
-    chart = explain.who_depends_chart(table, f"Who goes to {what}"[:90])
-    from assetmap.ui.a11y import described
-
-    st.altair_chart(described(chart, f"Bar chart: who goes to {what}, in bands; the same bands "
-                              "are in the table above."), width="content")
-    spec = chart.to_json()
+    # a picture with a text alternative (the same bands are in the table above)
+    st.image(_svg(spec), alt=f"Bar chart: who goes to {what}, in bands; the same bands are in "
+             "the table above."[:300])
     cols = st.columns(2)
     # the picture is drawn once per chart and kept (a second or more to draw), not every run
     cols[0].download_button("Download chart (PNG)", _png(spec), mime="image/png",
@@ -55,15 +60,17 @@ def closure_panel(G: nx.MultiDiGraph, chosen: list[str], impact: pd.DataFrame,
                             key="resilience_chart_json")
 
 
-def keystone_panel(ranking: pd.DataFrame) -> None:
-    """The keystone ranking with its counts as bands, so the top places can be explained."""
-    if ranking.empty:
+def keystone_panel(url: str, version: int) -> None:
+    """The keystone ranking with its counts as bands, so the top places can be explained
+    (made once per store version: :func:`assetmap.ui.snapshots.keystone_downloads`)."""
+    _, shown, csv = snapshots.keystone_downloads(url, version)
+    if shown.empty:
         return
     with st.expander("Keystone ranking explained in bands (8–20, 21–50, …)"):
-        shown = explain.keystones_explained(ranking)
         st.table(shown.head(25).set_index("Rank"))  # a plain table: readable, and printable
-        common.download_table(shown, "assetmap_keystones_banded.csv",
-                              key="resilience_keystone_bands_csv")
+        # every table is downloadable, formula-safe (as common.download_table makes it)
+        st.download_button("Download CSV", csv, file_name="assetmap_keystones_banded.csv",
+                           mime="text/csv", key="resilience_keystone_bands_csv")
     area_profile_panel()
 
 

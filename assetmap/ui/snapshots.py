@@ -39,7 +39,8 @@ def forget_older(url: str, version: int) -> None:
         _SEEN[url] = version
     if previous is not None and previous != version:
         for cached in (_snapshot, keystone_table, isolation_levels, place_attrs,
-                       profile_graph, closure_impacts, gap_table, carer_table, pooling_table):
+                       profile_graph, closure_impacts, closure_map, who_depends,
+                       keystone_downloads, gap_table, carer_table, pooling_table):
             cached.clear()
 
 
@@ -168,6 +169,51 @@ def closure_impacts(url: str, version: int, chosen: tuple[str, ...]) -> pd.DataF
     return impact_of(snapshot(url, version), list(chosen))
 
 
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=16)
+def closure_map(url: str, version: int, chosen: tuple[str, ...], assets_base: str | None,
+                threshold: int) -> tuple[str, str]:
+    """The Resilience page's closure map for the chosen places, as one whole HTML page (and
+    its caption) that loads Leaflet from ``assets_base``
+    (:func:`assetmap.ui.views.resilience.impact_map_page`): published counts by area and
+    public places only, so shared read-only by every session; ``threshold`` (the smallest
+    count shown) is part of the key, so a changed setting draws a new map."""
+    from assetmap.ui.views.resilience import impact_map_page
+
+    return impact_map_page(url, version, chosen, closure_impacts(url, version, chosen))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def who_depends(url: str, version: int, chosen: tuple[str, ...],
+                what: str) -> tuple[pd.DataFrame, str]:
+    """Which kinds of people go to the chosen places, in bands
+    (:func:`assetmap.explain.who_depends`), and its chart's Vega-Lite spec titled for ``what``:
+    published bands only, so made once per store version and choice (one small read per
+    place) and shared read-only, instead of on every run of the page."""
+    from assetmap import explain
+
+    places = list(chosen)
+    table = explain.who_depends(places_graph(url, places), places,
+                                closure_impacts(url, version, chosen))
+    return table, explain.who_depends_chart(table, f"Who goes to {what}"[:90]).to_json()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def keystone_downloads(url: str, version: int) -> tuple[bytes, pd.DataFrame, bytes]:
+    """The Resilience page's keystone downloads, made once per store version instead of on
+    every run: the published ranking as CSV, the ranking explained in bands
+    (:func:`assetmap.explain.keystones_explained`) and that as CSV; formula-safe
+    (:func:`assetmap.governance.privacy.neutralise_csv`) and aggregates only."""
+    from assetmap import explain
+    from assetmap.governance import privacy
+
+    def csv(frame: pd.DataFrame) -> bytes:
+        return privacy.neutralise_csv(frame).to_csv(index=False).encode("utf-8")
+
+    banded = explain.keystones_explained(keystone_table(url, version))
+    published = published_keystone_table(url, version).drop(columns="asset_id")
+    return csv(published), banded, csv(banded)
+
+
 def _source(url: str, version: int) -> Any:
     """What the Gaps page's analyses read: on a server store the columnar snapshot (issue 16),
     else the shared graph."""
@@ -290,25 +336,29 @@ def warm_analyst_pages(url: str, version: int) -> None:
         chosen = at_risk_places(url, version)
         impact = closure_impacts(url, version, chosen)  # as it opens
         published_keystone_table(url, version)
-        _warm_closure_chart(url, chosen, impact)
+        keystone_downloads(url, version)
+        if not impact.empty:  # its map, as the page draws it
+            from assetmap import settings
+
+            closure_map(url, version, chosen, common.leaflet_base(),
+                        settings.load().suppress_below)
+        _warm_closure_chart(url, version, chosen)
     except Exception:  # noqa: S110 - the page that needs it shows the error as one sentence
         pass
 
 
-def _warm_closure_chart(url: str, chosen: tuple[str, ...], impact: pd.DataFrame) -> None:
+def _warm_closure_chart(url: str, version: int, chosen: tuple[str, ...]) -> None:
     """Draw the chart the Resilience page opens with (who goes to every at-risk place) as the
-    PNG its download button holds: the picture is cached per chart spec (published bands only),
-    and the first drawing starts a renderer (a second or more); importing the panel's modules
-    is half a second more."""
-    from assetmap import explain
+    SVG it shows and the PNG its download button holds: each is cached per chart spec
+    (published bands only), and the first drawing starts a renderer (a second or more);
+    importing the panel's modules is half a second more."""
     from assetmap.ui import analyst_ui
     from assetmap.ui.views.resilience import ALL_AT_RISK_WHAT
 
-    places = sorted(chosen)
-    table = explain.who_depends(places_graph(url, places), places, impact)
-    # the spec as analyst_ui.closure_panel makes it, so its cached picture is this one
-    chart = explain.who_depends_chart(table, f"Who goes to {ALL_AT_RISK_WHAT}"[:90])
-    analyst_ui._png(chart.to_json())
+    # the table and spec analyst_ui.closure_panel reads, so its cached pictures are these
+    _, spec = who_depends(url, version, chosen, ALL_AT_RISK_WHAT)
+    analyst_ui._png(spec)
+    analyst_ui._svg(spec)  # the picture the page shows
 
 
 def warm_in_background(url: str, version: int) -> threading.Thread | None:

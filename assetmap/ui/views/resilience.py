@@ -5,13 +5,12 @@ assets ranking. People are mapped only as published counts per neighbourhood."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import folium
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from assetmap import settings as _settings
 from assetmap import vocab
@@ -23,6 +22,9 @@ from assetmap.render import maps
 from assetmap.ui import auth, common, snapshots
 
 MAP_HEIGHT = 460
+#: Rows the page's long tables show until "Show all" is switched on (every row is in the CSV):
+#: a hundred keystones were a quarter of what the page sent, and slower to draw (issue 14).
+ROWS_SHOWN = 25
 ALL_AT_RISK = "__all_at_risk__"
 #: How the page words "all at-risk" in its sentence and chart title.
 ALL_AT_RISK_WHAT = "any at-risk group or user-led organisation"
@@ -107,10 +109,23 @@ def _options(places: Mapping[str, dict]) -> dict[str, str]:
     return options
 
 
-def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None],
-                chosen: list[str], impact: pd.DataFrame) -> None:
+def impact_map_page(url: str, version: int, chosen: tuple[str, ...],
+                    impact: pd.DataFrame) -> tuple[str, str]:
+    """The closure impact map as one whole HTML page and its caption: ward outlines, the
+    neighbourhoods where at least the threshold of people would be affected shaded with their
+    published count, the places closing as dots. Aggregates and public places only, so one
+    page per store version and choice serves everyone
+    (:func:`assetmap.ui.snapshots.closure_map`); element names are numbered, not random, so
+    the same choice gives the same bytes and a browser keeps the frame it has drawn."""
+    from assetmap.render.network import stable_names
+
+    places = snapshots.place_attrs(url, version)
+    snap = snapshots.snapshot(url, version)
     fmap = maps.geojson_only(common.blank_map(MAP_HEIGHT))  # no jQuery
-    url, version = common.store_url(), common.get_store().version()
+    # Leaflet's stylesheet only: Bootstrap's (190 KB) styles nothing this map draws, and its
+    # frame often opens before the browser holds a copy (the page after sign-in is the Map)
+    fmap.default_css = [(name, href) for name, href in fmap.default_css
+                        if name == "leaflet_css"]
     wards = common.boundaries(url, version, "ward")  # the store's own boundaries
     # Every figure by area names its boundary year (issue 17): "Wards (2023 boundaries)".
     ward_words = level_label("ward", wards)
@@ -123,7 +138,8 @@ def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None]
                                                    labels=False)
                      ).add_to(fmap)
     lsoas = common.boundaries(url, version, None)
-    counts = impact.drop_duplicates("person_id")["person_id"].map(area_of).value_counts()
+    counts = impact.drop_duplicates("person_id")["person_id"].map(
+        lambda p: snap.area[snap.index[p]]).value_counts()
     # Only neighbourhoods where at least the threshold of people would be affected are shaded:
     # a shaded area with one or two people in it points at them (issue 15).
     enough = counts[counts.map(lambda n: privacy.masked_count(int(n)) is not None)]
@@ -164,13 +180,36 @@ def _impact_map(places: Mapping[str, dict], area_of: Callable[[str], str | None]
     if points:
         common.fit_view(fmap, min(p[0] for p in points), min(p[1] for p in points),
                         max(p[0] for p in points), max(p[1] for p in points), MAP_HEIGHT)
-    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              render=False, key=f"resilience_map_{len(chosen)}_{chosen[0] if chosen else ''}")
+    page = stable_names(fmap, "rs").get_root().render()
     shaded = "; ".join(shaded_words.values()) or level_label("lsoa", lsoas[
         lsoas["level"] == "lsoa"] if not lsoas.empty else None)
-    st.caption(f"Blue dots: the places closing. Outlines: {ward_words}. Shaded: {shaded} "
+    caption = (f"Blue dots: the places closing. Outlines: {ward_words}. Shaded: {shaded} "
                f"where at least {_settings.load().suppress_below} people would be affected "
                "(smaller numbers are not shown on the map).")
+    return page, caption
+
+
+def _impact_map(url: str, version: int, chosen: tuple[str, ...]) -> None:
+    """Draw the closure map as a plain frame holding its page (no map interaction is read
+    back, so no component and no handshake with one), made once per store version and
+    choice and shared (:func:`assetmap.ui.snapshots.closure_map`)."""
+    page, caption = snapshots.closure_map(url, version, chosen, common.leaflet_base(),
+                                          _settings.load().suppress_below)
+    st.iframe(page, height=MAP_HEIGHT + 12,
+              alt="Map of where people would be affected if it closed (described below)")
+    st.caption(caption)
+
+
+def _long_table(frame: pd.DataFrame, key: str, what: str) -> None:
+    """A table's first :data:`ROWS_SHOWN` rows, with a switch to show every row (the CSV
+    download below it always holds them all): less to send and draw when the page opens."""
+    if len(frame) <= ROWS_SHOWN:
+        st.dataframe(frame, hide_index=True, width="stretch")
+        return
+    every = st.session_state.get(key, False)
+    st.dataframe(frame if every else frame.head(ROWS_SHOWN), hide_index=True, width="stretch")
+    st.toggle(f"Show all {len(frame):,} {what}", key=key,
+              help=f"The first {ROWS_SHOWN} are shown; the CSV download has every row.")
 
 
 def render() -> None:
@@ -199,13 +238,8 @@ def render() -> None:
         # one columnar snapshot and the places by kind, never the whole graph (issue 16: on a
         # server store; on SQLite too, where it is quicker and gives the same figures, see
         # benchmarks/bench_neo4j_closure.py)
-        snap = snapshots.snapshot(url, version)
+        snapshots.snapshot(url, version)
         places = snapshots.place_attrs(url, version)
-        snap_at = snap.index
-
-        def area_of(p: str) -> str | None:
-            return snap.area[snap_at[p]]
-
         options = _options(places)
         pick = st.selectbox("If this closed", list(options), format_func=options.__getitem__,
                             key="resilience_pick",
@@ -214,7 +248,8 @@ def render() -> None:
                    != "closed"] if pick == ALL_AT_RISK else [pick])
         # cached per store version and choice (the default, every at-risk place, is warmed in
         # the background after sign-in)
-        impact = snapshots.closure_impacts(url, version, tuple(sorted(chosen)))
+        closing = tuple(sorted(chosen))
+        impact = snapshots.closure_impacts(url, version, closing)
         st.subheader("Closure impact")
         people = impact["person_id"].nunique()
         only = impact.loc[impact["loses_only_community_tie"], "person_id"].nunique()
@@ -230,13 +265,12 @@ def render() -> None:
                else ""))
         from assetmap.ui import analyst_ui  # issue 14: who depends on it, chart download
 
-        # who goes there: the chosen places' own ties, one small read each
-        analyst_ui.closure_panel(snapshots.places_graph(url, sorted(chosen)), sorted(chosen),
-                                 impact, what)
+        # who goes there: the chosen places' own ties, one small read each, once per choice
+        analyst_ui.closure_panel(url, version, closing, what)
         if impact.empty:
             st.info("No one would lose their only community tie or their route to support.")
         else:
-            _impact_map(places, area_of, chosen, impact)
+            _impact_map(url, version, closing)
             listed = impact.rename(columns={
                 "name": "Person", "asset": "If this closed", "level_before": "Level now",
                 "level_after": "Level after", "loses_only_community_tie": "Only community tie",
@@ -254,7 +288,7 @@ def render() -> None:
                 st.caption("None of the people affected are on your caseload.")
             else:
                 st.markdown("**Who would be affected** (people you may see)")
-                st.dataframe(listed, hide_index=True, width="stretch")
+                _long_table(listed, "resilience_impact_all", "people")
                 auth.people_download(listed, "assetmap_closure_impact.csv",
                                      "resilience_impact_csv", user,
                                      impact["person_id"][mine.to_numpy(dtype=bool)])
@@ -265,11 +299,13 @@ def render() -> None:
             st.info("No open groups or organisations to rank.")
         else:
             shown = ranking.drop(columns="asset_id")
-            st.dataframe(shown.head(100), hide_index=True, width="stretch")
-            common.download_table(shown, "assetmap_keystone_assets.csv",
-                                  key="resilience_keystones_csv",
-                                  label=f"Download CSV (all {len(shown):,})")
-            analyst_ui.keystone_panel(snapshots.keystone_table(url, version))
+            _long_table(shown, "resilience_keystones_all", "ranked places")
+            # every row, formula-safe (as common.download_table makes it), once per version
+            st.download_button(f"Download CSV (all {len(shown):,})",
+                               snapshots.keystone_downloads(url, version)[0],
+                               file_name="assetmap_keystone_assets.csv", mime="text/csv",
+                               key="resilience_keystones_csv")
+            analyst_ui.keystone_panel(url, version)
     except Exception as exc:
         common.show_error(exc)
     common.footer()
