@@ -67,6 +67,16 @@ def use_store_copy(template: Path, tmp_path: Path, monkeypatch) -> str:
     return url
 
 
+def store_version(url: str) -> int:
+    """The version of the store at ``url`` (opened and closed again): what the pages' caches
+    are keyed on."""
+    store = SQLiteStore.from_url(url)
+    try:
+        return store.version()
+    finally:
+        store.close()
+
+
 def demo_store_fixtures(people: int) -> tuple[Any, Any]:
     """The two fixtures every AppTest page module uses: ``template_store`` (a demo store of
     ``people`` built once per module) and ``store_url`` (a fresh copy of it per test, the app

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from browser_app import demo_store_fixtures
+from browser_app import store_version as _version
 from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 
 from assetmap.governance import privacy
-from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.ui import analyst_ui, common, snapshots
 from assetmap.ui.views import resilience
 
@@ -27,14 +27,6 @@ VIEWS = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "views"
 TIMEOUT = 90
 
 template_store, store_url = demo_store_fixtures(2000)
-
-
-def _version(url: str) -> int:
-    store = SQLiteStore.from_url(url)
-    try:
-        return store.version()
-    finally:
-        store.close()
 
 
 def _page(role: str = "admin") -> AppTest:
