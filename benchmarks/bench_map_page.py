@@ -3,6 +3,10 @@ page after sign-in), and the sign-in check's database writes.
 
 Prints, for the Map page's default view (wards, people, the default asset layers):
 
+- the bytes of the page the map's plain frame gets (``st.iframe``, as the page draws it since
+  issue 14: :func:`assetmap.ui.views.map.area_map_page`) and the CPU seconds to write it with
+  stable element names, against handing the same map to streamlit-folium's component as the
+  page did before (same process, ratio printed);
 - the bytes handed to the map component (what streamlit-folium sends: the map's script, header
   and HTML, as the JSON of the component's arguments), split into the assets' data (the rows
   of :class:`assetmap.render.maps.AssetPoints`), the area GeoJSON and the rest; and the same
@@ -165,6 +169,23 @@ def run_map(url: str) -> None:
     before = statistics.median(old_build) + statistics.median(old_handoff)
     print(f"ratios now / before: payload {sizes[-1] / old_sizes[-1]:.2f}, assets "
           f"{points / old_points:.2f}, build + hand over {now / before:.2f}")
+    from assetmap.render.network import stable_names
+
+    written, pages = [], []
+    for _ in range(3):
+        fmap = maps.area_map(areas, "people", assets, layers=layers, height=620, share=False,
+                             assets_base="/app/static/vendor", attribution=credit)
+        seconds, page = cpu(lambda fmap=fmap: stable_names(fmap, "mp").get_root().render())
+        written.append(seconds)
+        pages.append(page)
+    assert pages[0] == pages[-1]  # the same map gives the same bytes
+    page_bytes = len(pages[-1].encode("utf-8"))
+    ratio = statistics.median(written) / statistics.median(handoff)
+    print(f"plain frame (the page since issue 14): {page_bytes / 1000:.1f} KB; write it with "
+          f"stable names {statistics.median(written):.3f} CPU-s median "
+          f"({', '.join(f'{s:.3f}' for s in written)}); ratios frame / component: bytes "
+          f"{page_bytes / sizes[-1]:.2f}, CPU {ratio:.2f}"
+          " (and the frame's page is cached per store version and choice: 0 on a repeat)")
     store.close()
 
 

@@ -175,11 +175,9 @@ def test_suggestion_markers_show_their_rank(graph: nx.MultiDiGraph) -> None:
 
 
 def test_the_same_suggestions_give_the_same_map_page(graph: nx.MultiDiGraph) -> None:
-    """streamlit-folium draws the map again whenever its page changes: folium's random element
-    names changed it on every run, so a save that left the suggestions as they were redrew the
-    map. Named by place, the same suggestions give the same page; other suggestions do not."""
-    from streamlit_folium import _get_map_string
-
+    """A frame draws the map again whenever its page changes: folium's random element names
+    changed it on every run, so a save that left the suggestions as they were redrew the map.
+    Named by place, the same suggestions give the same page; other suggestions do not."""
     rows = [{"candidate_id": "org:cafe", "name": "Café", "kind": "Organisation",
              "reasons": "helps with carer support"},
             {"candidate_id": BREAKOUT_ID, "name": "G", "kind": "Group", "reasons": "y"}]
@@ -187,7 +185,7 @@ def test_the_same_suggestions_give_the_same_map_page(graph: nx.MultiDiGraph) -> 
 
     def page(frame: pd.DataFrame) -> str:
         fmap = nv.suggestions_map(frame, graph, area)
-        return fmap.get_root().render() + _get_map_string(fmap)
+        return fmap.get_root().render()
 
     first = page(pd.DataFrame(rows))
     assert first == page(pd.DataFrame(rows))

@@ -1,14 +1,13 @@
 """The Map page draws with no internet: its map loads Leaflet & co. from the app's own copies.
 
 Real parts only: the page run by Streamlit's AppTest on a SQLite store in tmp_path (reading the
-arguments streamlit-folium really hands the browser), the vendored files on disk, and one real
+page the map's frame really hands the browser), the vendored files on disk, and one real
 ``streamlit run`` server fetched over HTTP.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import re
 import socket
 import subprocess
@@ -57,12 +56,19 @@ def static_serving() -> Iterator[None]:
         config.set_option("server.enableStaticServing", before)
 
 
-def _component_args(at: AppTest) -> dict:
-    """The arguments the page's st_folium call sends to the browser's component frame."""
-    components = [e for e in at.get("component_instance")
-                  if e.proto.component_name == "streamlit_folium.st_folium"]
-    assert len(components) == 1
-    return json.loads(components[0].proto.json_args)
+def _map_frame(at: AppTest) -> str:
+    """The page the Map page's frame sends to the browser (a plain frame: no component)."""
+    assert not at.get("component_instance")
+    frames = at.get("iframe")
+    assert len(frames) == 1
+    assert frames[0].proto.alt  # the frame's accessible name (its title)
+    return str(frames[0].proto.srcdoc)
+
+
+def _links(page: str) -> tuple[list[str], list[str]]:
+    """The scripts and the stylesheets a page loads, in order."""
+    return (re.findall(r"<script[^>]*\ssrc=[\"']([^\"']+)", page, re.IGNORECASE),
+            re.findall(r"<link[^>]*\shref=[\"']([^\"']+)", page, re.IGNORECASE))
 
 
 def _tag_urls(markup: str) -> list[str]:
@@ -78,39 +84,64 @@ def _local_file(url: str) -> Path:
 def test_map_page_loads_every_library_from_the_app(store_url: str, static_serving: None) -> None:
     at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
-    args = _component_args(at)
-    links = args["js_links"] + args["css_links"]
-    assert any(link.endswith("/leaflet.js") for link in args["js_links"])
+    page = _map_frame(at)
+    js, css = _links(page)
+    links = js + css
+    assert any(link.endswith("/leaflet.js") for link in js)
     # the legend is HTML and there is no folium.Popup: no d3, no jQuery to load (issue 14)
-    assert not any(n in link for link in args["js_links"] for n in ("d3", "jquery"))
-    assert any(link.endswith("/leaflet.css") for link in args["css_links"])
+    assert not any(n in link for link in js for n in ("d3", "jquery"))
+    assert any(link.endswith("/leaflet.css") for link in css)
     for link in links:
         assert not EXTERNAL.match(link), link
         assert _local_file(link).is_file(), link
-    for part in ("header", "html", "script"):
-        assert not [u for u in _tag_urls(args[part]) if EXTERNAL.match(u)], part
+    assert "L.control.layers(" in page and "assetmap-scale" in page  # layer control, legend
     # The street map (tiles from the internet) is off until the user asks for it.
     assert at.toggle(key="map_tiles").value is False
-    assert "tile.openstreetmap.org" not in args["script"]
+    assert "tile.openstreetmap.org" not in page
     # Every measure, level and layer still loads only local files.
     at.selectbox(key="map_measure").select("carers").run()
     at.radio(key="map_level").set_value("lsoa").run()
     at.multiselect(key="map_layers").set_value(["GP practices", "Libraries"]).run()
     assert not at.exception
-    again = _component_args(at)
-    assert again["js_links"] + again["css_links"] == links
+    again = _map_frame(at)
+    assert again != page and sum(_links(again), []) == links
     # Turning the street map on fetches tiles, but the libraries stay local.
     at.toggle(key="map_tiles").set_value(True).run()
-    tiled = _component_args(at)
-    assert "tile.openstreetmap.org" in tiled["script"]
-    assert tiled["js_links"] + tiled["css_links"] == links
+    tiled = _map_frame(at)
+    assert "tile.openstreetmap.org" in tiled
+    assert sum(_links(tiled), []) == links
+
+
+def test_the_map_page_is_drawn_once_for_every_session(store_url: str,
+                                                      static_serving: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The map's page is the same bytes for every session and role (aggregates and public
+    places only; numbered element names), drawn once per store version and choice."""
+    from assetmap.ui.views import map as map_view
+
+    drawn: list[tuple] = []
+    real = map_view.area_map_page
+
+    def drawing(*args):  # type: ignore[no-untyped-def]
+        drawn.append(args[2:])
+        return real(*args)
+
+    monkeypatch.setattr(map_view, "area_map_page", drawing)
+    first = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
+    second = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT),
+                       role="admin").run()
+    assert not first.exception and not second.exception
+    page = _map_frame(first)
+    assert re.search(r"map_[0-9a-f]{32}", page) is None and "map_mp0000" in page
+    assert _map_frame(second) == page
+    assert len(drawn) == 1 and drawn[0][0] == "people"
 
 
 def test_without_static_serving_the_page_says_how_to_work_offline(store_url: str) -> None:
     assert config.get_option("server.enableStaticServing") is False
     at = signed_in(AppTest.from_file(str(MAP_PAGE), default_timeout=TIMEOUT)).run()
     assert not at.exception
-    assert any(link.startswith("https://") for link in _component_args(at)["js_links"])
+    assert any(link.startswith("https://") for link in _links(_map_frame(at))[0])
     assert any("assetmap serve" in c.value for c in at.caption)
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from browser_app import demo_store_fixtures
+from browser_app import store_version as _version
 from conftest import signed_in
 from streamlit.testing.v1 import AppTest
 
-from assetmap.graph.store.sqlite_store import SQLiteStore
 from assetmap.render import maps
 from assetmap.ui import common, snapshots
 
@@ -23,16 +23,10 @@ TIMEOUT = 90
 template_store, store_url = demo_store_fixtures(600)
 
 
-def _version(url: str) -> int:
-    store = SQLiteStore.from_url(url)
-    try:
-        return store.version()
-    finally:
-        store.close()
-
-
 def test_the_map_is_warmed_once_and_its_page_counts_nothing_again(
         store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetmap.ui.views import map as map_view
+
     counted: list[str] = []
     real = maps.people_by_area
 
@@ -40,16 +34,28 @@ def test_the_map_is_warmed_once_and_its_page_counts_nothing_again(
         counted.append(level)
         return real(source, level, **kwargs)
 
+    drawn: list[tuple] = []
+    real_page = map_view.area_map_page
+
+    def drawing(*args):  # type: ignore[no-untyped-def]
+        drawn.append(args[2:6])
+        return real_page(*args)
+
     monkeypatch.setattr(maps, "people_by_area", counting)
+    monkeypatch.setattr(map_view, "area_map_page", drawing)
     thread = snapshots.warm_map_in_background(store_url)
     assert thread is not None
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert counted == ["ward"]  # the level the page opens on
+    assert drawn == [("people", "ward", False, tuple(map_view.default_layers(
+        common.assets(store_url, _version(store_url)))))]  # and the map's page, as it opens
     assert snapshots.warm_map_in_background(store_url) is None  # once per version
     at = signed_in(AppTest.from_file(str(VIEWS / "map.py"), default_timeout=TIMEOUT)).run()
     assert not at.exception, [e.value for e in at.exception]
     assert counted == ["ward"]  # the page read the warmed counts
+    assert len(drawn) == 1  # and showed the warmed page
+    assert "map_mp0000" in at.get("iframe")[0].proto.srcdoc
     version = _version(store_url)
     assert common.people_by_area(store_url, version, "ward", False)["people"].sum() > 0
 
@@ -83,9 +89,8 @@ def test_the_resilience_page_opens_on_what_the_warm_up_drew(
 
 def test_warming_the_map_imports_what_its_page_draws_with(store_url: str) -> None:
     # A fresh interpreter (this one has imported them already): after the sign-in screen's
-    # warm-up the Map page's first run imports only streamlit-folium's own module (issue 14),
-    # which must be imported in a script run to register its component (the browser tests
-    # draw the map with it).
+    # warm-up the Map page's first run imports nothing more to draw its map (issue 14); the
+    # map is a plain frame, so streamlit-folium is not needed at all.
     script = ("import sys\n"
               "from assetmap.ui import snapshots\n"
               "assert 'folium.plugins' not in sys.modules\n"

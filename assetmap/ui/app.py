@@ -48,9 +48,6 @@ def main() -> None:
         st.navigation([st.Page(auth.sign_in_screen, title="Sign in", icon=":material/login:",
                                url_path="sign-in", default=True), *aliases],
                       position="hidden").run()
-        # The screen is drawn: now import the Map's component (a tenth of a second, once per
-        # server), which registers only from a script run, not from the warm-up thread.
-        snapshots.import_map_component()
         return
     auth.sidebar(user)
     present = [p for p in PAGES

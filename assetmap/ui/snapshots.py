@@ -39,7 +39,8 @@ def forget_older(url: str, version: int) -> None:
         _SEEN[url] = version
     if previous is not None and previous != version:
         for cached in (_snapshot, keystone_table, isolation_levels, place_attrs,
-                       profile_graph, closure_impacts, closure_map, who_depends,
+                       profile_graph, closure_impacts, closure_map, area_map_page,
+                       gap_map_page, who_depends,
                        keystone_downloads, gap_table, carer_table, pooling_table):
             cached.clear()
 
@@ -182,6 +183,30 @@ def closure_map(url: str, version: int, chosen: tuple[str, ...], assets_base: st
     return impact_map_page(url, version, chosen, closure_impacts(url, version, chosen))
 
 
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=16)
+def area_map_page(url: str, version: int, measure: str, level: str, share: bool,
+                  layers: tuple[str, ...], tiles: bool, assets_base: str | None,
+                  attribution: str, threshold: int) -> str:
+    """The Map page's map for this choice as one whole HTML page
+    (:func:`assetmap.ui.views.map.area_map_page`): published counts by area and public places
+    only, the same for every role, so shared read-only by every session; keyed on everything
+    it draws from (``threshold``, the smallest count shown, too: a changed setting draws anew)."""
+    from assetmap.ui.views.map import area_map_page as page
+
+    return page(url, version, measure, level, share, layers, tiles, assets_base, attribution)
+
+
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=16)
+def gap_map_page(url: str, version: int, level: str, need: str, assets_base: str | None,
+                 threshold: int) -> tuple[str, str]:
+    """The Gaps page's map of one need at ``level`` as one whole HTML page and its caption
+    (:func:`assetmap.ui.views.gaps.gap_map_page`), from :func:`gap_table`: published counts
+    by area only, so shared read-only by every session ("" when there is nothing to draw)."""
+    from assetmap.ui.views.gaps import gap_map_page as page
+
+    return page(url, version, level, need)
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def who_depends(url: str, version: int, chosen: tuple[str, ...],
                 what: str) -> tuple[pd.DataFrame, str]:
@@ -265,21 +290,11 @@ MAP_LEVELS: tuple[str, ...] = ("ward", "lsoa", "msoa", "locality")
 
 
 def import_map_page_modules() -> None:
-    """Import the libraries the Map page's streamlit-folium loads and nothing before it does
-    (folium's plugins: a tenth of a CPU-second or more, part of the first page's wait after
-    sign-in; issue 14). Importing is once per process, whoever does it. Not streamlit-folium
-    itself: it registers its component only when imported in a script run
-    (:func:`import_map_component`)."""
+    """Import the libraries the Map page draws its frame with and nothing before it does
+    (folium's plugins and branca: a tenth of a CPU-second or more, part of the first page's
+    wait after sign-in; issue 14). Importing is once per process, whoever does it."""
     import branca  # noqa: F401
     import folium.plugins  # noqa: F401
-    import streamlit.components.v1  # noqa: F401
-
-
-def import_map_component() -> None:
-    """Import streamlit-folium (the Map's component) from a script run, once per process: the
-    component is registered with the server only when it is declared inside a run, so this is
-    called at the end of the sign-in screen's run, after the screen is drawn (issue 14)."""
-    import streamlit_folium  # noqa: F401
 
 
 def warm_map(url: str, version: int) -> None:
@@ -298,8 +313,15 @@ def warm_map(url: str, version: int) -> None:
                 people_by_area(url, version, first, False)
             else:
                 common.people_by_area(url, version, first, False)
-        common.assets(url, version)
+        table = common.assets(url, version)
         import_map_page_modules()
+        if first is not None:  # the map the page opens with, as it draws it (issue 14)
+            from assetmap import settings
+            from assetmap.ui.views.map import default_layers
+
+            area_map_page(url, version, "people", first, False, tuple(default_layers(table)),
+                          False, common.leaflet_base(), common._attribution(url, version),
+                          settings.load().suppress_below)
     except Exception:  # noqa: S110 - the page that needs it shows the error as one sentence
         pass
 

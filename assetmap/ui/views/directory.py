@@ -14,7 +14,6 @@ from typing import Any
 
 import folium
 import streamlit as st
-from streamlit_folium import st_folium
 
 from assetmap import directory, vocab
 from assetmap.render import maps
@@ -74,7 +73,12 @@ def _filters() -> dict[str, Any] | None:
     return found
 
 
-def _map(found: Any, origin: tuple[float, float] | None, within: float | None) -> None:
+def map_page(found: Any, origin: tuple[float, float] | None, within: float | None) -> str:
+    """The search's map as one whole HTML page: each place found as its number, the search
+    circle when a radius was given. Public places only; element names are numbered, not
+    random, so the same search gives the same bytes and a browser keeps the frame it drew."""
+    from assetmap.render.network import stable_names
+
     fmap = common.blank_map(MAP_HEIGHT)
     lats, lons = list(found["lat"]), list(found["lon"])
     if origin is not None and within:
@@ -89,8 +93,14 @@ def _map(found: Any, origin: tuple[float, float] | None, within: float | None) -
                       tooltip=f"{int(r.rank)}. {maps.map_text(r.place)}").add_to(fmap)
     if lats:
         common.fit_view(fmap, min(lats), min(lons), max(lats), max(lons), MAP_HEIGHT)
-    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              render=False, key="directory_map")
+    return stable_names(fmap, "dm").get_root().render()
+
+
+def _map(found: Any, origin: tuple[float, float] | None, within: float | None) -> None:
+    """Draw the search's map as a plain frame holding its page (nothing is read back from the
+    map, so no component and no handshake with one); made on each search, as the list is."""
+    st.iframe(map_page(found, origin, within), height=MAP_HEIGHT + 12,
+              alt="Map of the places found, numbered as in the list above")
     st.caption("Numbered as in the list. The map is a picture of the list above: the list is "
                "the same information, for keyboards and screen readers.")
 

@@ -11,7 +11,6 @@ import branca.colormap as cm
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from assetmap import settings as _settings
 from assetmap import vocab
@@ -169,8 +168,19 @@ def gap_tables(G: Any, boundaries: dict[str, gpd.GeoDataFrame], level: str,
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _gap_map(shown: gpd.GeoDataFrame, need: str, which: str = "") -> None:
-    """The gap map of one need; ``which`` names the areas and their boundary year."""
+def gap_map_page(url: str, version: int, level: str, need_label: str) -> tuple[str, str]:
+    """The gap map of one need (its label, as the table names it) at ``level`` as one whole
+    HTML page, and its caption; ("", "") when no area has a boundary to draw. Published counts
+    by area only, so one page per store version and choice serves everyone
+    (:func:`assetmap.ui.snapshots.gap_map_page`); element names are numbered, not random, so
+    the same choice gives the same bytes and a browser keeps the frame it has drawn."""
+    from assetmap.render.network import stable_names
+
+    gaps = snapshots.gap_table(url, version, level)
+    shown = gaps[gaps["Need"] == need_label]
+    need = need_label.replace(" ", "_")
+    # Every figure by area names its boundary year (issue 17): "Wards (2023 boundaries)".
+    which = level_label(level, common.boundaries(url, version, level))
     fmap = maps.geojson_only(common.blank_map(MAP_HEIGHT))  # no jQuery
     values = shown["_shade"].dropna()
     vmax = float(values.max()) if len(values) and values.max() > 0 else 1.0
@@ -191,8 +201,7 @@ def _gap_map(shown: gpd.GeoDataFrame, need: str, which: str = "") -> None:
                                         else float(r["_shade"]),
                                         "flag": bool(r["No provider in reach"])}})
     if not features:
-        st.info("No area boundaries to draw.")
-        return
+        return "", ""
 
     def style(f: dict) -> dict:
         p = f["properties"]
@@ -206,13 +215,29 @@ def _gap_map(shown: gpd.GeoDataFrame, need: str, which: str = "") -> None:
     layer.add_to(fmap)
     minx, miny, maxx, maxy = shown.total_bounds
     common.fit_view(fmap, miny, minx, maxy, maxx, MAP_HEIGHT)
-    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              render=False, key=f"gaps_map_{need}_{len(shown)}")
-    st.caption((f"{which}. " if which else "")
+    page = stable_names(fmap, "gp").get_root().render()
+    caption = ((f"{which}. " if which else "")
                + f"Shaded by people needing help with {vocab.label(need)} who have no provider "
                f"near home: light is few, dark is up to about {vmax:g}. Grey: fewer than "
                f"{_settings.load().suppress_below} (not shown). Thick dashed outline: no "
                "provider within reach at all.")
+    return page, caption
+
+
+def _gap_map(url: str, version: int, level: str, need_label: str) -> None:
+    """Draw the gap map of one need as a plain frame holding its page (no map interaction is
+    read back, so no component and no handshake with one), made once per store version and
+    choice and shared (:func:`assetmap.ui.snapshots.gap_map_page`)."""
+    page, caption = snapshots.gap_map_page(url, version, level, need_label,
+                                           common.leaflet_base(),
+                                           _settings.load().suppress_below)
+    if not page:
+        st.info("No area boundaries to draw.")
+        return
+    st.iframe(page, height=MAP_HEIGHT + 12,
+              alt=f"Map of provision gaps for {need_label.lower()} by area (described in "
+                  "words and as a table below)")
+    st.caption(caption)
 
 
 def _text_alternative(shown: gpd.GeoDataFrame, need: str) -> str:
@@ -280,7 +305,7 @@ def render() -> None:
     need_label = st.selectbox("Need", needs, index=needs.index(default), key="gaps_need")
     shown = gaps[gaps["Need"] == need_label]
     need = need_label.replace(" ", "_")
-    _gap_map(shown, need, which)
+    _gap_map(url, version, level, need_label)
     st.markdown(f"**In words:** {common.md_escape(_text_alternative(shown, need))}")
     table = pd.DataFrame(gaps.drop(columns=["geometry", "_shade"]))
     table.insert(2, "Boundaries", which)

@@ -4,13 +4,16 @@ assets (groups, GP practices, libraries…) as layers. People are shown only as 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
+import geopandas as gpd
+import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
+from assetmap import settings as _settings
 from assetmap.governance import access, privacy
 from assetmap.render import maps
-from assetmap.ui import auth, common
+from assetmap.ui import auth, common, snapshots
 
 MAP_HEIGHT = 620
 #: Measures that need the graph (isolation levels), computed only when chosen.
@@ -22,6 +25,39 @@ DEFAULT_LAYERS: tuple[str, ...] = (
     "Groups and clubs", "Sports clubs", "GP practices", "Food banks", "Mental health services",
     "Libraries",
 )
+
+
+def default_layers(asset_table: pd.DataFrame) -> list[str]:
+    """The asset layers the page opens with: :data:`DEFAULT_LAYERS` the store has, else its
+    first three (shared by the page and the sign-in screen's warm-up, so both make one key)."""
+    available = sorted(asset_table["layer"].unique()) if not asset_table.empty else []
+    return [layer for layer in DEFAULT_LAYERS if layer in available] or available[:3]
+
+
+def area_counts(url: str, version: int, level: str,
+                with_isolation: bool) -> gpd.GeoDataFrame:
+    """People counted by area at ``level`` (aggregates only), from the columnar snapshot on a
+    server store (issue 16), else from the shared cache of :mod:`assetmap.ui.common`."""
+    if common.is_server_store(common._open(url)):
+        return snapshots.people_by_area(url, version, level, with_isolation)
+    return common.people_by_area(url, version, level, with_isolation)
+
+
+def area_map_page(url: str, version: int, measure: str, level: str, share: bool,
+                  layers: Sequence[str], tiles: bool, assets_base: str | None,
+                  attribution: str) -> str:
+    """The Map page's map as one whole HTML page: areas shaded by the published ``measure``
+    and the public assets of ``layers``, loading Leaflet from ``assets_base``. Aggregates and
+    public places only, and the same for every role, so one page per store version and choice
+    serves everyone (:func:`assetmap.ui.snapshots.area_map_page`); element names are numbered,
+    not random, so the same choice gives the same bytes and a browser keeps the frame."""
+    from assetmap.render.network import stable_names
+
+    areas = area_counts(url, version, level, measure in GRAPH_MEASURES)
+    fmap = maps.area_map(areas, measure, common.assets(url, version), layers=list(layers),
+                         tiles="OpenStreetMap" if tiles else None, height=MAP_HEIGHT,
+                         share=share, assets_base=assets_base, attribution=attribution)
+    return stable_names(fmap, "mp").get_root().render()
 
 
 def local_assets_base() -> str | None:
@@ -81,19 +117,15 @@ def render() -> None:
     tiles = controls[2].toggle("Street map background", value=False, key="map_tiles",
                                help="Loads OpenStreetMap tiles: needs an internet connection.")
     try:
-        if common.is_server_store(store):  # isolation counted from the snapshot (issue 16)
-            from assetmap.ui import snapshots
-
-            areas = snapshots.people_by_area(url, version, level, measure in GRAPH_MEASURES)
-        else:
-            areas = common.people_by_area(url, version, level, measure in GRAPH_MEASURES)
+        # isolation counted from the snapshot on a server store (issue 16)
+        areas = area_counts(url, version, level, measure in GRAPH_MEASURES)
         asset_table = common.assets(url, version)
     except Exception as exc:
         common.show_error(exc)
         common.footer()
         return
     available = sorted(asset_table["layer"].unique()) if not asset_table.empty else []
-    default = [layer for layer in DEFAULT_LAYERS if layer in available] or available[:3]
+    default = default_layers(asset_table)
     layers = st.multiselect("Show assets", available, default=default, key="map_layers",
                             help="Public groups and organisations; click a point for details.")
 
@@ -105,14 +137,17 @@ def render() -> None:
                   "not shown under them." if vintage else "Import the boundaries again with "
                   "`--vintage YEAR` to record which year's areas these are."))
     assets_base = local_assets_base()
-    fmap = maps.area_map(areas, measure, asset_table, layers=layers,
-                         tiles="OpenStreetMap" if tiles else None, height=MAP_HEIGHT,
-                         share=share, assets_base=assets_base,
-                         attribution=common.attribution())
     place = "ward" if level == "ward" else ""
     summary = maps.summary_text(areas, measure, place, share=share)
-    st_folium(fmap, height=MAP_HEIGHT, use_container_width=True, returned_objects=[],
-              render=False, key=f"area_map_{measure}_{level}_{share}")
+    # A plain frame holding the map's page (nothing is read back from the map, so no component
+    # and no handshake with one), drawn once per store version and choice and shared by every
+    # session (:func:`assetmap.ui.snapshots.area_map_page`).
+    page = snapshots.area_map_page(url, version, measure, level, share, tuple(layers), tiles,
+                                   assets_base, common.attribution(),
+                                   _settings.load().suppress_below)
+    st.iframe(page, height=MAP_HEIGHT + 12,
+              alt=f"Map of {maps.MEASURES[measure].label.lower()} per area with public places "
+                  "(described in words and as a table below)")
     if assets_base is None:
         st.caption("This map loads Leaflet from the internet: start the app with "
                    "`assetmap serve` to use its own copies and draw the map offline.")
@@ -154,11 +189,9 @@ def render() -> None:
 
 
 def _warm_analyst_pages(url: str, version: int) -> None:
-    """Import and run :func:`assetmap.ui.snapshots.warm_analyst_pages` off the page's thread
-    (the import alone takes half a second)."""
-    from assetmap.ui import snapshots
-
+    """Run :func:`assetmap.ui.snapshots.warm_analyst_pages` off the page's thread."""
     snapshots.warm_analyst_pages(url, version)
 
 
-render()
+if __name__ == "__main__":  # as Streamlit runs a page; importing it draws nothing
+    render()
