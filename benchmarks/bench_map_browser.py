@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' helpers: the store, the server
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_resilience_browser import DRAWN, READY, server_cpu  # noqa: E402
+from bench_resilience_browser import DRAWN, READY, served_demo, server_cpu  # noqa: E402
 
 ACCOUNT = "bench-map-admin"
 #: A frame holding the Map page's map (its legend), or not (the Gaps page's map).
@@ -104,27 +103,12 @@ def one_round(browser: Any, base: str, password: str, port: str) -> dict[str, fl
 
 def main() -> None:
     """Serve the demo and time ``--rounds`` new sessions."""
-    from browser_app import CHROMIUM, CHROMIUM_ARGS, build_test_store, served_app
-    from playwright.sync_api import sync_playwright
-
-    from assetmap import settings
-    from assetmap.governance.access import AccessDB, new_password
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-map-"))
-    db = home / "assetmap.db"
-    build_test_store(db, people=args.people).close()
-    url = f"sqlite:///{db}"
-    password = new_password()
-    with AccessDB(settings.access_db_path(url)) as access:
-        access.add_user(ACCOUNT, "admin", password)
     rounds: list[dict[str, float]] = []
-    with served_app(url, home, home / "streamlit.log") as base, sync_playwright() as pw:
-        port = base.rsplit(":", 1)[1]
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with served_demo(args.people, "bench-map-", ACCOUNT) as (browser, base, password, port):
         one_round(browser, base, password, port)  # warms the server: not counted
         for n in range(1, args.rounds + 1):
             got = one_round(browser, base, password, port)
@@ -132,7 +116,6 @@ def main() -> None:
             print(f"round {n}: " + ", ".join(
                 f"{k} {v:,.0f} B" if k == "sent" else f"{k} {v:.2f} s"
                 for k, v in got.items()), flush=True)
-        browser.close()
     print(f"people: {args.people:,}; medians of {args.rounds} new sessions: " + "; ".join(
         f"{k} {statistics.median(r[k] for r in rounds):,.0f} B" if k == "sent" else
         f"{k} {statistics.median(r[k] for r in rounds):.2f} s" for k in rounds[0]))

@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,29 +115,41 @@ def one_visit(browser: Any, base: str, password: str, port: str, title: str) -> 
     return out
 
 
-def main() -> None:
-    """Serve the demo, time the Resilience and About pages over ``--rounds`` sessions."""
+@contextmanager
+def served_demo(people: int, prefix: str, account: str) -> Iterator[tuple[Any, str, str, str]]:
+    """The browser tests' demo store of ``people`` with an administrator ``account``, served as
+    ``assetmap serve`` serves it, and Chromium launched: (browser, base URL, password, the
+    server's port). Shared by the browser benchmarks."""
     from browser_app import CHROMIUM, CHROMIUM_ARGS, build_test_store, served_app
     from playwright.sync_api import sync_playwright
 
     from assetmap import settings
     from assetmap.governance.access import AccessDB, new_password
 
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    db = home / "assetmap.db"
+    build_test_store(db, people=people).close()
+    url = f"sqlite:///{db}"
+    password = new_password()
+    with AccessDB(settings.access_db_path(url)) as access:
+        access.add_user(account, "admin", password)
+    with served_app(url, home, home / "streamlit.log") as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser, base, password, base.rsplit(":", 1)[1]
+        finally:
+            browser.close()
+
+
+def main() -> None:
+    """Serve the demo, time the Resilience and About pages over ``--rounds`` sessions."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="bench-resilience-"))
-    db = home / "assetmap.db"
-    build_test_store(db, people=args.people).close()
-    url = f"sqlite:///{db}"
-    password = new_password()
-    with AccessDB(settings.access_db_path(url)) as access:
-        access.add_user(ACCOUNT, "admin", password)
     runs: dict[str, list[dict[str, float]]] = {"Resilience": [], ABOUT: []}
-    with served_app(url, home, home / "streamlit.log") as base, sync_playwright() as pw:
-        port = base.rsplit(":", 1)[1]
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with served_demo(args.people, "bench-resilience-", ACCOUNT) as (browser, base, password,
+                                                                    port):
         one_visit(browser, base, password, port, "Resilience")  # warms the server: not counted
         for n in range(1, args.rounds + 1):
             for title in runs:
@@ -144,7 +158,6 @@ def main() -> None:
                 print(f"round {n} {title}: " + ", ".join(
                     f"{k} {v:,.0f} B" if k == "sent" else f"{k} {v:.2f} s"
                     for k, v in got.items()), flush=True)
-        browser.close()
     print(f"people: {args.people:,}; medians of {args.rounds} new sessions:")
     for title, rounds in runs.items():
         print(f"  {title.split()[0]:<11}" + "; ".join(

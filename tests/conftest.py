@@ -93,3 +93,17 @@ def signed_in(app_test, role: str = "coordinator", caseload=(), name: str | None
     app_test.session_state[auth.STARTED_KEY] = now
     app_test.session_state[auth.SEEN_KEY] = now
     return app_test
+
+
+@pytest.fixture
+def static_serving() -> Iterator[None]:
+    """Static serving on, as ``assetmap serve`` starts the app (restored afterwards): the maps
+    then load Leaflet from the app's own copies."""
+    from streamlit import config
+
+    before = config.get_option("server.enableStaticServing")
+    config.set_option("server.enableStaticServing", True)
+    try:
+        yield
+    finally:
+        config.set_option("server.enableStaticServing", before)

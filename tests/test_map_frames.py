@@ -10,13 +10,11 @@ file in tmp_path), the pages' own frames read back.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser_app import demo_store_fixtures
 from conftest import signed_in
-from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from assetmap.ui.views import gaps
@@ -25,17 +23,6 @@ VIEWS = Path(__file__).resolve().parent.parent / "assetmap" / "ui" / "views"
 TIMEOUT = 90
 
 template_store, store_url = demo_store_fixtures(600)
-
-
-@pytest.fixture
-def static_serving() -> Iterator[None]:
-    """Static serving on, as ``assetmap serve`` starts the app (restored afterwards)."""
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    try:
-        yield
-    finally:
-        config.set_option("server.enableStaticServing", before)
 
 
 def _frame(at: AppTest) -> str:

@@ -14,7 +14,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import folium
@@ -43,17 +42,6 @@ def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'assetmap.db'}"
     monkeypatch.setenv("ASSETMAP_STORE", url)
     return url
-
-
-@pytest.fixture
-def static_serving() -> Iterator[None]:
-    """Static serving on, as ``assetmap serve`` starts the app (restored afterwards)."""
-    before = config.get_option("server.enableStaticServing")
-    config.set_option("server.enableStaticServing", True)
-    try:
-        yield
-    finally:
-        config.set_option("server.enableStaticServing", before)
 
 
 def _map_frame(at: AppTest) -> str:
