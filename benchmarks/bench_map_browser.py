@@ -28,7 +28,6 @@ import argparse
 import statistics
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the browser tests' helpers: the store, the server
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_resilience_browser import DRAWN, READY, served_demo, server_cpu  # noqa: E402
+from bench_resilience_browser import (  # noqa: E402
+    DRAWN,
+    READY,
+    new_session,
+    served_demo,
+    server_cpu,
+)
 
 ACCOUNT = "bench-map-admin"
 #: A frame holding the Map page's map (its legend), or not (the Gaps page's map).
@@ -62,19 +67,7 @@ def wait_for_map(tab: Any, began: float, area_map: bool, limit: float = 30.0) ->
 
 def one_round(browser: Any, base: str, password: str, port: str) -> dict[str, float]:
     """Sign in in a new session; time the Map, Gaps and the Map again."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(120_000)
-    cdp = context.new_cdp_session(tab)
-    cdp.send("Performance.enable")
-    frames: Counter[str] = Counter()
-    tab.on("websocket", lambda ws: ws.on(
-        "framereceived", lambda payload: frames.update({"bytes": len(payload)})))
-
-    def task() -> float:
-        metrics = cdp.send("Performance.getMetrics")["metrics"]
-        return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
-
+    context, tab, frames, task = new_session(browser)
     tab.goto(base + "/")
     tab.get_by_label("Account name").fill(ACCOUNT)
     tab.get_by_role("textbox", name="Password").fill(password)

@@ -81,8 +81,10 @@ def wait_for_map(tab: Any, began: float, limit: float = 30.0) -> float:
     return time.perf_counter() - began
 
 
-def one_visit(browser: Any, base: str, password: str, port: str, title: str) -> dict[str, float]:
-    """Sign in in a new session, wait for the Map, open ``title``: its figures."""
+def new_session(browser: Any) -> tuple[Any, Any, Counter[str], Any]:
+    """A new browser session (a fresh context) and its tab, counting the bytes the server
+    sends over the websocket (``frames["bytes"]``), with ``task()``: the tab's main-thread
+    task seconds so far (CDP ``TaskDuration``). Returns (context, tab, frames, task)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     tab.set_default_timeout(120_000)
@@ -91,16 +93,22 @@ def one_visit(browser: Any, base: str, password: str, port: str, title: str) -> 
     frames: Counter[str] = Counter()
     tab.on("websocket", lambda ws: ws.on(
         "framereceived", lambda payload: frames.update({"bytes": len(payload)})))
+
+    def task() -> float:
+        metrics = cdp.send("Performance.getMetrics")["metrics"]
+        return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+    return context, tab, frames, task
+
+
+def one_visit(browser: Any, base: str, password: str, port: str, title: str) -> dict[str, float]:
+    """Sign in in a new session, wait for the Map, open ``title``: its figures."""
+    context, tab, frames, task = new_session(browser)
     tab.goto(base + "/")
     tab.get_by_label("Account name").fill(ACCOUNT)
     tab.get_by_role("textbox", name="Password").fill(password)
     tab.get_by_role("button", name="Sign in").click()
     tab.wait_for_function(READY, arg=["Map"])
     wait_for_map(tab, time.perf_counter())
-
-    def task() -> float:
-        metrics = cdp.send("Performance.getMetrics")["metrics"]
-        return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
 
     task0, cpu0, bytes0 = task(), server_cpu(port), frames["bytes"]
     began = time.perf_counter()
