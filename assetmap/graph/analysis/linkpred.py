@@ -265,17 +265,12 @@ def closure_evident(neighbours: Neighbours, nodes: Sequence[Hashable],
     return person_sample(neighbours, nodes, alpha, sample)[0]
 
 
-def degree_mixing(neighbours: Neighbours, nodes: Sequence[Hashable],
-                  sample: tuple[int, int, int] = CLOSURE_SAMPLE) -> Mixing:
-    """:class:`Mixing` of the ties between ``nodes``, read from the closure test's sample."""
-    return person_sample(neighbours, nodes, CLOSURE_ALPHA, sample)[1]
-
-
 def person_sample(neighbours: Neighbours, nodes: Sequence[Hashable],
                   alpha: float = CLOSURE_ALPHA,
                   sample: tuple[int, int, int] = CLOSURE_SAMPLE) -> tuple[bool, Mixing]:
-    """(:func:`closure_evident`, :func:`degree_mixing`) from one seeded sample of ``nodes``,
-    their ties and untied pairs: the neighbours read for the test give the mixing for free."""
+    """(:func:`closure_evident`, the :class:`Mixing` of the ties between ``nodes``) from one
+    seeded sample of ``nodes``, their ties and untied pairs: the neighbours read for the test
+    give the mixing for free."""
     import random
 
     nodes = list(nodes)
@@ -453,7 +448,7 @@ def person_closure(G: Any, neighbours: Neighbours | None = None) -> bool:
 
 
 def person_mixing(G: Any, neighbours: Neighbours | None = None) -> Mixing | None:
-    """:func:`degree_mixing` for the people of a ``store.to_networkx()`` graph, worked out with
+    """The :class:`Mixing` of the people of a ``store.to_networkx()`` graph, worked out with
     (and kept like) :func:`person_closure`'s verdict at no extra reads. A part of a store
     (:data:`CLOSURE_KEY` set) has only what it carries under :data:`MIXING_KEY` (None: people
     rank alike where closure fails)."""

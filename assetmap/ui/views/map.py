@@ -3,7 +3,6 @@ assets (groups, GP practices, libraries…) as layers. People are shown only as 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -58,14 +57,6 @@ def area_map_page(url: str, version: int, measure: str, level: str, share: bool,
                          tiles="OpenStreetMap" if tiles else None, height=MAP_HEIGHT,
                          share=share, assets_base=assets_base, attribution=attribution)
     return stable_names(fmap, "mp").get_root().render()
-
-
-def local_assets_base() -> str | None:
-    """Where the browser gets Leaflet and the other map libraries: this app's own copies
-    (no internet needed) when static serving is on, as ``assetmap serve`` starts it; else CDNs."""
-    if not st.get_option("server.enableStaticServing"):
-        return None
-    return maps.local_assets_url(st.get_option("server.baseUrlPath") or "")
 
 
 def render() -> None:
@@ -136,7 +127,7 @@ def render() -> None:
                + ("Names and codes are those of that year; figures from other years' areas are "
                   "not shown under them." if vintage else "Import the boundaries again with "
                   "`--vintage YEAR` to record which year's areas these are."))
-    assets_base = local_assets_base()
+    assets_base = common.leaflet_base()  # the key the sign-in warm-up made it under
     place = "ward" if level == "ward" else ""
     summary = maps.summary_text(areas, measure, place, share=share)
     # A plain frame holding the map's page (nothing is read back from the map, so no component
@@ -184,13 +175,7 @@ def render() -> None:
     # to the Person page, which the work would slow while it runs (it holds the GIL). The
     # thread returns at once when this version is warmed.
     if access.may_use_page(user, "resilience.py"):
-        threading.Thread(target=_warm_analyst_pages, args=(url, version), daemon=True,
-                         name="assetmap-warm-analyst").start()
-
-
-def _warm_analyst_pages(url: str, version: int) -> None:
-    """Run :func:`assetmap.ui.snapshots.warm_analyst_pages` off the page's thread."""
-    snapshots.warm_analyst_pages(url, version)
+        snapshots.warm_in_background(url, version)
 
 
 if __name__ == "__main__":  # as Streamlit runs a page; importing it draws nothing

@@ -238,7 +238,6 @@ def render() -> None:
         # one columnar snapshot and the places by kind, never the whole graph (issue 16: on a
         # server store; on SQLite too, where it is quicker and gives the same figures, see
         # benchmarks/bench_neo4j_closure.py)
-        snapshots.snapshot(url, version)
         places = snapshots.place_attrs(url, version)
         options = _options(places)
         pick = st.selectbox("If this closed", list(options), format_func=options.__getitem__,
