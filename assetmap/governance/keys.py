@@ -50,24 +50,16 @@ def key_path(access_path: str | Path) -> Path:
 def server_secret(access_path: str | Path, *, create: bool = True) -> bytes:
     """The store's secret (32 random bytes, 0600 beside the access database), made if missing.
 
-    Created with O_EXCL so two processes starting at once agree on one secret."""
+    A new secret is written whole to a private temporary file and then hard-linked into place,
+    which fails if the key already exists: two processes or threads starting at once agree on
+    one secret, and none ever reads a key file that is still being written."""
     path = key_path(access_path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         if not create:
             raise
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
-        except FileExistsError:
-            data = path.read_bytes()
-        else:
-            data = secrets.token_bytes(KEY_BYTES)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+        data = _publish_secret(path)
     make_private(path)
     if len(data) < KEY_BYTES:
         from assetmap.errors import AssetmapError
@@ -75,6 +67,27 @@ def server_secret(access_path: str | Path, *, create: bool = True) -> bytes:
         raise AssetmapError(f"The key file {path} is damaged (too short); restore it from a "
                             "backup.")
     return data
+
+
+def _publish_secret(path: Path) -> bytes:
+    """Make a secret at ``path`` unless another writer got there first; return the one in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = secrets.token_bytes(KEY_BYTES)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)  # atomic, and refuses to replace a key already there
+        except FileExistsError:
+            return path.read_bytes()
+        return data
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 def derived_key(access_path: str | Path, purpose: str) -> bytes:
