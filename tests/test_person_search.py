@@ -65,16 +65,23 @@ def test_a_search_before_the_graph_is_built_answers_from_the_snapshot(store_url,
 
 def test_the_snapshot_path_keeps_every_roles_filter(store_url, graph_reads):
     """Answered from the snapshot, a hub analyst and no one signed in still see no one, and a
-    coordinator still sees their caseload (their own path, unchanged)."""
+    coordinator sees their caseload only (never an id that is not in the store), with the
+    graph path's labels and order, without the graph being read."""
     common.forget_everything()
     store = common.get_store()
     analyst = access.User("test-analyst", access.HUB_ANALYST)
     assert common.selectable_people(store, analyst).empty
     assert common.selectable_people(store, None).empty
     assert graph_reads == []
-    mine = access.User("test-coordinator", access.COORDINATOR,
-                       caseload=frozenset({TEST_PERSON, "person:nobody"}))
-    assert common.selectable_people(store, mine)["person_id"].tolist() == [TEST_PERSON]
+    everyone = common.selectable_people(store, ADMIN)["person_id"].tolist()
+    caseload = frozenset({TEST_PERSON, "person:nobody", *everyone[::97]})
+    mine = access.User("test-coordinator", access.COORDINATOR, caseload=caseload)
+    early = common.selectable_people(store, mine)
+    assert graph_reads == []  # a coordinator's list no longer waits for the graph
+    assert sorted(early["person_id"]) == sorted(caseload - {"person:nobody"})
+    common._people_options(store_url, store.version())  # the graph's picker takes over
+    assert graph_reads == [True]
+    pd.testing.assert_frame_equal(early, common.selectable_people(store, mine))
 
 
 def test_a_search_during_the_warm_up_answers_without_waiting_for_it(store_url, graph_reads):

@@ -627,23 +627,28 @@ def selectable_people(store: GraphStore, user: User | None = None) -> pd.DataFra
     anyone,
     a hub analyst no one; no user, no one). The shared cache holds the whole list; the filter
     runs per user. Until the graph's picker is ready (right after sign-in, while the warm-up
-    builds it) everyone but a coordinator gets the list read from the columnar snapshot
-    (:func:`_snapshot_options`: the same labels, no wait)."""
+    builds it) the list is read from the columnar snapshot (:func:`_snapshot_options`: the
+    same labels, no wait); a coordinator's is their caseload's rows of it."""
     from assetmap.governance import access
 
     url = store_url()
-    if user is not None and user.role == access.COORDINATOR:
-        # a caseload is small: look its people up, never scan everyone in the area
-        shown = _picker(url)[1]
-        rows = sorted((shown[p], p) for p in user.caseload
-                      if p in shown and access.can_view_person(user, p))
-        return pd.DataFrame({"person_id": [p for _, p in rows],
-                             "label": [text for text, _ in rows]})
     version = store.version()
     # right after sign-in the graph's picker may still be being built (the warm-up): answer
     # from the snapshot meanwhile, with the same labels, rather than wait for it
-    people = (_people_options(url, version) if _graph_picker_ready(url, version)
-              else _snapshot_options(url, version))
+    ready = _graph_picker_ready(url, version)
+    if user is not None and user.role == access.COORDINATOR:
+        if ready:
+            # a caseload is small: look its people up, never scan everyone in the area
+            shown = _picker(url)[1]
+            rows = sorted((shown[p], p) for p in user.caseload
+                          if p in shown and access.can_view_person(user, p))
+            return pd.DataFrame({"person_id": [p for _, p in rows],
+                                 "label": [text for text, _ in rows]})
+        everyone = _snapshot_options(url, version)  # sorted by label already
+        mine = everyone[everyone["person_id"].isin(
+            [p for p in user.caseload if access.can_view_person(user, p)])]
+        return mine.reset_index(drop=True)
+    people = _people_options(url, version) if ready else _snapshot_options(url, version)
     allowed = access.viewable_people(user, people["person_id"])
     return people if allowed.all() else people[allowed].reset_index(drop=True)
 
