@@ -1,4 +1,4 @@
-"""What the first Map and Resilience pages read is worked out in the background beforehand
+"""What the first Map, Gaps and Resilience pages read is worked out in the background beforehand
 (issue 14): the pages then read it from the shared caches and compute none of it again."""
 
 from __future__ import annotations
@@ -102,3 +102,21 @@ def test_warming_the_map_imports_what_its_page_draws_with(store_url: str) -> Non
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
 
+
+
+def test_the_gaps_page_opens_on_the_map_the_warm_up_drew(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assetmap.ui.views import gaps
+
+    snapshots.warm_analyst_pages(store_url, _version(store_url))
+    drawn: list[tuple] = []
+    monkeypatch.setattr(gaps, "gap_map_page", lambda *a: drawn.append(a[2:]) or ("", ""))
+    at = signed_in(AppTest.from_file(str(VIEWS / "gaps.py"), default_timeout=TIMEOUT),
+                   role="hub_analyst").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert drawn == []  # the level and need it opens on were drawn by the warm-up
+    assert "map_gp0000" in at.get("iframe")[0].proto.srcdoc
+    other = next(n for n in at.selectbox(key="gaps_need").options
+                 if n != at.selectbox(key="gaps_need").value)
+    at.selectbox(key="gaps_need").set_value(other).run()
+    assert drawn == [("ward", other)]  # any other choice is drawn when asked for

@@ -340,18 +340,25 @@ def warm_map_in_background(url: str) -> threading.Thread | None:
 
 def warm_analyst_pages(url: str, version: int) -> None:
     """Compute, once per store version, what the Gaps and Resilience pages open with (their
-    whole-area tables at wards, the keystone ranking, the closure impact of every at-risk
-    place), so the first analyst to open them does not wait. Meant for a background thread
-    after sign-in; a failure is left for the page to report."""
+    whole-area tables at wards, the Gaps map of the need it opens on, the keystone ranking, the
+    closure impact of every at-risk place and its map), so the first analyst to open them does
+    not wait. Meant for a background thread after sign-in; a failure is left for the page to
+    report."""
     if not _first_time((url, version)):
         return
     try:
         forget_older(url, version)
-        levels = common.boundary_levels(url, version)
-        first = "ward" if "ward" in levels else (levels[0] if levels else None)
-        if first in ("ward", "lsoa"):  # the Gaps page, as it opens
-            gap_table(url, version, first)
+        from assetmap import settings
+        from assetmap.ui.views.gaps import opening_level, opening_need
+
+        threshold = settings.load().suppress_below
+        first = opening_level(common.boundary_levels(url, version))
+        if first is not None:  # the Gaps page, as it opens: its tables and its map
+            gaps = gap_table(url, version, first)
             carer_table(url, version, first)
+            if not gaps.empty:
+                gap_map_page(url, version, first, opening_need(gaps), common.leaflet_base(),
+                             threshold)
         pooling_table(url, version)
         import altair  # noqa: F401  # the Resilience page's charts: a second to import
 
@@ -360,10 +367,7 @@ def warm_analyst_pages(url: str, version: int) -> None:
         published_keystone_table(url, version)
         keystone_downloads(url, version)
         if not impact.empty:  # its map, as the page draws it
-            from assetmap import settings
-
-            closure_map(url, version, chosen, common.leaflet_base(),
-                        settings.load().suppress_below)
+            closure_map(url, version, chosen, common.leaflet_base(), threshold)
         _warm_closure_chart(url, version, chosen)
     except Exception:  # noqa: S110 - the page that needs it shows the error as one sentence
         pass

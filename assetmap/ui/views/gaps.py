@@ -165,6 +165,20 @@ def gap_tables(G: Any, boundaries: dict[str, gpd.GeoDataFrame], level: str,
 # carer_table, pooling_table): shared read-only, and warmed in the background after sign-in.
 
 
+def opening_level(present: list[str]) -> str | None:
+    """The area level the page opens at: the first of :data:`LEVELS` the store has."""
+    return next((lv for lv in LEVELS if lv in present), None)
+
+
+def opening_need(gaps: pd.DataFrame) -> str:
+    """The need the page opens on: the one with the most areas that have demand and no
+    provider in reach (the first need when no one has one)."""
+    demand = gaps[gaps["People with the need"] != "0"]
+    if not len(demand):
+        return str(sorted(gaps["Need"].unique())[0])
+    return str(demand.groupby("Need")["No provider in reach"].sum().idxmax())
+
+
 # --- drawing -------------------------------------------------------------------------------------
 
 
@@ -299,10 +313,8 @@ def render() -> None:
                                      else " — names and codes of that year."))
     st.subheader("Provision: area × need")
     needs = sorted(gaps["Need"].unique())
-    demand = gaps[gaps["People with the need"] != "0"]
-    default = (demand.groupby("Need")["No provider in reach"].sum().idxmax()
-               if len(demand) else needs[0])
-    need_label = st.selectbox("Need", needs, index=needs.index(default), key="gaps_need")
+    need_label = st.selectbox("Need", needs, index=needs.index(opening_need(gaps)),
+                              key="gaps_need")
     shown = gaps[gaps["Need"] == need_label]
     need = need_label.replace(" ", "_")
     _gap_map(url, version, level, need_label)
