@@ -57,3 +57,19 @@ def test_threads_starting_together_agree_on_one_secret(tmp_path):
         got, errors = _start_together(tmp_path / f"access{round_}.db", 6)
         assert not errors, errors
         assert len(got) == 6 and len(set(got)) == 1 and len(got[0]) == keys.KEY_BYTES
+
+
+def test_a_file_system_without_hard_links_still_gets_one_private_key(tmp_path, monkeypatch):
+    """Fake (named as such): os.link refusing, as on file systems with no hard links, which
+    cannot be mounted here. The key is then created in place, still private and whole."""
+    import errno
+
+    def no_links(src, dst):  # type: ignore[no-untyped-def]
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(keys.os, "link", no_links)
+    access = tmp_path / "access.db"
+    key = keys.server_secret(access)
+    assert len(key) == keys.KEY_BYTES and keys.server_secret(access) == key
+    assert stat.S_IMODE(keys.key_path(access).stat().st_mode) == keys.PRIVATE_MODE
+    assert sorted(os.listdir(tmp_path)) == ["access.db.key"]

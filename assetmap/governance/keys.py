@@ -10,6 +10,7 @@ no longer be checked and re-imported people get new ids: back it up with the acc
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import os
@@ -84,10 +85,33 @@ def _publish_secret(path: Path) -> bytes:
             os.link(temporary, path)  # atomic, and refuses to replace a key already there
         except FileExistsError:
             return path.read_bytes()
+        except OSError as exc:  # a file system without hard links: create in place instead
+            if exc.errno not in _NO_LINKS:
+                raise
+            return _create_in_place(path, data)
         return data
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+#: What os.link raises on a file system that has no hard links.
+_NO_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV,
+                       errno.EMLINK})
+
+
+def _create_in_place(path: Path, data: bytes) -> bytes:
+    """Write the secret straight to ``path`` (O_EXCL: the first writer wins), for file systems
+    without hard links; return the one in place."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return data
 
 
 def derived_key(access_path: str | Path, purpose: str) -> bytes:
