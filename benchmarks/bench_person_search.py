@@ -13,7 +13,10 @@ where no other thread runs) and its wall seconds, and which picker answered:
 - **graph (ready)**: the same search once the warm-up has built the graph's picker;
 - **during warm-up**: ``common.warm_up()`` started (as sign-in starts it) and the search made at
   once, (a) as now, (b) with the warm-up reading the graph over the pages' shared connection
-  (as before), (c) as before this change (the graph's picker, waiting for the warm-up).
+  (as before), (c) as before this change (the graph's picker, waiting for the warm-up);
+- **coordinator during warm-up**: a coordinator's list (``--caseload`` people) made at once
+  after sign-in, as now (the caseload's rows of the snapshot's list) and as before (the
+  graph's picker, waiting for the warm-up).
 
 Ratios are against the graph (cold) case of the same run. Peak RSS at the end.
 
@@ -46,6 +49,8 @@ def main() -> None:
     parser.add_argument("--store", required=True, help="a SQLite store file (copied first)")
     parser.add_argument("--words", default="leon", help="what the administrator types")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--caseload", type=int, default=25,
+                        help="people on the coordinator's caseload")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "store.db"
@@ -64,6 +69,16 @@ def main() -> None:
             people = common.selectable_people(common.get_store(), admin)
             found = people["label"].str.casefold().str.contains(words, regex=False).sum()
             return int(found), ready
+
+        everyone = common.selectable_people(common.get_store(), admin)["person_id"].tolist()
+        step = max(1, len(everyone) // max(1, args.caseload))
+        coordinator = access.User("bench-coordinator", access.COORDINATOR,
+                                  caseload=frozenset(everyone[::step][:args.caseload]))
+
+        def coordinators_list_before() -> int:
+            """A coordinator's list as before this change: from the graph's picker."""
+            shown = common._picker(url)[1]
+            return sum(p in shown for p in coordinator.caseload)
 
         def cold() -> None:
             common.forget_everything()
@@ -104,6 +119,16 @@ def main() -> None:
                     thread.join()
                 finally:
                     common._read_graph_aside = real_aside  # type: ignore[method-assign]
+            for name, fn in (("coordinator during warm-up, now",
+                              lambda: len(common.selectable_people(common.get_store(),
+                                                                   coordinator))),
+                             ("coordinator during warm-up, before", coordinators_list_before)):
+                cold()
+                thread = common.warm_up()
+                assert thread is not None
+                time.sleep(0.05)  # a benchmark, not a test: let the warm-up start reading
+                record(name, timed(fn))
+                thread.join()
         base = statistics.median(r[0] for r in rows["graph (cold)"])
         print(f"{'case':42} {'thread CPU-s':>12} {'process CPU-s':>13} {'wall s':>8} "
               f"{'CPU ratio':>9}")
