@@ -308,14 +308,10 @@ def warm_map(url: str, version: int) -> None:
     try:
         present = common.boundary_levels(url, version)
         first = next((lv for lv in MAP_LEVELS if lv in present), None)
-        if first is not None:
-            if common.is_server_store(_store(url)):
-                people_by_area(url, version, first, False)
-            else:
-                common.people_by_area(url, version, first, False)
         table = common.assets(url, version)
         import_map_page_modules()
-        if first is not None:  # the map the page opens with, as it draws it (issue 14)
+        if first is not None:  # the map the page opens with, as it draws it (issue 14); the
+            # people counted by area on the way (views.map.area_counts), into the shared cache
             from assetmap import settings
             from assetmap.ui.views.map import default_layers
 

@@ -182,9 +182,18 @@ def scores(neighbours: Neighbours, p: Hashable, candidates: Iterable[Hashable],
     if not any(True for _ in neighbours(p)):
         return newcomer_prior(neighbours, cands, k)
     if not closure:
-        return mixing.scores(k(p), cands, k) if mixing is not None else dict.fromkeys(cands, 0.0)
+        return unclosed_scores(mixing, k(p), cands, k)
     f = factors(neighbours, p, float(weights.get("lam", 0.5)), k)
     return combine(f, cands, k, weights)
+
+
+def unclosed_scores(mixing: Mixing | None, kp: int, candidates: list[Hashable],
+                    degree: Callable[[Hashable], int]) -> dict[Hashable, float]:
+    """People's scores for a person of degree ``kp`` where ties do not close triangles: by
+    ``mixing`` (:meth:`Mixing.scores`), or all alike (random) when it is not known."""
+    if mixing is None:
+        return dict.fromkeys(candidates, 0.0)
+    return mixing.scores(kp, candidates, degree)
 
 
 def degree_class(k: int) -> int:
@@ -499,9 +508,7 @@ def social(G: Any, person_id: Hashable
         if closed:
             out.update(combine(f, cands, k, w))
         else:
-            mixing = person_mixing(G, nb)
-            out.update(mixing.scores(k(person_id), cands, k) if mixing is not None
-                       else dict.fromkeys(cands, 0.0))
+            out.update(unclosed_scores(person_mixing(G, nb), k(person_id), cands, k))
         for x in cands:
             if f.common.get(x):
                 common[x] = f.common[x]
